@@ -1,0 +1,177 @@
+"""The command line: a thin layer over the pipeline; the one place errors become exit codes."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import traceback
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from bakegen import __version__
+from bakegen.errors import EXIT_DRIFT, EXIT_INVALID, EXIT_OK, BakegenError
+from bakegen.listing import records
+from bakegen.pipeline import compile_workspace, plan_workspace
+from bakegen.plan import OUTPUT_DIR
+from bakegen.schema import resource_text
+from bakegen.write import apply, plan_changes, workspace_lock
+
+app = typer.Typer(
+    name="bakegen",
+    help="Compile an image-matrix manifest into Dockerfiles and one docker buildx bake file.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+out = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
+
+
+class Format(str, Enum):
+    hcl = "hcl"
+    json = "json"
+
+
+Workspace = Annotated[
+    Path,
+    typer.Option("--workspace", "-C", help="The workspace folder (default: the current one)."),
+]
+Manifest = Annotated[
+    Path | None,
+    typer.Option(
+        "--manifest", "-m", help="A manifest YAML file or a folder of them (default: manifest/)."
+    ),
+]
+MaxTargets = Annotated[
+    int | None,
+    typer.Option("--max-targets", help="Refuse manifests expanding past this many targets."),
+]
+
+
+def _resolve(workspace: Path, manifest: Path | None) -> tuple[Path, Path | None]:
+    ws = workspace.resolve()
+    if not ws.is_dir():
+        raise typer.BadParameter(f"workspace folder not found: {workspace}")
+    return ws, manifest.resolve() if manifest is not None else None
+
+
+@app.command()
+def render(
+    workspace: Workspace = Path("."),
+    manifest: Manifest = None,
+    fmt: Annotated[
+        Format, typer.Option("--format", "-f", help="Bake file format: hcl or json.")
+    ] = Format.hcl,
+    check: Annotated[
+        bool, typer.Option("--check", help="Write nothing; exit 1 listing what would change.")
+    ] = False,
+    max_targets: MaxTargets = None,
+) -> None:
+    """Render Dockerfiles under generated/ and the bake file."""
+    ws, path = _resolve(workspace, manifest)
+    with workspace_lock(ws):
+        compiled = compile_workspace(ws, path, fmt.value, max_targets)
+        changes = plan_changes(ws, compiled.outputs, OUTPUT_DIR)
+        for rel in changes.foreign:
+            err.print(f"warning: {rel}: not made by bakegen; left alone")
+        if check:
+            for line in changes.lines():
+                out.print(line)
+            if changes.drift:
+                err.print(f"{len(changes.lines())} file(s) would change; run `bakegen render`")
+                raise typer.Exit(EXIT_DRIFT)
+            err.print(f"up to date: {len(changes.unchanged)} file(s)")
+            return
+        apply(ws, compiled.outputs, changes)
+    images = len(compiled.plan.images)
+    err.print(
+        f"{images} targets, {len(compiled.plan.dockerfiles)} Dockerfiles: "
+        f"{len(changes.create)} created, {len(changes.update)} updated, "
+        f"{len(changes.delete)} removed, {len(changes.unchanged)} unchanged"
+    )
+
+
+@app.command()
+def validate(
+    workspace: Workspace = Path("."),
+    manifest: Manifest = None,
+    max_targets: MaxTargets = None,
+) -> None:
+    """Check the manifest and its templates; write nothing."""
+    ws, path = _resolve(workspace, manifest)
+    compiled = compile_workspace(ws, path, "hcl", max_targets)
+    err.print(f"ok: {len(compiled.plan.images)} targets")
+
+
+@app.command("list")
+def list_images(
+    workspace: Workspace = Path("."),
+    manifest: Manifest = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON for machines.")] = False,
+    max_targets: MaxTargets = None,
+) -> None:
+    """List the images: target, tags, platforms (tags as bake resolves them with this env)."""
+    ws, path = _resolve(workspace, manifest)
+    plan = plan_workspace(ws, path, max_targets)
+    rows = records(plan, os.environ)
+    if as_json:
+        sys.stdout.write(json.dumps(rows, indent=2) + "\n")
+        return
+    table = Table("target", "python", "cuda", "platforms", "parent", "tags")
+    for row in rows:
+        table.add_row(
+            row["target"],
+            row["python"],
+            row["cuda"] or "",
+            ",".join(row["platforms"]),
+            row["parent"] or "",
+            "\n".join(row["tags"]) or ("(not pushed)" if not row["push"] else "(gated off)"),
+        )
+    out.print(table)
+
+
+@app.command()
+def schema() -> None:
+    """Print the manifest's JSON Schema (for editors and check-jsonschema)."""
+    sys.stdout.write(resource_text("manifest.schema.json"))
+
+
+@app.command()
+def version() -> None:
+    """Print bakegen's version."""
+    out.print(__version__)
+
+
+def main() -> None:
+    """Run the CLI; errors become one line each and an exit code, never a traceback."""
+    try:
+        app(standalone_mode=False)
+    except BakegenError as exc:
+        for line in exc.lines():
+            err.print(line, markup=False, soft_wrap=True)
+        sys.exit(exc.exit_code)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        sys.exit(EXIT_INVALID)
+    except Exception as exc:  # the last resort: a bug in bakegen, not in the input
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(EXIT_INVALID)
+        if os.environ.get("BAKEGEN_DEBUG"):
+            traceback.print_exc()
+        else:
+            err.print(
+                f"internal error: {type(exc).__name__}: {exc} (set BAKEGEN_DEBUG=1 for a traceback)",
+                markup=False,
+            )
+        sys.exit(70)
+    sys.exit(EXIT_OK)

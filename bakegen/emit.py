@@ -1,0 +1,29 @@
+"""Emit stage: every output file rendered in memory, keyed by its path in the workspace."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bakegen import dockerfiles
+from bakegen.bakefile import bake_model, render_hcl, render_json
+from bakegen.errors import ManifestError, Problem
+from bakegen.model import Plan
+
+BAKE_FILES = {"hcl": "docker-bake.hcl", "json": "docker-bake.json"}
+
+
+def emit(plan: Plan, workspace: Path, fmt: str = "hcl") -> dict[str, str]:
+    """Render every Dockerfile and the bake file; raise with every template problem at once."""
+    outputs: dict[str, str] = {}
+    problems: list[Problem] = []
+    for df in plan.dockerfiles:
+        text = dockerfiles.render(df, workspace)
+        if isinstance(text, Problem):
+            problems.append(text)
+        else:
+            outputs[df.path] = text
+    if problems:
+        raise ManifestError(problems)
+    model = bake_model(plan)
+    outputs[BAKE_FILES[fmt]] = render_hcl(model, workspace) if fmt == "hcl" else render_json(model)
+    return outputs

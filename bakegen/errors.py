@@ -1,0 +1,75 @@
+"""Error types and exit codes: the one place where problems get their shape."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+EXIT_OK = 0
+EXIT_DRIFT = 1
+EXIT_INVALID = 2
+
+KeyPath = tuple[str | int, ...]
+
+
+@dataclass(frozen=True, order=True)
+class Location:
+    """A place in a source file; line and column are 1-based."""
+
+    file: str
+    line: int
+    column: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.column}"
+
+
+def format_path(path: KeyPath) -> str:
+    """Render a key path as `a.b[0].c`; the empty path is `<root>`."""
+    out = ""
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + part
+    return out or "<root>"
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with the input, printed as one line."""
+
+    location: Location | None
+    path: KeyPath
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.location}: " if self.location else ""
+        return f"{where}{format_path(self.path)}: {self.message}"
+
+    def sort_key(self) -> tuple[str, int, int, str]:
+        loc = self.location or Location("", 0, 0)
+        return (loc.file, loc.line, loc.column, self.message)
+
+
+class BakegenError(Exception):
+    """Base of every error that becomes a message and an exit code at the CLI."""
+
+    exit_code = EXIT_INVALID
+
+    def lines(self) -> list[str]:
+        return [str(self)]
+
+
+class ManifestError(BakegenError):
+    """The manifest (or a template) is wrong; carries every problem found."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = sorted(set(problems), key=Problem.sort_key)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+    def lines(self) -> list[str]:
+        return [str(p) for p in self.problems]
+
+
+class UsageError(BakegenError):
+    """A bad command line or workspace, reported as one line."""

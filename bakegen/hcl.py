@@ -1,0 +1,112 @@
+"""Quoting for bake files: one function for HCL string literals, used for every value."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Union
+
+from bakegen.model import Text, Var
+
+_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def template_literal(text: str) -> str:
+    """Escape literal text so that an HCL (or bake JSON) template reads it back unchanged."""
+    return text.replace("${", "$${").replace("%{", "%%{")
+
+
+def hcl_string(text: str) -> str:
+    """A double-quoted HCL string literal whose value is exactly `text`."""
+    return '"' + _escape(text) + '"'
+
+
+def _escape(text: str) -> str:
+    out = []
+    for char in template_literal(text):
+        if char in _ESCAPES:
+            out.append(_ESCAPES[char])
+        elif ord(char) < 32 or ord(char) == 127:
+            out.append(f"\\u{ord(char):04x}")
+        else:
+            out.append(char)
+    return "".join(out)
+
+
+@dataclass(frozen=True)
+class Call:
+    """A function call in a bake expression, e.g. gate(HUB_PASSWORD, [...])."""
+
+    name: str
+    args: tuple[Expr, ...]
+
+
+@dataclass(frozen=True)
+class Ref:
+    """A bare variable or parameter reference."""
+
+    name: str
+
+
+@dataclass(frozen=True)
+class Raw:
+    """An expression given as HCL source (fixed strings of bakegen's own only)."""
+
+    source: str
+
+
+Expr = Union[str, bool, Text, Call, Ref, Raw, list["Expr"], dict[str, "Expr"]]
+
+
+def text_template(text: Text) -> str:
+    """The template string of a Text: literals escaped, variables as ${NAME}."""
+    return "".join(f"${{{p.name}}}" if isinstance(p, Var) else template_literal(p) for p in text)
+
+
+def to_hcl(expr: Expr, indent: str = "") -> str:
+    """Render an expression as HCL source."""
+    if isinstance(expr, bool):
+        return "true" if expr else "false"
+    if isinstance(expr, str):
+        return hcl_string(expr)
+    if isinstance(expr, tuple):
+        if len(expr) == 1 and isinstance(expr[0], Var):
+            return expr[0].name
+        return (
+            '"'
+            + "".join(f"${{{p.name}}}" if isinstance(p, Var) else _escape(p) for p in expr)
+            + '"'
+        )
+    if isinstance(expr, Ref):
+        return expr.name
+    if isinstance(expr, Raw):
+        return expr.source
+    if isinstance(expr, Call):
+        return f"{expr.name}({', '.join(to_hcl(a, indent) for a in expr.args)})"
+    if isinstance(expr, list):
+        return "[" + ", ".join(to_hcl(e, indent) for e in expr) + "]"
+    inner = indent + "  "
+    if not expr:
+        return "{}"
+    width = max(len(hcl_string(k)) for k in expr)
+    rows = [f"{inner}{hcl_string(k):<{width}} = {to_hcl(v, inner)}" for k, v in expr.items()]
+    return "{\n" + "\n".join(rows) + f"\n{indent}}}"
+
+
+def to_json_value(expr: Expr) -> object:
+    """Render an expression as a value of a bake JSON file (strings are templates there)."""
+    if isinstance(expr, bool):
+        return expr
+    if isinstance(expr, str):
+        return template_literal(expr)
+    if isinstance(expr, tuple):
+        return text_template(expr)
+    if isinstance(expr, list):
+        return [to_json_value(e) for e in expr]
+    if isinstance(expr, dict):
+        return {template_literal(k): to_json_value(v) for k, v in expr.items()}
+    return "${" + to_hcl(expr) + "}"
+
+
+def to_json(document: object) -> str:
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"

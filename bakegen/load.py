@@ -1,0 +1,285 @@
+"""Load stage: YAML files into plain data plus a source map (key path -> file:line:col).
+
+Rules that make the manifest format safe to read:
+- mapping keys keep their text (`3.10:` is the key "3.10", never the float 3.1);
+- plain numbers in values are kept as text too: every number in a manifest is a version;
+- a key repeated in one mapping is an error (checked before `<<:` merges: overriding a merged key
+  is the point of a merge);
+- sequences nested in sequences (list aliases inside lists) flatten;
+- a manifest directory is its *.yml / *.yaml files merged in name order; a key defined in two files
+  is an error naming both places.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from bakegen.errors import KeyPath, Location, ManifestError, Problem
+
+MAX_FILE_BYTES = 4 * 1024 * 1024
+MAX_DEPTH = 64
+MAX_NODES = 200_000
+MERGE_TAG = "tag:yaml.org,2002:merge"
+TEXT_TAGS = {"tag:yaml.org,2002:int", "tag:yaml.org,2002:float"}
+
+
+@dataclass
+class Loaded:
+    """The manifest as plain data, with where every key and value came from."""
+
+    data: dict[str, Any]
+    sources: dict[KeyPath, Location] = field(default_factory=dict)
+    files: list[str] = field(default_factory=list)
+
+    def where(self, path: KeyPath) -> Location | None:
+        """The location of `path`, or of its nearest ancestor that has one."""
+        for end in range(len(path), -1, -1):
+            loc = self.sources.get(path[:end])
+            if loc is not None:
+                return loc
+        return None
+
+    def problem(self, path: KeyPath, message: str) -> Problem:
+        return Problem(self.where(path), path, message)
+
+
+class _Builder:
+    """Turns one composed YAML node tree into data, recording locations and problems."""
+
+    def __init__(self, display: str) -> None:
+        self.display = display
+        self.sources: dict[KeyPath, Location] = {}
+        self.problems: list[Problem] = []
+        self.nodes = 0
+        self._scalars = yaml.SafeLoader("")
+
+    def loc(self, node: Node) -> Location:
+        mark = node.start_mark
+        return Location(self.display, mark.line + 1, mark.column + 1)
+
+    def build(self, node: Node, path: KeyPath, depth: int = 0) -> Any:
+        self.nodes += 1
+        if depth > MAX_DEPTH or self.nodes > MAX_NODES:
+            raise ManifestError(
+                [Problem(self.loc(node), path, "manifest is nested too deeply or is too large")]
+            )
+        self.sources.setdefault(path, self.loc(node))
+        if isinstance(node, MappingNode):
+            return self._mapping(node, path, depth)
+        if isinstance(node, SequenceNode):
+            return self._sequence(node, path, depth)
+        assert isinstance(node, ScalarNode)
+        return self._scalar(node)
+
+    def _scalar(self, node: ScalarNode) -> Any:
+        if node.tag in TEXT_TAGS and node.style is None:
+            return node.value
+        return self._scalars.construct_object(node, deep=True)
+
+    def _sequence(self, node: SequenceNode, path: KeyPath, depth: int) -> list[Any]:
+        items: list[Any] = []
+        for child in _flatten(node.value):
+            index = len(items)
+            items.append(self.build(child, (*path, index), depth + 1))
+        return items
+
+    def _mapping(self, node: MappingNode, path: KeyPath, depth: int) -> dict[str, Any]:
+        own: dict[str, tuple[Node, Node]] = {}
+        merges: list[Node] = []
+        for key_node, value_node in node.value:
+            if key_node.tag == MERGE_TAG:
+                merges.append(value_node)
+                continue
+            if not isinstance(key_node, ScalarNode):
+                self.problems.append(
+                    Problem(self.loc(key_node), path, "a mapping key must be a plain string")
+                )
+                continue
+            key = key_node.value
+            if key in own:
+                first = self.loc(own[key][0])
+                self.problems.append(
+                    Problem(
+                        self.loc(key_node),
+                        (*path, key),
+                        f"key repeated in one mapping (first at {first}); remove one of them",
+                    )
+                )
+                continue
+            own[key] = (key_node, value_node)
+        result: dict[str, Any] = {}
+        # Merged mappings first, the earliest winning; then the mapping's own keys override them.
+        for source in reversed(merges):
+            for merged in reversed(self._merge_sources(source, path)):
+                result.update(self._mapping(merged, path, depth + 1))
+        for key, (key_node, value_node) in own.items():
+            self.sources[(*path, key)] = self.loc(key_node)
+            result[key] = self.build(value_node, (*path, key), depth + 1)
+        return result
+
+    def _merge_sources(self, node: Node, path: KeyPath) -> list[MappingNode]:
+        if isinstance(node, MappingNode):
+            return [node]
+        if isinstance(node, SequenceNode) and all(isinstance(n, MappingNode) for n in node.value):
+            return [n for n in node.value if isinstance(n, MappingNode)]
+        if isinstance(node, ScalarNode) and node.tag == "tag:yaml.org,2002:null":
+            return []
+        self.problems.append(
+            Problem(self.loc(node), path, "`<<:` must merge a mapping or a list of mappings")
+        )
+        return []
+
+
+def _flatten(nodes: list[Node]) -> list[Node]:
+    out: list[Node] = []
+    for node in nodes:
+        if isinstance(node, SequenceNode):
+            out.extend(_flatten(node.value))
+        else:
+            out.append(node)
+    return out
+
+
+def _read_text(path: Path, display: str) -> str:
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise ManifestError(
+                [
+                    Problem(
+                        Location(display, 1, 1),
+                        (),
+                        f"file is {size} bytes; manifests larger than {MAX_FILE_BYTES} are refused",
+                    )
+                ]
+            )
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ManifestError(
+            [Problem(Location(display, 1, 1), (), f"cannot read: {exc.strerror}")]
+        ) from None
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise ManifestError(
+            [Problem(Location(display, line, col), (), "file is not UTF-8 text")]
+        ) from None
+
+
+def load_file(path: Path, display: str) -> Loaded:
+    """Load one YAML file holding one document that is a mapping."""
+    text = _read_text(path, display)
+    try:
+        documents = list(yaml.compose_all(text, Loader=yaml.SafeLoader))
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        loc = Location(display, mark.line + 1, mark.column + 1) if mark else Location(display, 1, 1)
+        what = " ".join(str(p) for p in (exc.context, exc.problem) if p)
+        raise ManifestError([Problem(loc, (), f"YAML syntax error: {what}")]) from None
+    except yaml.YAMLError as exc:
+        raise ManifestError([Problem(Location(display, 1, 1), (), f"YAML error: {exc}")]) from None
+    except RecursionError:
+        raise ManifestError(
+            [Problem(Location(display, 1, 1), (), "manifest is nested too deeply")]
+        ) from None
+    documents = [d for d in documents if d is not None]
+    if not documents:
+        raise ManifestError(
+            [Problem(Location(display, 1, 1), (), "file is empty; a manifest is a YAML mapping")]
+        )
+    if len(documents) > 1:
+        loc = _Builder(display).loc(documents[1])
+        raise ManifestError(
+            [Problem(loc, (), "one YAML document per file; split the others into their own files")]
+        )
+    builder = _Builder(display)
+    root = documents[0]
+    if not isinstance(root, MappingNode):
+        raise ManifestError(
+            [Problem(builder.loc(root), (), "the manifest must be a mapping of keys to values")]
+        )
+    data = builder.build(root, ())
+    if builder.problems:
+        raise ManifestError(builder.problems)
+    return Loaded(data=data, sources=builder.sources, files=[display])
+
+
+def manifest_files(path: Path) -> list[Path]:
+    """The files a manifest path stands for: itself, or a directory's YAML files in name order."""
+    if path.is_dir():
+        files = sorted(p for p in path.iterdir() if p.suffix in {".yml", ".yaml"} and p.is_file())
+        return files
+    return [path]
+
+
+def load(path: Path, workspace: Path) -> Loaded:
+    """Load a manifest file or directory; files merge in name order, conflicts are errors."""
+    if not path.exists():
+        raise ManifestError(
+            [Problem(None, (), f"manifest not found: {path} (give --manifest FILE or DIR)")]
+        )
+    files = manifest_files(path)
+    if not files:
+        raise ManifestError(
+            [
+                Problem(
+                    Location(_display(path, workspace), 1, 1), (), "no *.yml or *.yaml files here"
+                )
+            ]
+        )
+    merged = Loaded(data={})
+    problems: list[Problem] = []
+    for file in files:
+        display = _display(file, workspace)
+        try:
+            part = load_file(file, display)
+        except ManifestError as exc:
+            problems.extend(exc.problems)
+            continue
+        _merge_into(merged, part, (), merged.data, part.data, problems)
+        merged.files.append(display)
+    if problems:
+        raise ManifestError(problems)
+    return merged
+
+
+def _merge_into(
+    target: Loaded,
+    part: Loaded,
+    path: KeyPath,
+    into: dict[str, Any],
+    data: dict[str, Any],
+    problems: list[Problem],
+) -> None:
+    for key, value in data.items():
+        sub = (*path, key)
+        if key not in into:
+            into[key] = value
+            for p, loc in part.sources.items():
+                if p[: len(sub)] == sub:
+                    target.sources[p] = loc
+        elif isinstance(into[key], dict) and isinstance(value, dict):
+            _merge_into(target, part, sub, into[key], value, problems)
+        else:
+            problems.append(
+                Problem(
+                    part.sources.get(sub),
+                    sub,
+                    f"defined twice: also at {target.sources.get(sub)}; keep one definition",
+                )
+            )
+    target.sources.setdefault(path, part.sources.get(path, Location(part.files[0], 1, 1)))
+
+
+def _display(path: Path, workspace: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(workspace.resolve()))
+    except ValueError:
+        return str(path)

@@ -1,0 +1,127 @@
+"""The plan: typed, immutable records that every later stage reads."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+Pairs = tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
+class Var:
+    """A reference to a bake variable inside a string, resolved at bake time."""
+
+    name: str
+
+
+Text = tuple["str | Var", ...]
+
+
+def resolve(text: Text, env: Mapping[str, str]) -> str:
+    """What bake makes of `text` given the variables' values."""
+    return "".join(env[p.name] if isinstance(p, Var) else p for p in text)
+
+
+@dataclass(frozen=True)
+class Cuda:
+    version: str
+    major: str
+    minor: str
+    shortened: str
+    components: Pairs
+    cudnn: tuple[str, str] | None
+    requires: str
+    prefix_url: str
+    repo_url: str
+
+
+@dataclass(frozen=True)
+class Tag:
+    registry: str
+    gate: str | None
+    text: Text
+
+
+@dataclass(frozen=True)
+class Secret:
+    id: str
+    env: str | None
+    src: str | None
+
+
+@dataclass(frozen=True)
+class Dockerfile:
+    """One generated Dockerfile; several images (Python versions) may share it."""
+
+    path: str
+    template: str
+    templates_dir: str
+    package: str
+    release: str
+    distro: str
+    distro_version: str
+    distro_id: str
+    base_image: str
+    header: str
+    envars: Pairs
+    python_versions: tuple[str, ...]
+    cuda: Cuda | None
+    platforms: tuple[str, ...]
+    from_parent: bool
+    multistage_image: bool
+    secrets: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Image:
+    """One image variant: one bake target."""
+
+    target: str
+    package: str
+    release: str
+    distro: str
+    distro_version: str
+    distro_id: str
+    add_to_tags: str
+    python: str
+    cuda: Cuda | None
+    platforms: tuple[str, ...]
+    dockerfile: str
+    parent: str | None
+    push: bool
+    tags: tuple[Tag, ...]
+    args: Pairs
+
+
+@dataclass(frozen=True)
+class Group:
+    name: str
+    targets: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Plan:
+    images: tuple[Image, ...]
+    dockerfiles: tuple[Dockerfile, ...]
+    groups: tuple[Group, ...]
+    variables: Pairs
+    gates: tuple[str, ...]
+    labels: tuple[tuple[str, Text], ...]
+    secrets: tuple[Secret, ...]
+
+    def image(self, target: str) -> Image:
+        return next(i for i in self.images if i.target == target)
+
+    def closure(self, targets: tuple[str, ...]) -> list[Image]:
+        """The images of `targets` and every parent they are built FROM."""
+        wanted: set[str] = set()
+        stack = list(targets)
+        while stack:
+            name = stack.pop()
+            if name not in wanted:
+                wanted.add(name)
+                parent = self.image(name).parent
+                if parent:
+                    stack.append(parent)
+        return [i for i in self.images if i.target in wanted]
