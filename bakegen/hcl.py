@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from typing import Union
 
 from bakegen.model import Text, Var
 
+WRAP = 80
+IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
 
@@ -81,15 +84,25 @@ def to_hcl(expr: Expr, indent: str = "") -> str:
         return expr.name
     if isinstance(expr, Raw):
         return expr.source
-    if isinstance(expr, Call):
-        return f"{expr.name}({', '.join(to_hcl(a, indent) for a in expr.args)})"
-    if isinstance(expr, list):
-        return "[" + ", ".join(to_hcl(e, indent) for e in expr) + "]"
     inner = indent + "  "
+    if isinstance(expr, Call):
+        args = [to_hcl(a, inner) for a in expr.args]
+        flat = f"{expr.name}({', '.join(args)})"
+        if len(flat) + len(indent) <= WRAP or len(args) < 2:
+            return flat
+        return f"{expr.name}(\n" + ",\n".join(f"{inner}{a}" for a in args) + f"\n{indent})"
+    inner = indent + "  "
+    if isinstance(expr, list):
+        items = [to_hcl(e, inner) for e in expr]
+        flat = "[" + ", ".join(items) + "]"
+        if len(flat) + len(indent) <= WRAP or len(items) < 2:
+            return flat
+        return "[\n" + "".join(f"{inner}{item},\n" for item in items) + f"{indent}]"
     if not expr:
         return "{}"
-    width = max(len(hcl_string(k)) for k in expr)
-    rows = [f"{inner}{hcl_string(k):<{width}} = {to_hcl(v, inner)}" for k, v in expr.items()]
+    keys = {k: k if IDENTIFIER.match(k) else hcl_string(k) for k in expr}
+    width = max(len(k) for k in keys.values())
+    rows = [f"{inner}{keys[k]:<{width}} = {to_hcl(v, inner)}" for k, v in expr.items()]
     return "{\n" + "\n".join(rows) + f"\n{indent}}}"
 
 

@@ -51,6 +51,7 @@ def build_plan(loaded: Loaded, max_targets: int | None = None) -> Plan:
     images: dict[tuple[str, ...], Image] = {}
     dockerfiles: dict[str, Dockerfile] = {}
     secrets = tuple(Secret(s["id"], s.get("env"), s.get("src")) for s in data.get("secrets") or [])
+    empty: list[Problem] = []
     for package in sorted(data["packages"]):
         spec = data["packages"][package]
         parent_pkg: str | None = spec.get("parent")
@@ -59,6 +60,14 @@ def build_plan(loaded: Loaded, max_targets: int | None = None) -> Plan:
             for release in _releases(data, spec[rtype]):
                 cudas = _cudas(release, cuda_deps, dflt)
                 pythons = _pythons(data, dflt, package, release)
+                if not pythons:
+                    empty.append(
+                        loaded.problem(
+                            ("packages", package, rtype),
+                            f"no Python version left for {package} on {release.distro_id}: "
+                            "the package's python_versions and the release's do not meet",
+                        )
+                    )
                 for level, kind in enumerate(chain):
                     for cuda in cudas if _is_cuda(types, kind) else [None]:
                         parent = _parent_target(
@@ -92,6 +101,8 @@ def build_plan(loaded: Loaded, max_targets: int | None = None) -> Plan:
                                 parent,
                             )
                             images.setdefault(_identity(image), image)
+    if empty:
+        raise ManifestError(empty)
     ordered = tuple(sorted(images.values(), key=_image_order))
     limit = (
         max_targets
