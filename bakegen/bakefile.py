@@ -34,7 +34,7 @@ class BakeModel:
 def bake_model(plan: Plan) -> BakeModel:
     common: list[tuple[str, Expr]] = [
         ("context", "."),
-        ("labels", {k: v for k, v in plan.labels}),
+        ("labels", dict(plan.labels)),
     ]
     if plan.secrets:
         common.append(("secret", [_secret(s.id, s.env, s.src) for s in plan.secrets]))
@@ -60,7 +60,7 @@ def _target(image: Image) -> Block:
     ]
     if image.parent:
         attrs.append(("contexts", {"base": f"target:{image.parent}"}))
-    attrs.append(("args", {k: v for k, v in image.args}))
+    attrs.append(("args", dict(image.args)))
     if image.push:
         attrs.append(("tags", tags_expr(image.tags)))
     return Block(image.target, tuple(attrs))

@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 from bakegen import __version__
-from bakegen.errors import EXIT_DRIFT, EXIT_INVALID, EXIT_OK, BakegenError
+from bakegen.errors import EXIT_DRIFT, BakegenError
 from bakegen.listing import records
 from bakegen.pipeline import compile_workspace, plan_workspace
 from bakegen.plan import OUTPUT_DIR
@@ -151,21 +151,12 @@ def version() -> None:
 def main() -> None:
     """Run the CLI; errors become one line each and an exit code, never a traceback."""
     try:
-        app(standalone_mode=False)
+        app(standalone_mode=True)
     except BakegenError as exc:
         for line in exc.lines():
             err.print(line, markup=False, soft_wrap=True)
         sys.exit(exc.exit_code)
-    except typer.Exit as exc:
-        sys.exit(exc.exit_code)
-    except typer.Abort:
-        sys.exit(EXIT_INVALID)
     except Exception as exc:  # the last resort: a bug in bakegen, not in the input
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(EXIT_INVALID)
         if os.environ.get("BAKEGEN_DEBUG"):
             traceback.print_exc()
         else:
@@ -174,4 +165,3 @@ def main() -> None:
                 markup=False,
             )
         sys.exit(70)
-    sys.exit(EXIT_OK)

@@ -64,7 +64,12 @@ class ManifestError(BakegenError):
     """The manifest (or a template) is wrong; carries every problem found."""
 
     def __init__(self, problems: list[Problem]) -> None:
-        self.problems = sorted(set(problems), key=Problem.sort_key)
+        # One mistake inside an anchor shows up under every key that merges it: report it once,
+        # at its place, under the first key path.
+        first: dict[tuple[Location | None, str], Problem] = {}
+        for problem in sorted(set(problems), key=lambda p: (p.sort_key(), format_path(p.path))):
+            first.setdefault((problem.location, problem.message), problem)
+        self.problems = list(first.values())
         super().__init__("\n".join(str(p) for p in self.problems))
 
     def lines(self) -> list[str]:

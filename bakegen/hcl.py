@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from typing import Union
 
 from bakegen.model import Text, Var
 
@@ -58,7 +57,7 @@ class Raw:
     source: str
 
 
-Expr = Union[str, bool, Text, Call, Ref, Raw, list["Expr"], dict[str, "Expr"]]
+Expr = str | bool | Text | Call | Ref | Raw | list["Expr"] | dict[str, "Expr"]
 
 
 def text_template(text: Text) -> str:

@@ -214,8 +214,7 @@ def load_file(path: Path, display: str) -> Loaded:
 def manifest_files(path: Path) -> list[Path]:
     """The files a manifest path stands for: itself, or a directory's YAML files in name order."""
     if path.is_dir():
-        files = sorted(p for p in path.iterdir() if p.suffix in {".yml", ".yaml"} and p.is_file())
-        return files
+        return sorted(p for p in path.iterdir() if p.suffix in {".yml", ".yaml"} and p.is_file())
     return [path]
 
 

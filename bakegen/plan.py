@@ -76,7 +76,6 @@ def build_plan(loaded: Loaded, max_targets: int | None = None) -> Plan:
                         df = _dockerfile(
                             data,
                             dflt,
-                            types,
                             package,
                             kind,
                             release,
@@ -232,7 +231,6 @@ def _v(cuda: Cuda | None) -> str | None:
 def _dockerfile(
     data: dict[str, Any],
     dflt: dict[str, Any],
-    types: dict[str, dict[str, Any]],
     package: str,
     kind: str,
     release: _Release,
@@ -419,7 +417,7 @@ def plan_problems(loaded: Loaded, plan: Plan) -> list[Problem]:
     ):
         for value in sorted(values):
             name = names.slug(value)
-            if name in dims and dims[name] != kind or name == "default":
+            if (name in dims and dims[name] != kind) or name == "default":
                 problems.append(
                     loaded.problem(
                         ("packages",),

@@ -79,7 +79,7 @@ def _expected(error: jsonschema.ValidationError) -> str:
         "null": "empty",
     }
     if error.validator == "anyOf":
-        kinds = [s.get("type") for s in error.validator_value]
+        kinds = [s.get("type") for s in error.schema.get("anyOf", [])]
     else:
         kinds = [error.validator_value]
     flat: list[str] = []
@@ -132,7 +132,8 @@ def semantic_problems(loaded: Loaded, workspace: Path) -> Iterator[Problem]:
     yield from _check_secrets(loaded)
     types = release_types(data)
     yield from _check_release_types(loaded, types)
-    cuda_versions = yield from _check_cuda_dependencies(loaded)
+    yield from _check_cuda_dependencies(loaded)
+    cuda_versions: dict[str, Any] = data.get("cuda_dependencies") or {}
     yield from _check_repository(loaded)
     yield from _check_packages(loaded, types)
     used = used_releases(data)
@@ -250,7 +251,6 @@ def _check_cuda_dependencies(loaded: Loaded) -> Iterator[Problem]:
                 yield loaded.problem((*path, name), _name_rule(name))
             if not isinstance(value, str) or not names.PACKAGE_VERSION.match(value):
                 yield loaded.problem((*path, name), f"{value!r} is not a package version")
-    return versions
 
 
 def _check_repository(loaded: Loaded) -> Iterator[Problem]:
