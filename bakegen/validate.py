@@ -79,7 +79,8 @@ def _expected(error: jsonschema.ValidationError) -> str:
         "null": "empty",
     }
     if error.validator == "anyOf":
-        kinds = [s.get("type") for s in error.schema.get("anyOf", [])]
+        schema = error.schema if isinstance(error.schema, dict) else {}
+        kinds = [s.get("type") for s in schema.get("anyOf", [])]
     else:
         kinds = [error.validator_value]
     flat: list[str] = []

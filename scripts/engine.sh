@@ -354,12 +354,10 @@ import json, sys
 out, ca = sys.argv[1], sys.argv[2]
 plan = json.load(sys.stdin)
 targets = {}
-for name, target in (plan.get("target") or {}).items():
+for name in plan.get("target") or {}:
     extra = {"network": "host"}
-    if ca:
-        secrets = list(target.get("secret") or [])
-        secrets.append({"id": "ca-bundle", "src": ca})
-        extra["secret"] = secrets
+    if ca:  # bake merges secrets by id, so the target keeps its own
+        extra["secret"] = [{"id": "ca-bundle", "src": ca}]
     targets[name] = extra
 with open(out, "w") as f:
     json.dump({"target": targets}, f, indent=2)

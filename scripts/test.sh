@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# The whole test suite, with everything it needs installed first:
+#   scripts/test.sh              # all tests (pytest arguments may follow, e.g. -k conformance)
+# Installs bakegen with its test extras, the docker buildx plugin (bake --print), and, unless
+# BAKEGEN_NO_ENGINE=1, a local Docker engine with arm64 emulation for the end-to-end builds
+# (scripts/engine.sh; needs root on Debian). Then lint, types, and pytest.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n== %s\n' "$*" >&2; }
+
+step "python packages"
+python3 -m pip install --quiet --disable-pip-version-check -e '.[test]'
+
+step "docker buildx"
+scripts/engine.sh install-buildx
+
+if [[ ${BAKEGEN_NO_ENGINE:-0} != 1 && -n $(find tests -name 'test_e2e*.py' -print -quit) ]]; then
+  step "docker engine"
+  eval "$(scripts/engine.sh start)"
+  export DOCKER_HOST
+  scripts/engine.sh base-images
+fi
+
+step "ruff"
+ruff check bakegen tests
+ruff format --check bakegen tests
+step "mypy --strict"
+mypy
+
+step "pytest"
+set +e
+python3 -m pytest "$@"
+code=$?
+set -e
+if [[ $code -eq 5 ]]; then
+  echo "pytest collected no tests: that is a failure" >&2
+  exit 1
+fi
+exit "$code"
