@@ -184,6 +184,35 @@ group "ubuntu24-04" {
   ]
 }
 
+group "verify" {
+  targets = [
+    "model-server-runtime-alpine3-21-py312-verify",
+    "model-server-devel-debian12-py311-verify",
+    "model-server-runtime-debian12-py311-verify",
+    "model-server-devel-debian13-py313-verify",
+    "model-server-runtime-debian13-py313-verify",
+    "model-server-cudnn-rockylinux9-py311-cuda12-4-verify",
+    "model-server-cudnn-rockylinux9-py311-cuda12-6-verify",
+    "model-server-devel-rockylinux9-py311-verify",
+    "model-server-runtime-rockylinux9-py311-verify",
+    "model-server-cudnn-rockylinux9-py312-cuda12-4-verify",
+    "model-server-cudnn-rockylinux9-py312-cuda12-6-verify",
+    "model-server-devel-rockylinux9-py312-verify",
+    "model-server-runtime-rockylinux9-py312-verify",
+    "model-server-cudnn-ubuntu22-04-py310-cuda12-4-verify",
+    "model-server-cudnn-ubuntu22-04-py310-cuda12-6-verify",
+    "model-server-devel-ubuntu22-04-py310-verify",
+    "model-server-runtime-ubuntu22-04-py310-verify",
+    "model-server-cudnn-ubuntu24-04-py312-cuda12-4-verify",
+    "model-server-cudnn-ubuntu24-04-py312-cuda12-6-verify",
+    "model-server-devel-ubuntu24-04-py312-verify",
+    "model-server-runtime-ubuntu24-04-py312-verify",
+    "yatai-service-runtime-alpine3-21-py312-verify",
+    "yatai-service-runtime-debian12-py311-verify",
+    "yatai-service-runtime-debian13-py313-verify",
+  ]
+}
+
 target "_common" {
   context = "."
   labels  = {
@@ -773,4 +802,388 @@ target "yatai-service-runtime-debian13-py313" {
     HUB_PASSWORD,
     ["docker.io/example/yatai-service:${VERSION}-python3.13-trixie-runtime"]
   )
+}
+
+target "model-server-runtime-alpine3-21-py312-verify" {
+  context    = "."
+  dockerfile = "generated/_verify/Dockerfile"
+  platforms  = ["linux/amd64", "linux/arm64"]
+  contexts   = {
+    image = "target:model-server-runtime-alpine3-21-py312"
+  }
+  args       = {
+    EXPECT_PYTHON     = "3.12"
+    EXPECT_OS_ID      = "alpine"
+    EXPECT_OS_VERSION = "3.21"
+    EXPECT_CUDA       = ""
+  }
+  output     = ["type=cacheonly"]
+}
+
+target "model-server-devel-debian12-py311-verify" {
+  context    = "."
+  dockerfile = "generated/_verify/Dockerfile"
+  platforms  = ["linux/amd64", "linux/arm64"]
+  contexts   = {
+    image = "target:model-server-devel-debian12-py311"
+  }
+  args       = {
+    EXPECT_PYTHON     = "3.11"
+    EXPECT_OS_ID      = "debian"
+    EXPECT_OS_VERSION = "12"
+    EXPECT_CUDA       = ""
+  }
+  output     = ["type=cacheonly"]
+}
+
+target "model-server-runtime-debian12-py311-verify" {
+  context    = "."
+  dockerfile = "generated/_verify/Dockerfile"
+  platforms  = ["linux/amd64", "linux/arm64"]
+  contexts   = {
+    image = "target:model-server-runtime-debian12-py311"
+  }
+  args       = {
+    EXPECT_PYTHON     = "3.11"
+    EXPECT_OS_ID      = "debian"
+    EXPECT_OS_VERSION = "12"
+    EXPECT_CUDA       = ""
+  }
+  output     = ["type=cacheonly"]
+}
+
+target "model-server-devel-debian13-py313-verify" {
+  context    = "."
+  dockerfile = "generated/_verify/Dockerfile"
+  platforms  = ["linux/amd64", "linux/arm64"]
+  contexts   = {
+    image = "target:model-server-devel-debian13-py313"
+  }
+  args       = {
+    EXPECT_PYTHON     = "3.13"
+    EXPECT_OS_ID      = "debian"
+    EXPECT_OS_VERSION = "13"
+    EXPECT_CUDA       = ""
+  }
+  output     = ["type=cacheonly"]
+}
+
+target "model-server-runtime-debian13-py313-verify" {
+  context    = "."
+  dockerfile = "generated/_verify/Dockerfile"
+  platforms  = ["linux/amd64", "linux/arm64"]
+  contexts   = {
+    image = "target:model-server-runtime-debian13-py313"
+  }
+  args       = {
+    EXPECT_PYTHON     = "3.13"
+    EXPECT_OS_ID      = "debian"
+    EXPECT_OS_VERSION = "13"
+    EXPECT_CUDA       = ""
+  }
+  output     = ["type=cacheonly"]
+}
+
+target "model-server-cudnn-rockylinux9-py311-cuda12-4-verify" {
+  context    = "."
+  dockerfile = "generated/_verify/Dockerfile"
+  platforms  = ["linux/amd64", "linux/arm64"]
+  contexts   = {
+    image = "target:model-server-cudnn-rockylinux9-py311-cuda12-4"
+  }
+  args       = {
+    EXPECT_PYTHON     = "3.11"
+    EXPECT_OS_ID      = "rocky"
+    EXPECT_OS_VERSION = "9"
+    EXPECT_CUDA       = "12.4.1"
+  }
+  output     = ["type=cacheonly"]
+}
+
+target "model-server-cudnn-rockylinux9-py311-cuda12-6-verify" {
+  context    = "."
+  dockerfile = "generated/_verify/Dockerfile"
+  platforms  = ["linux/amd64", "linux/arm64"]
+  contexts   = {
+    image = "target:model-server-cudnn-rockylinux9-py311-cuda12-6"
+  }
+  args       = {
+    EXPECT_PYTHON     = "3.11"
+    EXPECT_OS_ID      = "rocky"
+    EXPECT_OS_VERSION = "9"
+    EXPECT_CUDA       = "12.6.3"
+  }
+  output     = ["type=cacheonly"]
+}
+
+target "model-server-devel-rockylinux9-py311-verify" {
+  context    = "."
+  dockerfile = "generated/_verify/Dockerfile"
+  platforms  = ["linux/amd64", "linux/arm64"]
+  contexts   = {
+    image = "target:model-server-devel-rockylinux9-py311"
+  }
+  args       = {
+    EXPECT_PYTHON     = "3.11"
+    EXPECT_OS_ID      = "rocky"
+    EXPECT_OS_VERSION = "9"
+    EXPECT_CUDA       = ""
+  }
+  output     = ["type=cacheonly"]
+}
+
+target "model-server-runtime-rockylinux9-py311-verify" {
+  context    = "."
+  dockerfile = "generated/_verify/Dockerfile"
+  platforms  = ["linux/amd64", "linux/arm64"]
+  contexts   = {
+    image = "target:model-server-runtime-rockylinux9-py311"
+  }
+  args       = {
+    EXPECT_PYTHON     = "3.11"
+    EXPECT_OS_ID      = "rocky"
+    EXPECT_OS_VERSION = "9"
+    EXPECT_CUDA       = ""
+  }
+  output     = ["type=cacheonly"]
+}
+
+target "model-server-cudnn-rockylinux9-py312-cuda12-4-verify" {
+  context    = "."
+  dockerfile = "generated/_verify/Dockerfile"
+  platforms  = ["linux/amd64", "linux/arm64"]
+  contexts   = {
+    image = "target:model-server-cudnn-rockylinux9-py312-cuda12-4"
+  }
+  args       = {
+    EXPECT_PYTHON     = "3.12"
+    EXPECT_OS_ID      = "rocky"
+    EXPECT_OS_VERSION = "9"
+    EXPECT_CUDA       = "12.4.1"
+  }
+  output     = ["type=cacheonly"]
+}
+
+target "model-server-cudnn-rockylinux9-py312-cuda12-6-verify" {
+  context    = "."
+  dockerfile = "generated/_verify/Dockerfile"
+  platforms  = ["linux/amd64", "linux/arm64"]
+  contexts   = {
+    image = "target:model-server-cudnn-rockylinux9-py312-cuda12-6"
+  }
+  args       = {
+    EXPECT_PYTHON     = "3.12"
+    EXPECT_OS_ID      = "rocky"
+    EXPECT_OS_VERSION = "9"
+    EXPECT_CUDA       = "12.6.3"
+  }
+  output     = ["type=cacheonly"]
+}
+
+target "model-server-devel-rockylinux9-py312-verify" {
+  context    = "."
+  dockerfile = "generated/_verify/Dockerfile"
+  platforms  = ["linux/amd64", "linux/arm64"]
+  contexts   = {
+    image = "target:model-server-devel-rockylinux9-py312"
+  }
+  args       = {
+    EXPECT_PYTHON     = "3.12"
+    EXPECT_OS_ID      = "rocky"
+    EXPECT_OS_VERSION = "9"
+    EXPECT_CUDA       = ""
+  }
+  output     = ["type=cacheonly"]
+}
+
+target "model-server-runtime-rockylinux9-py312-verify" {
+  context    = "."
+  dockerfile = "generated/_verify/Dockerfile"
+  platforms  = ["linux/amd64", "linux/arm64"]
+  contexts   = {
+    image = "target:model-server-runtime-rockylinux9-py312"
+  }
+  args       = {
+    EXPECT_PYTHON     = "3.12"
+    EXPECT_OS_ID      = "rocky"
+    EXPECT_OS_VERSION = "9"
+    EXPECT_CUDA       = ""
+  }
+  output     = ["type=cacheonly"]
+}
+
+target "model-server-cudnn-ubuntu22-04-py310-cuda12-4-verify" {
+  context    = "."
+  dockerfile = "generated/_verify/Dockerfile"
+  platforms  = ["linux/amd64", "linux/arm64"]
+  contexts   = {
+    image = "target:model-server-cudnn-ubuntu22-04-py310-cuda12-4"
+  }
+  args       = {
+    EXPECT_PYTHON     = "3.10"
+    EXPECT_OS_ID      = "ubuntu"
+    EXPECT_OS_VERSION = "22.04"
+    EXPECT_CUDA       = "12.4.1"
+  }
+  output     = ["type=cacheonly"]
+}
+
+target "model-server-cudnn-ubuntu22-04-py310-cuda12-6-verify" {
+  context    = "."
+  dockerfile = "generated/_verify/Dockerfile"
+  platforms  = ["linux/amd64", "linux/arm64"]
+  contexts   = {
+    image = "target:model-server-cudnn-ubuntu22-04-py310-cuda12-6"
+  }
+  args       = {
+    EXPECT_PYTHON     = "3.10"
+    EXPECT_OS_ID      = "ubuntu"
+    EXPECT_OS_VERSION = "22.04"
+    EXPECT_CUDA       = "12.6.3"
+  }
+  output     = ["type=cacheonly"]
+}
+
+target "model-server-devel-ubuntu22-04-py310-verify" {
+  context    = "."
+  dockerfile = "generated/_verify/Dockerfile"
+  platforms  = ["linux/amd64", "linux/arm64"]
+  contexts   = {
+    image = "target:model-server-devel-ubuntu22-04-py310"
+  }
+  args       = {
+    EXPECT_PYTHON     = "3.10"
+    EXPECT_OS_ID      = "ubuntu"
+    EXPECT_OS_VERSION = "22.04"
+    EXPECT_CUDA       = ""
+  }
+  output     = ["type=cacheonly"]
+}
+
+target "model-server-runtime-ubuntu22-04-py310-verify" {
+  context    = "."
+  dockerfile = "generated/_verify/Dockerfile"
+  platforms  = ["linux/amd64", "linux/arm64"]
+  contexts   = {
+    image = "target:model-server-runtime-ubuntu22-04-py310"
+  }
+  args       = {
+    EXPECT_PYTHON     = "3.10"
+    EXPECT_OS_ID      = "ubuntu"
+    EXPECT_OS_VERSION = "22.04"
+    EXPECT_CUDA       = ""
+  }
+  output     = ["type=cacheonly"]
+}
+
+target "model-server-cudnn-ubuntu24-04-py312-cuda12-4-verify" {
+  context    = "."
+  dockerfile = "generated/_verify/Dockerfile"
+  platforms  = ["linux/amd64", "linux/arm64"]
+  contexts   = {
+    image = "target:model-server-cudnn-ubuntu24-04-py312-cuda12-4"
+  }
+  args       = {
+    EXPECT_PYTHON     = "3.12"
+    EXPECT_OS_ID      = "ubuntu"
+    EXPECT_OS_VERSION = "24.04"
+    EXPECT_CUDA       = "12.4.1"
+  }
+  output     = ["type=cacheonly"]
+}
+
+target "model-server-cudnn-ubuntu24-04-py312-cuda12-6-verify" {
+  context    = "."
+  dockerfile = "generated/_verify/Dockerfile"
+  platforms  = ["linux/amd64", "linux/arm64"]
+  contexts   = {
+    image = "target:model-server-cudnn-ubuntu24-04-py312-cuda12-6"
+  }
+  args       = {
+    EXPECT_PYTHON     = "3.12"
+    EXPECT_OS_ID      = "ubuntu"
+    EXPECT_OS_VERSION = "24.04"
+    EXPECT_CUDA       = "12.6.3"
+  }
+  output     = ["type=cacheonly"]
+}
+
+target "model-server-devel-ubuntu24-04-py312-verify" {
+  context    = "."
+  dockerfile = "generated/_verify/Dockerfile"
+  platforms  = ["linux/amd64", "linux/arm64"]
+  contexts   = {
+    image = "target:model-server-devel-ubuntu24-04-py312"
+  }
+  args       = {
+    EXPECT_PYTHON     = "3.12"
+    EXPECT_OS_ID      = "ubuntu"
+    EXPECT_OS_VERSION = "24.04"
+    EXPECT_CUDA       = ""
+  }
+  output     = ["type=cacheonly"]
+}
+
+target "model-server-runtime-ubuntu24-04-py312-verify" {
+  context    = "."
+  dockerfile = "generated/_verify/Dockerfile"
+  platforms  = ["linux/amd64", "linux/arm64"]
+  contexts   = {
+    image = "target:model-server-runtime-ubuntu24-04-py312"
+  }
+  args       = {
+    EXPECT_PYTHON     = "3.12"
+    EXPECT_OS_ID      = "ubuntu"
+    EXPECT_OS_VERSION = "24.04"
+    EXPECT_CUDA       = ""
+  }
+  output     = ["type=cacheonly"]
+}
+
+target "yatai-service-runtime-alpine3-21-py312-verify" {
+  context    = "."
+  dockerfile = "generated/_verify/Dockerfile"
+  platforms  = ["linux/amd64", "linux/arm64"]
+  contexts   = {
+    image = "target:yatai-service-runtime-alpine3-21-py312"
+  }
+  args       = {
+    EXPECT_PYTHON     = "3.12"
+    EXPECT_OS_ID      = "alpine"
+    EXPECT_OS_VERSION = "3.21"
+    EXPECT_CUDA       = ""
+  }
+  output     = ["type=cacheonly"]
+}
+
+target "yatai-service-runtime-debian12-py311-verify" {
+  context    = "."
+  dockerfile = "generated/_verify/Dockerfile"
+  platforms  = ["linux/amd64", "linux/arm64"]
+  contexts   = {
+    image = "target:yatai-service-runtime-debian12-py311"
+  }
+  args       = {
+    EXPECT_PYTHON     = "3.11"
+    EXPECT_OS_ID      = "debian"
+    EXPECT_OS_VERSION = "12"
+    EXPECT_CUDA       = ""
+  }
+  output     = ["type=cacheonly"]
+}
+
+target "yatai-service-runtime-debian13-py313-verify" {
+  context    = "."
+  dockerfile = "generated/_verify/Dockerfile"
+  platforms  = ["linux/amd64", "linux/arm64"]
+  contexts   = {
+    image = "target:yatai-service-runtime-debian13-py313"
+  }
+  args       = {
+    EXPECT_PYTHON     = "3.13"
+    EXPECT_OS_ID      = "debian"
+    EXPECT_OS_VERSION = "13"
+    EXPECT_CUDA       = ""
+  }
+  output     = ["type=cacheonly"]
 }

@@ -8,7 +8,8 @@ from pathlib import Path
 import jinja2
 
 from bakegen.hcl import Call, Expr, Raw, Ref, hcl_string, to_hcl, to_json, to_json_value
-from bakegen.model import Image, Plan, Tag
+from bakegen.model import Image, Plan, Tag, Verify
+from bakegen.plan import VERIFY_DOCKERFILE
 from bakegen.schema import resource_text
 
 COMMON = "_common"
@@ -40,6 +41,7 @@ def bake_model(plan: Plan) -> BakeModel:
         common.append(("secret", [_secret(s.id, s.env, s.src) for s in plan.secrets]))
     targets = [Block(COMMON, tuple(common))]
     targets.extend(_target(image) for image in plan.images)
+    targets.extend(_verify_target(v) for v in plan.verifies)
     return BakeModel(
         variables=plan.variables,
         functions=(GATE_FUNCTION,) if plan.gates else (),
@@ -64,6 +66,20 @@ def _target(image: Image) -> Block:
     if image.push:
         attrs.append(("tags", tags_expr(image.tags)))
     return Block(image.target, tuple(attrs))
+
+
+def _verify_target(verify: Verify) -> Block:
+    return Block(
+        verify.target,
+        (
+            ("context", "."),
+            ("dockerfile", VERIFY_DOCKERFILE),
+            ("platforms", list(verify.platforms)),
+            ("contexts", {"image": f"target:{verify.image}"}),
+            ("args", dict(verify.args)),
+            ("output", ["type=cacheonly"]),
+        ),
+    )
 
 
 def tags_expr(tags: tuple[Tag, ...]) -> Expr:

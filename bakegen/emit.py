@@ -8,6 +8,8 @@ from bakegen import dockerfiles
 from bakegen.bakefile import bake_model, render_hcl, render_json
 from bakegen.errors import ManifestError, Problem
 from bakegen.model import Plan
+from bakegen.plan import VERIFY_DOCKERFILE
+from bakegen.schema import resource_text
 
 BAKE_FILES = {"hcl": "docker-bake.hcl", "json": "docker-bake.json"}
 
@@ -24,6 +26,8 @@ def emit(plan: Plan, workspace: Path, fmt: str = "hcl") -> dict[str, str]:
             outputs[df.path] = text
     if problems:
         raise ManifestError(problems)
+    if plan.verifies:
+        outputs[VERIFY_DOCKERFILE] = resource_text("verify.Dockerfile")
     model = bake_model(plan)
     outputs[BAKE_FILES[fmt]] = render_hcl(model, workspace) if fmt == "hcl" else render_json(model)
     return outputs

@@ -84,6 +84,7 @@ class Image:
     distro_version: str
     distro_id: str
     add_to_tags: str
+    os_id: str
     python: str
     cuda: Cuda | None
     platforms: tuple[str, ...]
@@ -91,6 +92,16 @@ class Image:
     parent: str | None
     push: bool
     tags: tuple[Tag, ...]
+    args: Pairs
+
+
+@dataclass(frozen=True)
+class Verify:
+    """A check built FROM one image: fails when the image is not what its tags say."""
+
+    target: str
+    image: str
+    platforms: tuple[str, ...]
     args: Pairs
 
 
@@ -109,6 +120,7 @@ class Plan:
     gates: tuple[str, ...]
     labels: tuple[tuple[str, Text], ...]
     secrets: tuple[Secret, ...]
+    verifies: tuple[Verify, ...] = ()
 
     def image(self, target: str) -> Image:
         return next(i for i in self.images if i.target == target)

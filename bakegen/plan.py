@@ -20,6 +20,7 @@ from bakegen.model import (
     Tag,
     Text,
     Var,
+    Verify,
 )
 from bakegen.schema import defaults
 from bakegen.validate import PACKAGE_KEYS, lineage, release_types, resolve_cuda
@@ -119,7 +120,9 @@ def build_plan(loaded: Loaded, max_targets: int | None = None) -> Plan:
                 )
             ]
         )
-    groups = _groups(ordered)
+    verify = bool(data.get("verify", dflt["verify"]))
+    verifies = tuple(_verify(i) for i in ordered if i.push) if verify else ()
+    groups = _groups(ordered, verifies)
     plan = Plan(
         images=ordered,
         dockerfiles=tuple(sorted(dockerfiles.values(), key=lambda d: d.path)),
@@ -133,6 +136,7 @@ def build_plan(loaded: Loaded, max_targets: int | None = None) -> Plan:
         gates=tuple(sorted({r["only_if"] for r in registries if r["only_if"]})),
         labels=_labels(data),
         secrets=secrets,
+        verifies=verifies,
     )
     problems = list(plan_problems(loaded, plan))
     if problems:
@@ -319,6 +323,10 @@ def _image(
         distro_version=release.version,
         distro_id=release.distro_id,
         add_to_tags=str(release.spec["add_to_tags"]),
+        os_id=str(
+            release.spec.get("os_id")
+            or defaults()["os_release_ids"].get(release.distro, release.distro)
+        ),
         python=python,
         cuda=cuda,
         platforms=df.platforms,
@@ -372,12 +380,32 @@ def _image_order(image: Image) -> tuple[Any, ...]:
     )
 
 
-def _groups(images: tuple[Image, ...]) -> tuple[Group, ...]:
+VERIFY_DOCKERFILE = f"{OUTPUT_DIR}/_verify/Dockerfile"
+RESERVED_GROUPS = ("default", "verify")
+
+
+def _verify(image: Image) -> Verify:
+    return Verify(
+        target=f"{image.target}-verify",
+        image=image.target,
+        platforms=image.platforms,
+        args=(
+            ("EXPECT_PYTHON", image.python),
+            ("EXPECT_OS_ID", image.os_id),
+            ("EXPECT_OS_VERSION", image.distro_version),
+            ("EXPECT_CUDA", image.cuda.version if image.cuda else ""),
+        ),
+    )
+
+
+def _groups(images: tuple[Image, ...], verifies: tuple[Verify, ...]) -> tuple[Group, ...]:
     pushed = [i for i in images if i.push]
     groups: dict[str, list[str]] = {"default": [i.target for i in pushed]}
     for attr in ("release", "package", "distro_id"):
         for image in pushed:
             groups.setdefault(names.slug(getattr(image, attr)), []).append(image.target)
+    if verifies:
+        groups["verify"] = [v.target for v in verifies]
     return tuple(Group(name, tuple(targets)) for name, targets in groups.items())
 
 
@@ -417,7 +445,7 @@ def plan_problems(loaded: Loaded, plan: Plan) -> list[Problem]:
     ):
         for value in sorted(values):
             name = names.slug(value)
-            if (name in dims and dims[name] != kind) or name == "default":
+            if (name in dims and dims[name] != kind) or name in RESERVED_GROUPS:
                 problems.append(
                     loaded.problem(
                         ("packages",),
@@ -436,7 +464,7 @@ def plan_problems(loaded: Loaded, plan: Plan) -> list[Problem]:
                     f"two images get the bake target name {image.target}; rename a distro or version",
                 )
             )
-    targets = set(by_target)
+    targets = set(by_target) | {v.target for v in plan.verifies}
     for group in plan.groups:
         if group.name in targets:
             problems.append(

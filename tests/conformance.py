@@ -18,6 +18,18 @@ def expected_targets(
     groups = {g.name: g.targets for g in plan.groups}
     names = groups.get(group or "default", (group or "",))
     out: dict[str, dict[str, Any]] = {}
+    verifies = {v.target: v for v in plan.verifies}
+    for name in names:
+        if name in verifies:
+            v = verifies[name]
+            out[name] = {
+                "context": ".",
+                "dockerfile": "generated/_verify/Dockerfile",
+                "args": dict(v.args),
+                "platforms": list(v.platforms),
+                "contexts": {"image": f"target:{v.image}"},
+            }
+    names = tuple(verifies[n].image if n in verifies else n for n in names)
     for image in plan.closure(tuple(names)):
         target: dict[str, Any] = {
             "context": ".",

@@ -135,7 +135,22 @@ def test_seed_groups(tmp_path: Path) -> None:
         "centos7",
         "centos8",
         "debian10",
+        "verify",
     }
     assert len(groups["default"]) == 42
     assert len(groups["cudnn"]) == 9
     assert all("-cudnn-" in t for t in groups["cudnn"])
+    assert groups["verify"] == tuple(f"{t}-verify" for t in groups["default"])
+
+
+def test_seed_verify_checks_expect_what_tags_say(tmp_path: Path) -> None:
+    plan = seed_plan(tmp_path)
+    checks = {v.image: dict(v.args) for v in plan.verifies}
+    assert checks["model-server-cudnn-centos7-py37-cuda11-3"] == {
+        "EXPECT_PYTHON": "3.7",
+        "EXPECT_OS_ID": "centos",
+        "EXPECT_OS_VERSION": "7",
+        "EXPECT_CUDA": "11.3.1",
+    }
+    assert checks["model-server-runtime-amazonlinux2-py38"]["EXPECT_OS_ID"] == "amzn"
+    assert checks["model-server-runtime-alpine3-14-py36"]["EXPECT_OS_VERSION"] == "3.14"
