@@ -31,7 +31,8 @@ def test_every_dockerfile_parses(name: str, tmp_path: Path) -> None:
         if "/_verify/" in str(path):
             assert froms == ["image"], path
         elif "/base/" in str(path):
-            assert len(froms) == 1 and froms != ["base"], path
+            assert len(froms) == 1, path
+            assert froms != ["base"], path
         else:
             assert froms == ["base"], path
 
