@@ -1,0 +1,43 @@
+"""The README's manifest reference names every key the schema accepts, so docs cannot drift."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bakegen.schema import defaults, manifest_schema
+from tests.helpers import ROOT, run_cli
+
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def keys(schema: dict[str, Any]) -> set[str]:
+    found = set(schema.get("properties", {}))
+    for sub in schema.get("properties", {}).values():
+        found |= keys(sub)
+    for sub in schema.get("$defs", {}).values():
+        found |= keys(sub)
+    extra = schema.get("additionalProperties")
+    if isinstance(extra, dict):
+        found |= keys(extra)
+    items = schema.get("items")
+    if isinstance(items, dict):
+        found |= keys(items)
+    return found
+
+
+def test_every_schema_key_is_documented() -> None:
+    missing = sorted(k for k in keys(manifest_schema()) if f"`{k}`" not in README)
+    assert missing == []
+
+
+def test_every_default_release_type_is_documented() -> None:
+    for name, spec in defaults()["release_types"].items():
+        assert f"| `{name}` |" in README
+        if "tag" in spec:
+            assert f"`{spec['tag']}`" in README
+
+
+def test_every_command_is_documented() -> None:
+    for command in ("render", "validate", "list", "schema"):
+        assert f"`bakegen {command}" in README
+        assert run_cli(command, "--help", cwd=ROOT).code == 0
