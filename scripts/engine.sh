@@ -55,6 +55,14 @@ timed() {
 
 host_arch() { dpkg --print-architecture; }
 
+# lock: one install/start/base-images at a time per state directory (tests may run in parallel).
+# Daemons started while it is held must not inherit the descriptor (9>&-).
+lock() {
+  mkdir -p "$STATE"
+  exec 9>>"$STATE/lock"
+  flock 9
+}
+
 # The first non-security Debian mirror this machine's apt uses (deb822 files first, then one-line lists).
 mirror() {
   local m="" f
@@ -207,10 +215,10 @@ start() {
     mkdir -p "$STATE"
     echo '{"features": {"containerd-snapshotter": true}}' >"$STATE/daemon.json"
     log "starting dockerd (log: $STATE/dockerd.log)"
-    PATH=$STATE/bin:$PATH setsid nohup dockerd --config-file "$STATE/daemon.json" \
+    PATH=$STATE/bin:$PATH:/usr/sbin:/sbin setsid nohup dockerd --config-file "$STATE/daemon.json" \
       --bridge=none --iptables=false --ip6tables=false \
       --data-root "$STATE/data" --exec-root "$STATE/exec" --pidfile "$STATE/dockerd.pid" \
-      --host "unix://$SOCK" </dev/null >>"$STATE/dockerd.log" 2>&1 &
+      --host "unix://$SOCK" </dev/null >>"$STATE/dockerd.log" 2>&1 9>&- &
     local i
     for i in $(seq 120); do
       engine_up && break
@@ -223,10 +231,9 @@ start() {
 
 stop() {
   stop_registry
-  [[ -f $STATE/dockerd.pid ]] || return 0
-  local pid i
-  pid=$(cat "$STATE/dockerd.pid")
-  if kill "$pid" 2>/dev/null; then
+  local pid="" i
+  [[ -f $STATE/dockerd.pid ]] && pid=$(cat "$STATE/dockerd.pid")
+  if [[ -n $pid ]] && kill "$pid" 2>/dev/null; then
     for i in $(seq 60); do
       kill -0 "$pid" 2>/dev/null || break
       ((i < 60)) || die "dockerd ($pid) still running"
@@ -234,11 +241,17 @@ stop() {
     done
   fi
   rm -f "$STATE/dockerd.pid"
+  engine_up && die "a dockerd without a pid file still serves $SOCK"
+  # dockerd leaves its network namespace and data-root mounts behind; drop them so the state can be removed.
+  unmount_under "$STATE/exec"
+  unmount_under "$STATE/data"
 }
 
-# unmount_under DIR: undo mounts a failed debootstrap may have left inside DIR.
+# unmount_under DIR: undo mounts left on or inside DIR (by a failed debootstrap, or dockerd's network
+# namespace after it stopped), deepest first.
 unmount_under() {
-  awk -v d="$1/" 'index($2, d) == 1 { print $2 }' /proc/mounts | sort -r | xargs -r -n 1 umount -l
+  awk -v d="$1" '$2 == d || index($2, d "/") == 1 { print $2 }' /proc/mounts | sort -r |
+    xargs -r -n 1 umount -l
 }
 
 # debian_rootfs ARCH OUT.tar: a minbase bookworm rootfs for ARCH (foreign ones run under QEMU).
@@ -303,6 +316,7 @@ has_platforms() {
 base_images() {
   export DOCKER_HOST=${DOCKER_HOST:-unix://$SOCK}
   docker version >/dev/null 2>&1 || die "no engine at $DOCKER_HOST (run: eval \"\$($0 start)\")"
+  if ! command -v debootstrap >/dev/null || [[ ! -x /bin/busybox ]]; then install_engine; fi
   local img=$STATE/images targets=() arch name
   local -A tag=([debian]=debian:bookworm-slim [busybox]=busybox:local)
   local -A cmd=([debian]=bash [busybox]=sh)
@@ -381,7 +395,7 @@ storage:
 http:
   addr: $REGISTRY_ADDR
 EOF
-  setsid nohup docker-registry serve "$dir/config.yml" </dev/null >>"$dir/log" 2>&1 &
+  setsid nohup docker-registry serve "$dir/config.yml" </dev/null >>"$dir/log" 2>&1 9>&- &
   echo $! >"$dir/pid"
   for i in $(seq 40); do
     if curl -fs "http://$REGISTRY_ADDR/v2/" >/dev/null 2>&1; then echo "$REGISTRY_ADDR"; return 0; fi
@@ -401,11 +415,11 @@ stop_registry() {
 
 case ${1:-} in
   mirror) mirror ;;
-  install-buildx) install_buildx ;;
-  install) install_engine ;;
-  start) start ;;
+  install-buildx) lock; install_buildx ;;
+  install) lock; install_engine ;;
+  start) lock; start ;;
   stop) stop ;;
-  base-images) base_images ;;
+  base-images) lock; base_images ;;
   host-network) shift; host_network "$@" ;;
   registry) registry ;;
   *) usage ;;
