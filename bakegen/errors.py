@@ -23,6 +23,25 @@ class Location:
         return f"{self.file}:{self.line}:{self.column}"
 
 
+_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def one_line(text: str) -> str:
+    """`text` with every character that could break or hide a line escaped: one line, always.
+
+    Messages quote the manifest's own text; a newline, an ANSI escape or a bidi override in a key
+    or value must not start a new line on the terminal or disguise the message.
+    """
+    if text.isprintable():
+        return text
+    return "".join(
+        c
+        if c.isprintable()
+        else _ESCAPES.get(c) or (f"\\x{ord(c):02x}" if ord(c) < 256 else f"\\u{ord(c):04x}")
+        for c in text
+    )
+
+
 def format_path(path: KeyPath) -> str:
     """Render a key path as `a.b[0].c`; the empty path is `<root>`."""
     out = ""
@@ -44,7 +63,7 @@ class Problem:
 
     def __str__(self) -> str:
         where = f"{self.location}: " if self.location else ""
-        return f"{where}{format_path(self.path)}: {self.message}"
+        return one_line(f"{where}{format_path(self.path)}: {self.message}")
 
     def sort_key(self) -> tuple[str, int, int, str]:
         loc = self.location or Location("", 0, 0)
@@ -57,7 +76,7 @@ class BakegenError(Exception):
     exit_code = EXIT_INVALID
 
     def lines(self) -> list[str]:
-        return [str(self)]
+        return [one_line(str(self))]
 
 
 class ManifestError(BakegenError):

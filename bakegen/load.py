@@ -24,8 +24,16 @@ from bakegen.errors import KeyPath, Location, ManifestError, Problem
 MAX_FILE_BYTES = 4 * 1024 * 1024
 MAX_DEPTH = 64
 MAX_NODES = 200_000
-MERGE_TAG = "tag:yaml.org,2002:merge"
-TEXT_TAGS = {"tag:yaml.org,2002:int", "tag:yaml.org,2002:float"}
+TOO_MANY_VALUES = (
+    f"more than {MAX_NODES} values once aliases are expanded; is an alias used too often?"
+)
+YAML = "tag:yaml.org,2002:"
+MERGE_TAG = YAML + "merge"
+MAP_TAG = YAML + "map"
+SEQ_TAG = YAML + "seq"
+# Plain scalars that YAML would read as numbers or dates are kept as their text: versions.
+TEXT_TAGS = {YAML + "int", YAML + "float", YAML + "timestamp"}
+SCALAR_TAGS = {*TEXT_TAGS, YAML + "str", YAML + "bool", YAML + "null"}
 
 
 @dataclass
@@ -56,39 +64,109 @@ class _Builder:
         self.sources: dict[KeyPath, Location] = {}
         self.problems: list[Problem] = []
         self.nodes = 0
+        self.open: list[Node] = []
         self._scalars = yaml.SafeLoader("")
 
     def loc(self, node: Node) -> Location:
         mark = node.start_mark
         return Location(self.display, mark.line + 1, mark.column + 1)
 
+    def _limits(self, node: Node, path: KeyPath, depth: int) -> None:
+        if depth > MAX_DEPTH:
+            raise ManifestError(
+                [Problem(self.loc(node), path, f"nested more than {MAX_DEPTH} levels deep")]
+            )
+        if self.nodes > MAX_NODES:
+            raise ManifestError([Problem(self.loc(node), path, TOO_MANY_VALUES)])
+
     def build(self, node: Node, path: KeyPath, depth: int = 0) -> Any:
         self.nodes += 1
-        if depth > MAX_DEPTH or self.nodes > MAX_NODES:
-            raise ManifestError(
-                [Problem(self.loc(node), path, "manifest is nested too deeply or is too large")]
-            )
+        self._limits(node, path, depth)
         self.sources.setdefault(path, self.loc(node))
-        if isinstance(node, MappingNode):
-            return self._mapping(node, path, depth)
-        if isinstance(node, SequenceNode):
+        if isinstance(node, ScalarNode):
+            return self._scalar(node, path)
+        self._enter(node, path)
+        try:
+            if isinstance(node, MappingNode):
+                self._check_tag(node, path, MAP_TAG)
+                return self._mapping(node, path, depth)
+            assert isinstance(node, SequenceNode)
+            self._check_tag(node, path, SEQ_TAG)
             return self._sequence(node, path, depth)
-        assert isinstance(node, ScalarNode)
-        return self._scalar(node)
+        finally:
+            self.open.pop()
 
-    def _scalar(self, node: ScalarNode) -> Any:
+    def _enter(self, node: Node, path: KeyPath) -> None:
+        """Note that `node` is being built; an alias back to a node being built is a cycle."""
+        if any(node is other for other in self.open):
+            raise ManifestError(
+                [Problem(self.loc(node), path, "an alias refers to a mapping or list holding it")]
+            )
+        self.open.append(node)
+
+    def _check_tag(self, node: Node, path: KeyPath, *allowed: str) -> bool:
+        if node.tag in allowed:
+            return True
+        tag = "!!" + node.tag[len(YAML) :] if node.tag.startswith(YAML) else node.tag
+        self.problems.append(
+            Problem(
+                self.loc(node),
+                path,
+                f"YAML tag '{tag}' is not supported here; write a plain string, list or mapping",
+            )
+        )
+        return False
+
+    def _scalar(self, node: ScalarNode, path: KeyPath) -> Any:
+        if not self._check_tag(node, path, *SCALAR_TAGS):
+            return None
         if node.tag in TEXT_TAGS and node.style is None:
             return node.value
-        return self._scalars.construct_object(node, deep=True)
+        try:
+            return self._scalars.construct_object(node, deep=True)
+        except Exception:  # an explicit tag the text does not fit: `!!int "x"`, `!!bool "maybe"`
+            tag = "!!" + node.tag[len(YAML) :]
+            self.problems.append(
+                Problem(self.loc(node), path, f"{node.value!r} cannot be read as {tag}")
+            )
+            return None
 
     def _sequence(self, node: SequenceNode, path: KeyPath, depth: int) -> list[Any]:
         items: list[Any] = []
-        for child in _flatten(node.value):
+        for child in self._flatten(node, path):
             index = len(items)
             items.append(self.build(child, (*path, index), depth + 1))
         return items
 
+    def _flatten(self, node: SequenceNode, path: KeyPath) -> list[Node]:
+        """The items of `node`, with lists nested in it (list aliases) spliced in."""
+        out: list[Node] = []
+        open_lists = [node]
+        stack: list[tuple[list[Node], int]] = [(node.value, 0)]
+        while stack:
+            items, index = stack.pop()
+            if index >= len(items):
+                open_lists.pop()
+                continue
+            stack.append((items, index + 1))
+            child = items[index]
+            if isinstance(child, SequenceNode):
+                if any(child is seen for seen in (*open_lists, *self.open)):
+                    raise ManifestError(
+                        [Problem(self.loc(child), path, "an alias refers to a list holding it")]
+                    )
+                self._check_tag(child, path, SEQ_TAG)
+                self._limits(child, path, len(open_lists))
+                open_lists.append(child)
+                stack.append((child.value, 0))
+            else:
+                out.append(child)
+                if self.nodes + len(out) > MAX_NODES:
+                    raise ManifestError([Problem(self.loc(child), path, TOO_MANY_VALUES)])
+        return out
+
     def _mapping(self, node: MappingNode, path: KeyPath, depth: int) -> dict[str, Any]:
+        self._limits(node, path, depth)
         own: dict[str, tuple[Node, Node]] = {}
         merges: list[Node] = []
         for key_node, value_node in node.value:
@@ -116,7 +194,11 @@ class _Builder:
         # Merged mappings first, the earliest winning; then the mapping's own keys override them.
         for source in reversed(merges):
             for merged in reversed(self._merge_sources(source, path)):
-                result.update(self._mapping(merged, path, depth + 1))
+                self._enter(merged, path)
+                try:
+                    result.update(self._mapping(merged, path, depth + 1))
+                finally:
+                    self.open.pop()
         for key, (key_node, value_node) in own.items():
             self.sources[(*path, key)] = self.loc(key_node)
             result[key] = self.build(value_node, (*path, key), depth + 1)
@@ -133,16 +215,6 @@ class _Builder:
             Problem(self.loc(node), path, "`<<:` must merge a mapping or a list of mappings")
         )
         return []
-
-
-def _flatten(nodes: list[Node]) -> list[Node]:
-    out: list[Node] = []
-    for node in nodes:
-        if isinstance(node, SequenceNode):
-            out.extend(_flatten(node.value))
-        else:
-            out.append(node)
-    return out
 
 
 def _read_text(path: Path, display: str) -> str:
