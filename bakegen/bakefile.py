@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import jinja2
-
+from bakegen.errors import ManifestError
 from bakegen.hcl import Call, Expr, Raw, Ref, hcl_string, to_hcl, to_json, to_json_value
+from bakegen.jinja import strict_environment, template_problem
 from bakegen.model import Image, Plan, Tag, Verify
 from bakegen.plan import VERIFY_DOCKERFILE
 from bakegen.schema import resource_text
@@ -103,17 +103,13 @@ def render_hcl(model: BakeModel, workspace: Path) -> str:
     """Render through the workspace's docker-bake.hcl.j2, or the one bakegen ships."""
     override = workspace / TEMPLATE
     source = override.read_text(encoding="utf-8") if override.is_file() else resource_text(TEMPLATE)
-    env = jinja2.Environment(
-        undefined=jinja2.StrictUndefined,
-        keep_trailing_newline=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        autoescape=False,
-    )
+    env = strict_environment()
     env.filters["hcl"] = to_hcl
     env.filters["hcl_string"] = hcl_string
-    template = env.from_string(source)
-    return template.render(bake=model, marker=MARKER, width=_width)
+    try:
+        return env.from_string(source).render(bake=model, marker=MARKER, width=_width)
+    except Exception as exc:  # a workspace's own bake template may be wrong
+        raise ManifestError([template_problem(exc, TEMPLATE, (), workspace)]) from None
 
 
 def _width(block: Block) -> int:

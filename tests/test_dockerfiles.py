@@ -80,3 +80,16 @@ def test_missing_template_file_is_reported(tmp_path: Path) -> None:
 )
 def test_env_quote(value: str, quoted: str) -> None:
     assert env_quote(value) == quoted
+
+
+def test_workspace_bake_template_overrides_and_its_errors_are_reported(tmp_path: Path) -> None:
+    ws = make_workspace(tmp_path, SEED_LIKE)
+    (ws / "docker-bake.hcl.j2").write_text("# {{ marker }}\n# mine\n{{ nothing_here }}\n")
+    result = run_cli("render", cwd=ws)
+    assert result.code == 2
+    assert result.err.splitlines() == [
+        "docker-bake.hcl.j2:3:1: <root>: template error: 'nothing_here' is undefined"
+    ]
+    (ws / "docker-bake.hcl.j2").write_text("# {{ marker }}\n# mine: {{ bake.targets | length }}\n")
+    assert run_cli("render", cwd=ws).code == 0
+    assert (ws / "docker-bake.hcl").read_text().splitlines()[1] == "# mine: 109"
