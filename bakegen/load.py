@@ -2,7 +2,8 @@
 
 Rules that make the manifest format safe to read:
 - mapping keys keep their text (`3.10:` is the key "3.10", never the float 3.1);
-- plain numbers in values are kept as text too: every number in a manifest is a version;
+- plain numbers (and dates) in values are kept as text too: every number in a manifest is a
+  version, except the counts named in INTEGER_KEYS;
 - a key repeated in one mapping is an error (checked before `<<:` merges: overriding a merged key
   is the point of a merge);
 - sequences nested in sequences (list aliases inside lists) flatten;
@@ -34,6 +35,8 @@ SEQ_TAG = YAML + "seq"
 # Plain scalars that YAML would read as numbers or dates are kept as their text: versions.
 TEXT_TAGS = {YAML + "int", YAML + "float", YAML + "timestamp"}
 SCALAR_TAGS = {*TEXT_TAGS, YAML + "str", YAML + "bool", YAML + "null"}
+# The few keys whose values are counts, not versions: their plain integers stay integers.
+INTEGER_KEYS: set[KeyPath] = {("max_targets",)}
 
 
 @dataclass
@@ -96,11 +99,17 @@ class _Builder:
         finally:
             self.open.pop()
 
-    def _enter(self, node: Node, path: KeyPath) -> None:
+    def _enter(self, node: Node, path: KeyPath, where: Node | None = None) -> None:
         """Note that `node` is being built; an alias back to a node being built is a cycle."""
         if any(node is other for other in self.open):
             raise ManifestError(
-                [Problem(self.loc(node), path, "an alias refers to a mapping or list holding it")]
+                [
+                    Problem(
+                        self.loc(where or node),
+                        path,
+                        "an alias refers to a mapping or list holding it",
+                    )
+                ]
             )
         self.open.append(node)
 
@@ -120,7 +129,7 @@ class _Builder:
     def _scalar(self, node: ScalarNode, path: KeyPath) -> Any:
         if not self._check_tag(node, path, *SCALAR_TAGS):
             return None
-        if node.tag in TEXT_TAGS and node.style is None:
+        if node.tag in TEXT_TAGS and node.style is None and path not in INTEGER_KEYS:
             return node.value
         try:
             return self._scalars.construct_object(node, deep=True)
@@ -162,16 +171,16 @@ class _Builder:
             else:
                 out.append(child)
                 if self.nodes + len(out) > MAX_NODES:
-                    raise ManifestError([Problem(self.loc(child), path, TOO_MANY_VALUES)])
+                    raise ManifestError([Problem(self.loc(node), path, TOO_MANY_VALUES)])
         return out
 
     def _mapping(self, node: MappingNode, path: KeyPath, depth: int) -> dict[str, Any]:
         self._limits(node, path, depth)
         own: dict[str, tuple[Node, Node]] = {}
-        merges: list[Node] = []
+        merges: list[tuple[Node, Node]] = []
         for key_node, value_node in node.value:
             if key_node.tag == MERGE_TAG:
-                merges.append(value_node)
+                merges.append((key_node, value_node))
                 continue
             if not isinstance(key_node, ScalarNode):
                 self.problems.append(
@@ -192,9 +201,9 @@ class _Builder:
             own[key] = (key_node, value_node)
         result: dict[str, Any] = {}
         # Merged mappings first, the earliest winning; then the mapping's own keys override them.
-        for source in reversed(merges):
+        for key_node, source in reversed(merges):
             for merged in reversed(self._merge_sources(source, path)):
-                self._enter(merged, path)
+                self._enter(merged, path, key_node)
                 try:
                     result.update(self._mapping(merged, path, depth + 1))
                 finally:

@@ -20,6 +20,11 @@ IMAGE_REF = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/:@+-]*$")
 PACKAGE_VERSION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.+~:_-]*$")
 SECRET_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 BAKE_NAME = re.compile(r"^[a-z][a-z0-9_-]*$")
+# URL parts that templates write into RUN lines unquoted: no spaces, quotes or shell characters.
+URL = re.compile(r"^https?://[A-Za-z0-9.-]+(:[0-9]+)?(/[A-Za-z0-9._~%+-]*)*$")
+URL_PATH = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._~%+/-]*$")
+# A Dockerfile parser directive (`# escape=`` `) changes how every later line is read.
+DIRECTIVE = re.compile(r"^#\s*([A-Za-z]+)\s*=", re.ASCII)
 
 
 def slug(text: str) -> str:

@@ -129,6 +129,11 @@ def semantic_problems(loaded: Loaded, workspace: Path) -> Iterator[Problem]:
     for index, platform in enumerate(data.get("platforms") or []):
         if not names.PLATFORM.match(platform):
             yield p(("platforms", index), f"'{platform}' is not a platform like linux/arm64")
+    if data.get("cuda_repo_url") is not None and not names.URL.match(data["cuda_repo_url"]):
+        yield p(
+            ("cuda_repo_url",),
+            f"'{data['cuda_repo_url']}' is not an http(s) URL without spaces or quotes",
+        )
     yield from _check_labels(loaded)
     yield from _check_secrets(loaded)
     types = release_types(data)
@@ -138,6 +143,8 @@ def semantic_problems(loaded: Loaded, workspace: Path) -> Iterator[Problem]:
     yield from _check_repository(loaded)
     yield from _check_packages(loaded, types)
     used = used_releases(data)
+    yield from _check_release_ids(loaded, used)
+    yield from _check_target_stems(loaded, types)
     for distro, versions in data["releases"].items():
         if not names.NAME.match(distro):
             yield p(("releases", distro), _name_rule(distro))
@@ -152,6 +159,55 @@ def semantic_problems(loaded: Loaded, workspace: Path) -> Iterator[Problem]:
         yield from _check_release(
             loaded, ("release_spec",), data["release_spec"], set(), types, cuda_versions, workspace
         )
+
+
+def _check_release_ids(loaded: Loaded, used: dict[str, set[str]]) -> Iterator[Problem]:
+    """Two distro releases in use must not share the name part of their targets and paths."""
+    seen: dict[str, KeyPath] = {}
+    for distro, versions in loaded.data["releases"].items():
+        if distro not in used:
+            continue
+        for version in versions:
+            path: KeyPath = ("releases", distro, version)
+            slug = names.slug(f"{distro}{version}")
+            first = seen.setdefault(slug, path)
+            if first != path:
+                yield loaded.problem(
+                    path,
+                    f"{distro} {version} and {first[1]} {first[2]} (at {loaded.where(first)}) "
+                    f"both become '{slug}' in bake target names; rename one",
+                )
+
+
+def _check_target_stems(loaded: Loaded, types: dict[str, dict[str, Any]]) -> Iterator[Problem]:
+    """Two package x release type x distro release must not give one bake target name.
+
+    Names join with '-', which names may hold too: package `a-b` release type `c` and package `a`
+    release type `b-c` both make `a-b-c-debian12-py312`.
+    """
+    data = loaded.data
+    seen: dict[str, tuple[str, str, str]] = {}
+    reported: set[tuple[tuple[str, str], tuple[str, str]]] = set()
+    for package, spec in data["packages"].items():
+        for rtype, distros in spec.items():
+            if rtype in PACKAGE_KEYS or rtype not in types:
+                continue
+            for kind in [rtype] if spec.get("parent") else lineage(types, rtype):
+                for distro in distros:
+                    for version in data["releases"].get(distro) or {}:
+                        distro_id = f"{distro}{version}"
+                        stem = f"{package}-{kind}-{names.slug(distro_id)}"
+                        first = seen.setdefault(stem, (package, kind, distro_id))
+                        pair = ((first[0], first[1]), (package, kind))
+                        if pair[0] == pair[1] or pair in reported:
+                            continue
+                        reported.add(pair)
+                        yield loaded.problem(
+                            ("packages", package, rtype),
+                            f"package {package} release type {kind} on {distro_id} and package "
+                            f"{first[0]} release type {first[1]} on {first[2]} both get the bake "
+                            f"target names {stem}-...; rename a package or a release type",
+                        )
 
 
 def _name_rule(name: str) -> str:
@@ -233,9 +289,15 @@ def _check_tag_format(loaded: Loaded, path: KeyPath, fmt: str) -> Iterator[Probl
     for literal, field, spec, conv in parsed:
         if not names.TAG_TEXT.match(literal):
             yield loaded.problem(path, f"'{literal}' has characters not allowed in a tag")
-        if field is not None and (field not in TAG_FIELDS or spec or conv):
+        if field is not None and field not in TAG_FIELDS:
             known = ", ".join(sorted(TAG_FIELDS))
             yield loaded.problem(path, f"unknown field {{{field}}} in tag format; known: {known}")
+        elif field is not None and (spec or conv):
+            shown = field + (f"!{conv}" if conv else "") + (f":{spec}" if spec else "")
+            yield loaded.problem(
+                path,
+                f"{{{shown}}}: a tag field takes no conversion or format spec; write {{{field}}}",
+            )
 
 
 def _check_cuda_dependencies(loaded: Loaded) -> Iterator[Problem]:
@@ -285,10 +347,13 @@ def _check_packages(loaded: Loaded, types: dict[str, dict[str, Any]]) -> Iterato
             yield loaded.problem(path, _name_rule(name))
         parent = spec.get("parent")
         if parent is not None:
-            if parent not in packages or parent == name:
+            if parent == name:
+                yield loaded.problem((*path, "parent"), "a package cannot be its own parent")
+            elif parent not in packages:
+                others = sorted(set(packages) - {name})
                 yield loaded.problem(
                     (*path, "parent"),
-                    f"no other package '{parent}'{did_you_mean(parent, sorted(packages))}",
+                    f"no other package '{parent}'{did_you_mean(parent, others)}",
                 )
             elif _package_cycle(packages, name):
                 yield loaded.problem((*path, "parent"), "packages' parents form a cycle")
@@ -298,8 +363,8 @@ def _check_packages(loaded: Loaded, types: dict[str, dict[str, Any]]) -> Iterato
             if rtype not in types:
                 yield loaded.problem(
                     (*path, rtype),
-                    f"unknown release type '{rtype}'{did_you_mean(rtype, sorted(types))}; "
-                    "declare it under `release_types`",
+                    f"unknown release type '{rtype}'; declare it under `release_types`"
+                    f"{did_you_mean(rtype, sorted(types))}",
                 )
             for index, distro in enumerate(listed):
                 if distro not in data["releases"]:
@@ -346,6 +411,20 @@ def _check_release(
         "\r" in header
     ):
         yield p((*path, "header"), "every header line must be a comment starting with '#'")
+    elif any(
+        (m := names.DIRECTIVE.match(line)) and m.group(1).lower() == "escape"
+        for line in header.splitlines()
+    ):
+        yield p(
+            (*path, "header"),
+            "an `# escape=` parser directive changes how every Dockerfile line is read; remove it",
+        )
+    prefix = spec.get("cuda_prefix_url")
+    if prefix and (not names.URL_PATH.match(prefix) or ".." in prefix):
+        yield p(
+            (*path, "cuda_prefix_url"),
+            f"'{prefix}' is not a repository name like ubuntu2404 (letters, digits, '.', '_', '-')",
+        )
     for index, platform in enumerate(spec.get("platforms") or []):
         if not names.PLATFORM.match(platform):
             yield p((*path, "platforms", index), f"'{platform}' is not a platform like linux/arm64")
@@ -425,7 +504,8 @@ def _check_templates(
         return
     needed: set[str] = set()
     for rtype in used_by:
-        needed.update(lineage(types, rtype))
+        if rtype in types:  # an unknown release type is reported where a package names it
+            needed.update(lineage(types, rtype))
     for rtype in sorted(needed):
         if not (folder / f"{rtype}.Dockerfile.j2").is_file():
             yield loaded.problem(
