@@ -10,6 +10,9 @@ from bakegen.model import Text, Var
 
 WRAP = 80
 IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+# Words HCL reads as something else at the start of an object key: `{ for = 1 }` is a broken
+# for-expression, `{ null = 1 }` a null key. Such keys are quoted.
+KEYWORDS = frozenset({"for", "in", "if", "null", "true", "false"})
 _ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
 
@@ -99,7 +102,7 @@ def to_hcl(expr: Expr, indent: str = "") -> str:
         return "[\n" + "".join(f"{inner}{item},\n" for item in items) + f"{indent}]"
     if not expr:
         return "{}"
-    keys = {k: k if IDENTIFIER.match(k) else hcl_string(k) for k in expr}
+    keys = {k: k if IDENTIFIER.match(k) and k not in KEYWORDS else hcl_string(k) for k in expr}
     width = max(len(k) for k in keys.values())
     rows = [f"{inner}{keys[k]:<{width}} = {to_hcl(v, inner)}" for k, v in expr.items()]
     return "{\n" + "\n".join(rows) + f"\n{indent}}}"
