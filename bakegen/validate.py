@@ -441,7 +441,10 @@ def _check_release(
             yield p(path, f"`{key}` must be set: packages build {sorted(used_by)} on it")
     yield from _check_templates(loaded, path, spec, used_by, types, workspace)
     cudas = resolve_cuda(spec, cuda_versions)
-    needs_cuda = sorted(r for r in used_by if types.get(r, {}).get("cuda"))
+    # A release type is a CUDA one when it or a type it is built FROM is (as the plan reads it).
+    needs_cuda = sorted(
+        r for r in used_by if any(types.get(k, {}).get("cuda") for k in lineage(types, r))
+    )
     if isinstance(cudas, str):
         yield p((*path, "cuda"), cudas)
     elif spec.get("cuda_prefix_url") and not cudas and needs_cuda:
