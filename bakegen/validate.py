@@ -16,6 +16,8 @@ from bakegen.load import Loaded
 from bakegen.schema import defaults, manifest_schema
 
 PACKAGE_KEYS = ("python_versions", "parent")
+# The platforms CUDA images are built for (NVIDIA's x86_64 and sbsa repositories).
+CUDA_PLATFORMS = ("linux/amd64", "linux/arm64")
 TAG_FIELDS = {
     "version",
     "python",
@@ -66,7 +68,7 @@ def _describe(value: Any) -> str:
     kind = {dict: "a mapping", list: "a list", str: "a string", bool: "a boolean"}.get(
         type(value), "null" if value is None else type(value).__name__
     )
-    return kind if isinstance(value, (dict, list)) else f"{kind} {value!r}"
+    return kind if value is None or isinstance(value, (dict, list)) else f"{kind} {value!r}"
 
 
 def _expected(error: jsonschema.ValidationError) -> str:
@@ -455,6 +457,14 @@ def _check_release(
             f"has no CUDA (cuda_prefix_url is empty) but packages build {needs_cuda} on it; "
             "remove it from those lists or set cuda_prefix_url",
         )
+    elif needs_cuda:
+        platforms = spec.get("platforms") or loaded.data.get("platforms") or defaults()["platforms"]
+        if not set(platforms) & set(CUDA_PLATFORMS):
+            yield p(
+                (*path, "platforms"),
+                f"CUDA images build only for {' and '.join(CUDA_PLATFORMS)}, and this release's "
+                f"platforms {platforms} have neither; packages build {needs_cuda} on it",
+            )
 
 
 def resolve_cuda(spec: dict[str, Any], cuda_versions: dict[str, Any]) -> list[str] | str:
