@@ -25,8 +25,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import ROOT, need_tool, run_cli
-from tests.test_e2e_build import (
+from tests.engine import (
     CA_BUNDLE,
     bake,
     engine_env,
@@ -35,6 +34,7 @@ from tests.test_e2e_build import (
     remove_images,
     run,
 )
+from tests.helpers import ROOT, need_tool, run_cli
 
 EXAMPLE = ROOT / "examples" / "azureml-inference"
 BASE_BASE_TARGET = "inference-base-base-debian12-py311"

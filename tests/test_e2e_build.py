@@ -7,31 +7,32 @@ the right platform, and the Python its tag names.
 
 Needs the engine of scripts/engine.sh (run `eval "$(scripts/engine.sh start)"` and
 `scripts/engine.sh base-images` first); in CI (CI=true) a missing engine fails these tests, locally
-it skips them. The engine helpers here are shared with tests/test_e2e_azureml.py.
+it skips them. Then `docker buildx bake verify` checks what was built, and BuildKit's own
+linter (`--call check`) has nothing to say about any generated Dockerfile.
 """
 
 from __future__ import annotations
 
-import json
-import os
 import shutil
-import subprocess
 import uuid
-from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, NoReturn
 
 import pytest
 
-from tests.helpers import IN_CI, ROOT, run_cli
-
-ENGINE_SH = ROOT / "scripts" / "engine.sh"
-ENGINE_STATE = Path(os.environ.get("BAKEGEN_ENGINE_STATE", "/tmp/bakegen-engine"))
-START_HINT = 'start one with: eval "$(scripts/engine.sh start)" && scripts/engine.sh base-images'
-CA_BUNDLE = "/etc/ssl/certs/ca-certificates.crt"
-# Cold builds fetch Debian packages; emulated arm64 ones run dpkg under QEMU.
-BUILD_TIMEOUT = 1800
-RUN_TIMEOUT = 300
+from bakegen.pipeline import plan_workspace
+from tests.engine import (
+    bake,
+    engine_env,
+    host_network_file,
+    inspect,
+    need_base_image,
+    python_in,
+    remove_images,
+    run,
+    short_name,
+    tail,
+)
+from tests.helpers import ROOT, run_cli
 
 PACKAGE = "model-server"
 REPO = "docker.io/example/model-server"
@@ -40,164 +41,6 @@ DEVEL = "model-server-devel-debian12-py311"
 BASE = "model-server-base-debian12-py311"
 
 pytestmark = pytest.mark.engine
-
-
-def _unavailable(message: str) -> NoReturn:
-    """Fail in CI, skip locally: the engine is part of CI's job but optional on a laptop."""
-    if IN_CI:
-        pytest.fail(message)
-    pytest.skip(message)
-
-
-def engine_env() -> dict[str, str]:
-    """The environment for docker commands against the engine, or fail (CI) / skip (locally).
-
-    Uses DOCKER_HOST when set, else the socket scripts/engine.sh starts its engine on.
-    """
-    env = dict(os.environ)
-    if shutil.which("docker") is None:
-        _unavailable(f"docker CLI not found; {START_HINT}")
-    if not env.get("DOCKER_HOST") and (ENGINE_STATE / "docker.sock").is_socket():
-        env["DOCKER_HOST"] = f"unix://{ENGINE_STATE / 'docker.sock'}"
-    where = env.get("DOCKER_HOST", "the default socket")
-    try:
-        probe = subprocess.run(
-            ["docker", "version", "--format", "{{.Server.Version}}"],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=30,
-            check=False,
-        )
-    except subprocess.TimeoutExpired:
-        _unavailable(f"no answer from a Docker engine at {where} in 30 s; {START_HINT}")
-    if probe.returncode != 0:
-        said = (probe.stderr.strip().splitlines() or ["no answer"])[-1]
-        _unavailable(f"no Docker engine at {where} ({said}); {START_HINT}")
-    bx = subprocess.run(
-        ["docker", "buildx", "version"], env=env, capture_output=True, text=True, check=False
-    )
-    if bx.returncode != 0:
-        _unavailable(f"docker buildx plugin missing; {START_HINT}")
-    return env
-
-
-def need_base_image(env: dict[str, str], image: str, *platforms: str) -> None:
-    """Fail (CI) / skip (locally) unless the engine holds `image` for every platform."""
-    for platform in platforms:
-        found = subprocess.run(
-            ["docker", "image", "inspect", "--platform", platform, image],
-            env=env,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if found.returncode != 0:
-            _unavailable(
-                f"the engine has no {image} for {platform}; run scripts/engine.sh base-images"
-            )
-
-
-def run(
-    cmd: Sequence[str],
-    env: dict[str, str],
-    *,
-    cwd: Path | None = None,
-    timeout: float = RUN_TIMEOUT,
-    input_text: str | None = None,
-    check: bool = True,
-) -> subprocess.CompletedProcess[str]:
-    """Run a command with a time limit; on failure, assert with the tail of its output."""
-    try:
-        proc = subprocess.run(
-            list(cmd),
-            cwd=cwd,
-            env=env,
-            input=input_text,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
-        )
-    except subprocess.TimeoutExpired as exc:
-        pytest.fail(f"{' '.join(cmd)}: still running after {timeout:.0f} s\n{_tail(exc.stderr)}")
-    if check:
-        assert proc.returncode == 0, (
-            f"{' '.join(cmd)} exited {proc.returncode}\n"
-            f"stdout:\n{_tail(proc.stdout)}\nstderr:\n{_tail(proc.stderr)}"
-        )
-    return proc
-
-
-def _tail(text: str | bytes | None, lines: int = 60) -> str:
-    if isinstance(text, bytes):
-        text = text.decode(errors="replace")
-    return "\n".join((text or "").splitlines()[-lines:])
-
-
-def host_network_file(
-    workspace: Path, env: dict[str, str], targets: Sequence[str], extra: Sequence[str] = ()
-) -> Path:
-    """scripts/engine.sh host-network: a bake file putting every target on the host network.
-
-    The engine runs with --bridge=none, so RUN steps that fetch packages need network=host.
-    """
-    printed = run(
-        ["docker", "buildx", "bake", "--print", *extra, *targets], env, cwd=workspace
-    ).stdout
-    out = workspace / "host-network.json"
-    run([str(ENGINE_SH), "host-network", str(out)], env, input_text=printed)
-    assert set(json.loads(out.read_text())["target"]) >= set(targets)
-    return out
-
-
-def bake(
-    workspace: Path,
-    env: dict[str, str],
-    targets: Sequence[str],
-    *,
-    extra: Sequence[str] = (),
-    allow: Sequence[str] = ("network.host",),
-) -> subprocess.CompletedProcess[str]:
-    """`docker buildx bake --load` of `targets` on the host network, plain progress output."""
-    net = host_network_file(workspace, env, targets, extra)
-    cmd = ["docker", "buildx", "bake", "-f", "docker-bake.hcl", "-f", str(net)]
-    cmd += [f"--allow={a}" for a in allow]
-    cmd += ["--progress=plain", "--load", *extra, *targets]
-    return run(cmd, env, cwd=workspace, timeout=BUILD_TIMEOUT)
-
-
-def inspect(env: dict[str, str], image: str) -> dict[str, Any]:
-    proc = run(["docker", "image", "inspect", image], env, check=False)
-    assert proc.returncode == 0, f"image {image} not in the engine: {proc.stderr.strip()}"
-    data: list[dict[str, Any]] = json.loads(proc.stdout)
-    return data[0]
-
-
-def short_name(tag: str) -> str:
-    """A tag as the engine lists it: docker.io/ (and library/) left out."""
-    for prefix in ("docker.io/library/", "docker.io/"):
-        if tag.startswith(prefix):
-            return tag[len(prefix) :]
-    return tag
-
-
-def remove_images(env: dict[str, str], images: Sequence[str]) -> None:
-    if images:
-        run(["docker", "image", "rm", "--force", *images], env, check=False)
-
-
-def python_in(env: dict[str, str], image: str, platform: str) -> str:
-    """`python3 --version` inside the image (no network needed)."""
-    proc = run(
-        [
-            *("docker", "run", "--rm", "--network", "none", "--platform", platform),
-            *(image, "python3", "--version"),
-        ],
-        env,
-        timeout=RUN_TIMEOUT,
-    )
-    return (proc.stdout + proc.stderr).strip()
 
 
 @pytest.fixture(scope="module")
@@ -246,7 +89,7 @@ def test_bookworm_runtime_and_devel_amd64_with_base_in_the_same_run(
         out = bake(example, env, [RUNTIME, DEVEL], extra=["--set", "*.platform=linux/amd64"])
         log = out.stdout + out.stderr
         # The base is no target of its own here: bake built it for both through target:BASE.
-        assert f"[{BASE} " in log, _tail(log)
+        assert f"[{BASE} " in log, tail(log)
         check_image(
             env, runtime, version=version, title=f"{PACKAGE} runtime", platform="linux/amd64"
         )
@@ -280,3 +123,45 @@ def test_bookworm_runtime_arm64_under_emulation(
         assert arch.stdout.strip() == "aarch64"
     finally:
         remove_images(engine, [runtime])
+
+
+def test_verify_group_passes_on_what_was_built_and_fails_on_a_wrong_claim(
+    example: Path, engine: dict[str, str]
+) -> None:
+    checks = [f"{RUNTIME}-verify", f"{DEVEL}-verify"]
+    net = host_network_file(example, engine, checks)
+    cmd = ["docker", "buildx", "bake", "-f", "docker-bake.hcl", "-f", str(net)]
+    cmd += ["--allow=network.host", "--progress=plain", "--set", "*.platform=linux/amd64"]
+    ok = run([*cmd, *checks], engine, cwd=example, timeout=1800)
+    log = ok.stdout + ok.stderr
+    # Each check ran now (and said so) or ran before on exactly these inputs (CACHED): a failed
+    # RUN is never cached, and the wrong claim below must fail.
+    for check in checks:
+        assert f"[{check} " in log, tail(log)
+    assert log.count("verify: ok: Python 3.11, debian 12") + log.count("CACHED") >= 2
+    wrong = [*cmd, "--set", f"{RUNTIME}-verify.args.EXPECT_PYTHON=3.12", f"{RUNTIME}-verify"]
+    failed = run(wrong, engine, cwd=example, timeout=1800, check=False)
+    assert failed.returncode != 0
+    assert "verify: Python 3.11, expected 3.12" in failed.stdout + failed.stderr
+
+
+def test_buildkit_checks_report_nothing_on_any_generated_dockerfile(
+    example: Path, engine: dict[str, str]
+) -> None:
+    """`bake --call check` over every target (BuildKit's linter needs no network).
+
+    Registry base images cannot be pulled here, so the local debian:bookworm-slim stands in for
+    them and for the `base` contexts: the lint is of bakegen's Dockerfiles, not of those images.
+    """
+    plan = plan_workspace(example)
+    stand_in = "docker-image://debian:bookworm-slim"
+    sets = ["--set", f"*.contexts.base={stand_in}", "--set", f"*.contexts.image={stand_in}"]
+    for df in plan.dockerfiles:
+        for image in plan.images:
+            if image.dockerfile == df.path and not df.from_parent:
+                sets += ["--set", f"{image.target}.contexts.{df.base_image}={stand_in}"]
+    targets = [i.target for i in plan.images] + [v.target for v in plan.verifies]
+    out = run(["docker", "buildx", "bake", "--call", "check", *sets, *targets], engine, cwd=example)
+    log = out.stdout + out.stderr
+    assert log.count("Check complete, no warnings found.") == len(targets), tail(log)
+    assert "WARNING" not in log

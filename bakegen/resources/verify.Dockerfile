@@ -2,6 +2,7 @@
 # Built FROM each pushed image by the `verify` bake group: fails when the image is not what
 # its tags say.
 FROM image
+SHELL ["/bin/sh", "-c"]
 ARG EXPECT_PYTHON
 ARG EXPECT_OS_ID
 ARG EXPECT_OS_VERSION
