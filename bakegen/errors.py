@@ -97,3 +97,14 @@ class ManifestError(BakegenError):
 
 class UsageError(BakegenError):
     """A bad command line or workspace, reported as one line."""
+
+
+class OutputConflict(BakegenError):
+    """Files in the way of the output that bakegen must not replace; one line each."""
+
+    def __init__(self, messages: list[str]) -> None:
+        self.messages = messages
+        super().__init__("\n".join(messages))
+
+    def lines(self) -> list[str]:
+        return [one_line(m) for m in self.messages]

@@ -1,11 +1,13 @@
 """Write stage: write only what changed, all or nothing, and remove only what bakegen made.
 
 - every new file is staged beside its destination first; a failure while staging leaves the tree
-  as it was;
+  as it was (folders made for staging are removed again);
 - replaced and removed files are kept as backups until every rename is done, and restored if one
-  fails;
+  fails; temporary and backup names are unique to the run, so they never meet leftovers of an
+  earlier run that was killed;
 - a stale file is removed only when it carries bakegen's marker; anything else found in the output
-  folder is reported and left alone;
+  folder is reported and left alone, and a file without the marker where bakegen would write is
+  an error, never overwritten;
 - no write goes through a symlink; two renders of one workspace take turns (a lock on its folder).
 """
 
@@ -14,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import secrets
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,10 +24,11 @@ from pathlib import Path
 from bakegen.bakefile import MARKER as BAKE_MARKER
 from bakegen.dockerfiles import MARKER as DOCKERFILE_MARKER
 from bakegen.emit import BAKE_FILES
-from bakegen.errors import UsageError
+from bakegen.errors import OutputConflict, UsageError
 
 MARKERS = (BAKE_MARKER.encode(), DOCKERFILE_MARKER.encode())
-SNIFF_BYTES = 4096
+# The marker follows the header of a Dockerfile, which may be long: look that far.
+SNIFF_BYTES = 1024 * 1024
 TMP_SUFFIX = ".bakegen-tmp"
 BAK_SUFFIX = ".bakegen-bak"
 
@@ -82,14 +86,24 @@ def _check_inside(workspace: Path, rel: str) -> Path:
 
 def plan_changes(workspace: Path, outputs: dict[str, str], output_dir: str) -> Changes:
     changes = Changes()
+    conflicts: list[str] = []
     for rel in sorted(outputs):
         dest = _check_inside(workspace, rel)
         if not dest.exists():
             changes.create.append(rel)
-        elif not dest.is_file() or dest.read_bytes() != outputs[rel].encode():
-            changes.update.append(rel)
-        else:
+        elif not dest.is_file():
+            conflicts.append(f"{rel}: is a folder where bakegen writes a file; move it away")
+        elif dest.read_bytes() == outputs[rel].encode():
             changes.unchanged.append(rel)
+        elif not is_generated(dest):
+            conflicts.append(
+                f"{rel}: not made by bakegen (no marker), and bakegen would overwrite it; "
+                "move it away or delete it"
+            )
+        else:
+            changes.update.append(rel)
+    if conflicts:
+        raise OutputConflict(conflicts)
     root = workspace / output_dir
     existing: list[Path] = []
     if root.is_dir() and not root.is_symlink():
@@ -119,41 +133,71 @@ def workspace_lock(workspace: Path) -> Iterator[None]:
         os.close(fd)
 
 
+def _side_name(path: Path, token: str, suffix: str) -> Path:
+    """A temporary or backup name beside `path`, unique to this run."""
+    return path.with_name(f"{path.name}.{token}{suffix}")
+
+
+def _make_parents(workspace: Path, path: Path, made: list[Path]) -> None:
+    """Create the missing folders above `path`, noting each in `made` as soon as it exists."""
+    missing: list[Path] = []
+    current = path.parent
+    while current != workspace and not current.exists():
+        missing.append(current)
+        current = current.parent
+    for folder in reversed(missing):
+        folder.mkdir()
+        made.append(folder)
+
+
+def _remove_folders(folders: list[Path]) -> None:
+    """Remove folders this run made, deepest first, where they are empty again."""
+    for folder in sorted(set(folders), key=lambda p: len(p.parts), reverse=True):
+        with contextlib.suppress(OSError):
+            folder.rmdir()
+
+
 def apply(
     workspace: Path, outputs: dict[str, str], changes: Changes, hook: Hook = _no_hook
 ) -> None:
     """Make the tree match `changes`, all or nothing."""
+    token = secrets.token_hex(4)
     staged: list[tuple[Path, Path]] = []
+    made: list[Path] = []
     try:
         for rel in changes.create + changes.update:
             dest = workspace / rel
-            tmp = dest.with_name(dest.name + TMP_SUFFIX)
+            tmp = _side_name(dest, token, TMP_SUFFIX)
             hook("stage", rel)
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            with tmp.open("wb") as handle:
+            _make_parents(workspace, dest, made)
+            with tmp.open("xb") as handle:
+                staged.append((tmp, dest))
                 handle.write(outputs[rel].encode())
                 handle.flush()
                 os.fsync(handle.fileno())
-            staged.append((tmp, dest))
     except BaseException:
         for tmp, _ in staged:
             tmp.unlink(missing_ok=True)
-        _prune_empty(workspace, [d for _, d in staged])
+        _remove_folders(made)
         raise
-    _commit(workspace, staged, [workspace / rel for rel in changes.delete], hook)
+    _commit(workspace, token, staged, made, [workspace / rel for rel in changes.delete], hook)
 
 
 def _commit(
-    workspace: Path, staged: list[tuple[Path, Path]], removals: list[Path], hook: Hook
+    workspace: Path,
+    token: str,
+    staged: list[tuple[Path, Path]],
+    made: list[Path],
+    removals: list[Path],
+    hook: Hook,
 ) -> None:
     backups: list[tuple[Path, Path]] = []
     created: list[Path] = []
     try:
         for tmp, dest in staged:
-            rel = dest.relative_to(workspace).as_posix()
-            hook("commit", rel)
+            hook("commit", dest.relative_to(workspace).as_posix())
             if dest.exists():
-                bak = dest.with_name(dest.name + BAK_SUFFIX)
+                bak = _side_name(dest, token, BAK_SUFFIX)
                 os.replace(dest, bak)
                 backups.append((bak, dest))
             else:
@@ -161,10 +205,7 @@ def _commit(
             os.replace(tmp, dest)
         for path in removals:
             hook("delete", path.relative_to(workspace).as_posix())
-            if path.name.endswith((TMP_SUFFIX, BAK_SUFFIX)):
-                path.unlink()
-                continue
-            bak = path.with_name(path.name + BAK_SUFFIX)
+            bak = _side_name(path, token, BAK_SUFFIX)
             os.replace(path, bak)
             backups.append((bak, path))
     except BaseException:
@@ -174,7 +215,7 @@ def _commit(
             os.replace(bak, dest)
         for tmp, _ in staged:
             tmp.unlink(missing_ok=True)
-        _prune_empty(workspace, created)
+        _remove_folders(made)
         raise
     for bak, _ in backups:
         bak.unlink(missing_ok=True)
