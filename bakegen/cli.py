@@ -8,7 +8,7 @@ import sys
 import traceback
 from enum import Enum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, TextIO
 
 import typer
 from rich.console import Console
@@ -29,8 +29,17 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-out = Console(highlight=False)
-err = Console(stderr=True, highlight=False)
+
+
+def console(
+    *, stderr: bool = False, file: TextIO | None = None, width: int | None = None
+) -> Console:
+    """Output for people: colour only on a terminal (and never with NO_COLOR), text as given."""
+    return Console(stderr=stderr, file=file, width=width, highlight=False, emoji=False)
+
+
+out = console()
+err = console(stderr=True)
 
 
 class Format(str, Enum):

@@ -28,7 +28,8 @@ def template_problem(exc: Exception, template: str, path: KeyPath, workspace: Pa
     if isinstance(exc, jinja2.TemplateSyntaxError):
         filename, line, message = exc.filename, exc.lineno, f"template syntax error: {exc.message}"
     elif isinstance(exc, jinja2.TemplateNotFound):
-        filename, line, message = None, 1, f"template not found: {exc.name}"
+        filename, line = _template_frame(exc)
+        message = f"template not found: {exc.name}"
     else:
         filename, line = _template_frame(exc)
         message = f"template error: {exc}"

@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from rich.console import Console
 
 from bakegen import cli
 from bakegen.cli import main
@@ -45,8 +44,8 @@ def run_cli(*args: str, cwd: Path) -> Result:
         ):
             mp.setattr(sys, "argv", ["bakegen", *args])
             mp.setenv("COLUMNS", "200")
-            mp.setattr(cli, "out", Console(file=stdout, highlight=False, width=200))
-            mp.setattr(cli, "err", Console(file=stderr, highlight=False, width=200))
+            mp.setattr(cli, "out", cli.console(file=stdout, width=200))
+            mp.setattr(cli, "err", cli.console(file=stderr, width=200))
             try:
                 main()
             except SystemExit as exc:
