@@ -9,18 +9,27 @@ The corpus:
 - `NAME.xfail`, when present, says which known bug the case shows: it must fail until fixed.
 
 `.err` files hold stderr line for line, written by hand: `file:line:col: key.path: message`.
+
+Beyond the corpus, seeded random mutations of the good manifest (values replaced by values of
+any type, keys deleted or added) must each exit 0 or 2: never a crash, never a half-written tree.
 """
 
 from __future__ import annotations
 
+import copy
 import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
+from hypothesis import event, given, settings
+from hypothesis import strategies as st
 
 from tests.helpers import ROOT, run_cli, tree
 
@@ -172,3 +181,96 @@ def test_manifest_that_is_a_folder_of_nothing(tmp_path: Path) -> None:
     assert result.code == 2
     assert result.err.splitlines() == ["manifest:1:1: <root>: no *.yml or *.yaml files here"]
     assert tree(ws) == before
+
+
+# --- mutations of a good manifest: never a crash ----------------------------------------------
+
+SCALARS = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-2, 2**40),
+    st.sampled_from(
+        [
+            "",
+            "3.10",
+            "12.4.1",
+            "../x",
+            "/abs",
+            "a\nb",
+            "${X}",
+            "UPPER",
+            "runtime",
+            "base",
+            "debian",
+            "app",
+            "templates/std",
+            "linux/amd64",
+            "{python}",
+            "{",
+            "é",
+            "12",
+        ]
+    ),
+    st.text(alphabet=st.characters(codec="utf-8"), max_size=8),
+)
+VALUES = st.recursive(
+    SCALARS,
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3)
+    ),
+    max_leaves=6,
+)
+
+
+def _paths(data: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    out = [prefix]
+    if isinstance(data, dict):
+        for key, value in data.items():
+            out += _paths(value, (*prefix, key))
+    elif isinstance(data, list):
+        for index, value in enumerate(data):
+            out += _paths(value, (*prefix, index))
+    return out
+
+
+@st.composite
+def mutated_manifests(draw: st.DrawFn) -> dict[str, Any]:
+    data: dict[str, Any] = copy.deepcopy(GOOD)
+    for _ in range(draw(st.integers(1, 4))):
+        path = draw(st.sampled_from(_paths(data)[1:]))
+        parent = data
+        for key in path[:-1]:
+            parent = parent[key]
+        action = draw(st.sampled_from(["replace", "delete", "add"]))
+        if action == "delete" and isinstance(parent, dict):
+            del parent[path[-1]]
+        elif action == "add" and isinstance(parent, dict):
+            parent[draw(st.text(max_size=12))] = draw(VALUES)
+        elif action == "add" and isinstance(parent, list):
+            parent.append(draw(VALUES))
+        else:
+            parent[path[-1]] = draw(VALUES)
+    return data
+
+
+GOOD: dict[str, Any] = yaml.safe_load((BASE / "manifest" / "manifest.yml").read_text())
+
+
+@settings(max_examples=500, derandomize=True, deadline=None)
+@given(manifest=mutated_manifests())
+def test_mutated_manifests_exit_0_or_2_never_a_crash(manifest: dict[str, Any]) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        ws = Path(tmp)
+        shutil.copytree(BASE / "templates", ws / "templates")
+        (ws / "manifest").mkdir()
+        text = yaml.safe_dump(manifest, allow_unicode=True, sort_keys=False)
+        (ws / "manifest" / "manifest.yml").write_text(text, encoding="utf-8")
+        result = run_cli("render", cwd=ws)
+        event(f"exit {result.code}")
+        assert result.code in (0, 2), result.err
+        assert "Traceback" not in result.err
+        assert "internal error" not in result.err
+        if result.code == 2:
+            assert result.err.strip()
+            assert not (ws / "generated").exists()
+            assert not (ws / "docker-bake.hcl").exists()
