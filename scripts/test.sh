@@ -23,8 +23,8 @@ if [[ ${BAKEGEN_NO_ENGINE:-0} != 1 && -n $(find tests -name 'test_e2e*.py' -prin
 fi
 
 step "ruff"
-ruff check bakegen tests
-ruff format --check bakegen tests
+ruff check bakegen tests benchmarks
+ruff format --check bakegen tests benchmarks
 step "mypy --strict"
 mypy
 
