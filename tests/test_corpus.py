@@ -256,7 +256,7 @@ def mutated_manifests(draw: st.DrawFn) -> dict[str, Any]:
 GOOD: dict[str, Any] = yaml.safe_load((BASE / "manifest" / "manifest.yml").read_text())
 
 
-@settings(max_examples=500, derandomize=True, deadline=None)
+@settings(max_examples=500, derandomize=True, database=None, deadline=None)
 @given(manifest=mutated_manifests())
 def test_mutated_manifests_exit_0_or_2_never_a_crash(manifest: dict[str, Any]) -> None:
     with tempfile.TemporaryDirectory() as tmp:
