@@ -137,7 +137,7 @@ def repo_workspace(tmp_path: Path, name: str, envars: list[str], header: str = "
 @pytest.mark.buildx
 @pytest.mark.parametrize("fmt", ["hcl", "json"])
 def test_labels_and_secret_paths_come_back_exactly(fmt: str, tmp_path: Path) -> None:
-    secret_dir = tmp_path / "s ${HOME} %{x} $${y} back\\slash é\ttab 'q'"
+    secret_dir = tmp_path / "s ${HOME} %{x} $${y} back\\slash é\ttab\r\x01\x7f 'q' \u2028"
     secret_dir.mkdir()
     secret_file = secret_dir / "token ${X}"
     secret_file.write_text("not printed\n", encoding="utf-8")
