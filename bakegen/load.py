@@ -13,6 +13,7 @@ Rules that make the manifest format safe to read:
 
 from __future__ import annotations
 
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -227,23 +228,23 @@ class _Builder:
 
 
 def _read_text(path: Path, display: str) -> str:
+    def refuse(message: str) -> ManifestError:
+        return ManifestError([Problem(Location(display, 1, 1), (), message)])
+
     try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise ManifestError(
-                [
-                    Problem(
-                        Location(display, 1, 1),
-                        (),
-                        f"file is {size} bytes; manifests larger than {MAX_FILE_BYTES} are refused",
-                    )
-                ]
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):  # a FIFO would block, /dev/zero never end
+            raise refuse("not a regular file; a manifest is a YAML file")
+        if info.st_size > MAX_FILE_BYTES:
+            raise refuse(
+                f"file is {info.st_size} bytes; manifests larger than {MAX_FILE_BYTES} are refused"
             )
-        raw = path.read_bytes()
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
-        raise ManifestError(
-            [Problem(Location(display, 1, 1), (), f"cannot read: {exc.strerror}")]
-        ) from None
+        raise refuse(f"cannot read: {exc.strerror}") from None
+    if len(raw) > MAX_FILE_BYTES:  # it grew while being read
+        raise refuse(f"file is over {MAX_FILE_BYTES} bytes; manifests that large are refused")
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as exc:

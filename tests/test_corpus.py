@@ -274,3 +274,31 @@ def test_mutated_manifests_exit_0_or_2_never_a_crash(manifest: dict[str, Any]) -
             assert result.err.strip()
             assert not (ws / "generated").exists()
             assert not (ws / "docker-bake.hcl").exists()
+
+
+@pytest.mark.parametrize("kind", ["device", "fifo"])
+def test_manifest_that_is_not_a_regular_file_is_refused_at_once(kind: str, tmp_path: Path) -> None:
+    """/dev/zero would never end and a FIFO would block: both are refused before reading."""
+    ws = rendered_base(tmp_path)
+    if kind == "device":
+        manifest = Path("/dev/zero")
+        shown = "/dev/zero"
+    else:
+        manifest = ws / "manifest" / "pipe.yml"
+        os.mkfifo(manifest)
+        shown = "manifest/pipe.yml"
+    before = tree(ws)
+    proc = subprocess.run(
+        [sys.executable, "-m", "bakegen", "render", "--manifest", str(manifest)],
+        cwd=ws,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert proc.returncode == 2
+    assert proc.stderr.splitlines() == [
+        f"{shown}:1:1: <root>: not a regular file; a manifest is a YAML file"
+    ]
+    assert tree(ws) == before
