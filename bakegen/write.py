@@ -17,6 +17,7 @@ import contextlib
 import fcntl
 import os
 import secrets
+import stat
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -60,7 +61,10 @@ class Changes:
 
 
 def is_generated(path: Path) -> bool:
+    """Whether `path` is a regular file carrying bakegen's marker (a FIFO is never opened)."""
     try:
+        if not stat.S_ISREG(path.lstat().st_mode):
+            return False
         with path.open("rb") as handle:
             head = handle.read(SNIFF_BYTES)
     except OSError:
@@ -91,8 +95,12 @@ def plan_changes(workspace: Path, outputs: dict[str, str], output_dir: str) -> C
         dest = _check_inside(workspace, rel)
         if not dest.exists():
             changes.create.append(rel)
-        elif not dest.is_file():
+        elif dest.is_dir():
             conflicts.append(f"{rel}: is a folder where bakegen writes a file; move it away")
+        elif not stat.S_ISREG(dest.lstat().st_mode):
+            conflicts.append(
+                f"{rel}: is not a regular file, and bakegen writes one there; move it away"
+            )
         elif dest.read_bytes() == outputs[rel].encode():
             changes.unchanged.append(rel)
         elif not is_generated(dest):
@@ -115,7 +123,9 @@ def plan_changes(workspace: Path, outputs: dict[str, str], output_dir: str) -> C
         rel = path.relative_to(workspace).as_posix()
         if rel in outputs or not path.exists() or path.is_symlink():
             continue
-        if path.name.endswith((TMP_SUFFIX, BAK_SUFFIX)) or is_generated(path):
+        if not stat.S_ISREG(path.lstat().st_mode):
+            changes.foreign.append(rel)
+        elif path.name.endswith((TMP_SUFFIX, BAK_SUFFIX)) or is_generated(path):
             changes.delete.append(rel)
         elif path.parent != workspace:
             changes.foreign.append(rel)

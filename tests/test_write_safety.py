@@ -459,3 +459,36 @@ def test_without_the_lock_the_same_renders_would_interleave(tmp_path: Path) -> N
         if seen[-1] > 2:
             return
     pytest.fail(f"renders never interleaved without the lock: {seen}")
+
+
+def test_a_fifo_in_the_output_is_never_opened(tmp_path: Path) -> None:
+    """Reading a FIFO would block the render: one beside the output is left alone, one where
+    bakegen writes a file is an error. A real process with a timeout, in case it ever blocks."""
+    ws = rendered(tmp_path)
+    os.mkfifo(ws / "generated" / "pipe")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+
+    def render() -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "bakegen", "render"],
+            cwd=ws,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=60,
+        )
+
+    beside = render()
+    assert beside.returncode == 0, beside.stderr
+    assert "warning: generated/pipe: not made by bakegen; left alone" in beside.stderr
+    target = ws / "generated/app/debian12/base/Dockerfile"
+    target.unlink()
+    os.mkfifo(target)
+    at_output = render()
+    assert at_output.returncode == 2
+    assert at_output.stderr.splitlines() == [
+        "generated/app/debian12/base/Dockerfile: is not a regular file, and bakegen writes one "
+        "there; move it away"
+    ]
+    assert (ws / "generated" / "pipe").exists()
