@@ -17,6 +17,7 @@ from rich.table import Table
 from bakegen import __version__
 from bakegen.errors import EXIT_DRIFT, BakegenError
 from bakegen.listing import records
+from bakegen.model import Plan
 from bakegen.pipeline import compile_workspace, plan_workspace
 from bakegen.plan import OUTPUT_DIR
 from bakegen.schema import resource_text
@@ -59,7 +60,9 @@ Manifest = Annotated[
 ]
 MaxTargets = Annotated[
     int | None,
-    typer.Option("--max-targets", help="Refuse manifests expanding past this many targets."),
+    typer.Option(
+        "--max-targets", min=1, help="Refuse manifests expanding past this many bake targets."
+    ),
 ]
 
 
@@ -68,6 +71,11 @@ def _resolve(workspace: Path, manifest: Path | None) -> tuple[Path, Path | None]
     if not ws.is_dir():
         raise typer.BadParameter(f"workspace folder not found: {workspace}")
     return ws, manifest.resolve() if manifest is not None else None
+
+
+def _targets(plan: Plan) -> str:
+    images, checks = len(plan.images), len(plan.verifies)
+    return f"{images + checks} targets ({images} images, {checks} verify)"
 
 
 @app.command()
@@ -98,9 +106,8 @@ def render(
             err.print(f"up to date: {len(changes.unchanged)} file(s)")
             return
         apply(ws, compiled.outputs, changes)
-    images = len(compiled.plan.images)
     err.print(
-        f"{images} targets, {len(compiled.plan.dockerfiles)} Dockerfiles: "
+        f"{_targets(compiled.plan)}, {len(compiled.plan.dockerfiles)} Dockerfiles: "
         f"{len(changes.create)} created, {len(changes.update)} updated, "
         f"{len(changes.delete)} removed, {len(changes.unchanged)} unchanged"
     )
@@ -115,7 +122,7 @@ def validate(
     """Check the manifest and its templates; write nothing."""
     ws, path = _resolve(workspace, manifest)
     compiled = compile_workspace(ws, path, "hcl", max_targets)
-    err.print(f"ok: {len(compiled.plan.images)} targets")
+    err.print(f"ok: {_targets(compiled.plan)}")
 
 
 @app.command("list")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from string import Formatter
 from typing import Any
@@ -52,75 +53,41 @@ def build_plan(loaded: Loaded, max_targets: int | None = None) -> Plan:
     images: dict[tuple[str, ...], Image] = {}
     dockerfiles: dict[str, Dockerfile] = {}
     secrets = tuple(Secret(s["id"], s.get("env"), s.get("src")) for s in data.get("secrets") or [])
-    empty: list[Problem] = []
-    for package in sorted(data["packages"]):
-        spec = data["packages"][package]
-        parent_pkg: str | None = spec.get("parent")
-        for rtype in sorted(k for k in spec if k not in PACKAGE_KEYS):
-            chain = [rtype] if parent_pkg else lineage(types, rtype)
-            for release in _releases(data, spec[rtype]):
-                cudas = _cudas(release, cuda_deps, dflt)
-                pythons = _pythons(data, dflt, package, release)
-                if not pythons:
-                    empty.append(
-                        loaded.problem(
-                            ("packages", package, rtype),
-                            f"no Python version left for {package} on {release.distro_id}: "
-                            "the package's python_versions and the release's do not meet",
-                        )
-                    )
-                for level, kind in enumerate(chain):
-                    for cuda in cudas if _is_cuda(types, kind) else [None]:
-                        parent = _parent_target(
-                            types, chain, level, package, parent_pkg, release, cuda
-                        )
-                        df = _dockerfile(
-                            data,
-                            dflt,
-                            package,
-                            kind,
-                            release,
-                            cuda,
-                            cudas,
-                            pythons,
-                            parent is not None,
-                            secrets,
-                        )
-                        dockerfiles.setdefault(df.path, df)
-                        for python in pythons:
-                            image = _image(
-                                types,
-                                registries,
-                                package,
-                                kind,
-                                release,
-                                python,
-                                cuda,
-                                cudas,
-                                df,
-                                parent,
-                            )
-                            images.setdefault(_identity(image), image)
-    if empty:
-        raise ManifestError(empty)
-    ordered = tuple(sorted(images.values(), key=_image_order))
-    limit = (
-        max_targets
-        if max_targets is not None
-        else int(data.get("max_targets") or dflt["max_targets"])
-    )
-    if len(ordered) > limit:
-        raise ManifestError(
-            [
-                Problem(
-                    loaded.where(("packages",)),
-                    ("packages",),
-                    f"expands to {len(ordered)} bake targets, more than the limit of {limit}; "
-                    "narrow the matrix, or raise it with `max_targets` or --max-targets",
-                )
-            ]
-        )
     verify = bool(data.get("verify", dflt["verify"]))
+    cells = list(_cells(loaded, types, cuda_deps, dflt))
+    _check_size(loaded, cells, types, verify, max_targets)
+    for cell in cells:
+        parent = _parent_target(
+            types, cell.chain, cell.level, cell.package, cell.parent_pkg, cell.release, cell.cuda
+        )
+        df = _dockerfile(
+            data,
+            dflt,
+            cell.package,
+            cell.kind,
+            cell.release,
+            cell.cuda,
+            cell.cudas,
+            cell.pythons,
+            parent is not None,
+            secrets,
+        )
+        dockerfiles.setdefault(df.path, df)
+        for python in cell.pythons:
+            image = _image(
+                types,
+                registries,
+                cell.package,
+                cell.kind,
+                cell.release,
+                python,
+                cell.cuda,
+                cell.cudas,
+                df,
+                parent,
+            )
+            images.setdefault(_identity(image), image)
+    ordered = tuple(sorted(images.values(), key=_image_order))
     verifies = tuple(_verify(i) for i in ordered if i.push) if verify else ()
     groups = _groups(ordered, verifies)
     plan = Plan(
@@ -142,6 +109,91 @@ def build_plan(loaded: Loaded, max_targets: int | None = None) -> Plan:
     if problems:
         raise ManifestError(problems)
     return plan
+
+
+@dataclass(frozen=True)
+class _Cell:
+    """One Dockerfile's worth of the matrix: a package's release type (and CUDA) on a release."""
+
+    package: str
+    parent_pkg: str | None
+    chain: list[str]
+    level: int
+    kind: str
+    release: _Release
+    cuda: Cuda | None
+    cudas: list[Cuda]
+    pythons: list[str]
+
+
+def _cells(
+    loaded: Loaded,
+    types: dict[str, dict[str, Any]],
+    cuda_deps: dict[str, dict[str, str]],
+    dflt: dict[str, Any],
+) -> Iterator[_Cell]:
+    """Walk the matrix; raise with every package x release that is left with no Python."""
+    data = loaded.data
+    empty: list[Problem] = []
+    for package in sorted(data["packages"]):
+        spec = data["packages"][package]
+        parent_pkg: str | None = spec.get("parent")
+        for rtype in sorted(k for k in spec if k not in PACKAGE_KEYS):
+            chain = [rtype] if parent_pkg else lineage(types, rtype)
+            for release in _releases(data, spec[rtype]):
+                cudas = _cudas(release, cuda_deps, dflt)
+                pythons = _pythons(data, dflt, package, release)
+                if not pythons:
+                    empty.append(
+                        loaded.problem(
+                            ("packages", package, rtype),
+                            f"no Python version left for {package} on {release.distro_id}: "
+                            "the package's python_versions and the release's do not meet",
+                        )
+                    )
+                for level, kind in enumerate(chain):
+                    for cuda in cudas if _is_cuda(types, kind) else [None]:
+                        yield _Cell(
+                            package, parent_pkg, chain, level, kind, release, cuda, cudas, pythons
+                        )
+    if empty:
+        raise ManifestError(empty)
+
+
+def _check_size(
+    loaded: Loaded,
+    cells: list[_Cell],
+    types: dict[str, dict[str, Any]],
+    verify: bool,
+    max_targets: int | None,
+) -> None:
+    """Refuse a matrix past the target limit before any image is built in memory."""
+    data = loaded.data
+    limit = (
+        max_targets
+        if max_targets is not None
+        else int(data.get("max_targets") or defaults()["max_targets"])
+    )
+    seen: set[tuple[str, ...]] = set()
+    count = 0
+    for cell in cells:
+        cuda = cell.cuda.version if cell.cuda else ""
+        for python in cell.pythons:
+            key = (cell.package, cell.kind, cell.release.distro_id, python, cuda)
+            if key not in seen:
+                seen.add(key)
+                pushed = bool(types[cell.kind].get("push", True))
+                count += 2 if pushed and verify else 1
+    if count > limit:
+        raise ManifestError(
+            [
+                loaded.problem(
+                    ("packages",),
+                    f"expands to {count} bake targets (with verify checks), more than the limit "
+                    f"of {limit}; narrow the matrix, or raise it with `max_targets` or --max-targets",
+                )
+            ]
+        )
 
 
 def _registries(data: dict[str, Any]) -> list[dict[str, Any]]:

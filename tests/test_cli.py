@@ -25,7 +25,7 @@ def test_render_then_check_is_clean(tmp_path: Path) -> None:
     ws = seed(tmp_path)
     first = run_cli("render", cwd=ws)
     assert first.code == 0, first.err
-    assert "66 targets, 22 Dockerfiles: 24 created" in first.err
+    assert "108 targets (66 images, 42 verify), 22 Dockerfiles: 24 created" in first.err
     check = run_cli("render", "--check", cwd=ws)
     assert (check.code, check.out) == (0, "")
 

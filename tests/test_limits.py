@@ -18,7 +18,7 @@ PYTHONS = '["3.8", "3.9", "3.10", "3.11", "3.12", "3.13", "3.14"]'
 
 def manifest(packages: int, versions: int, extra: str = "") -> str:
     """Each package builds runtime and devel (and so base) on `versions` releases, 7 Pythons:
-    packages x versions x 3 x 7 targets."""
+    packages x versions x 7 x (3 images + 2 verify checks) targets."""
     lines = [f"python_versions: {PYTHONS}", extra, "packages:"]
     for index in range(packages):
         lines += [f"  pkg{index}:", "    runtime: [debian]", "    devel: [debian]"]
@@ -34,7 +34,7 @@ def manifest(packages: int, versions: int, extra: str = "") -> str:
 
 
 def targets(packages: int, versions: int) -> int:
-    return packages * versions * 3 * 7
+    return packages * versions * 7 * (3 + 2)
 
 
 def workspace(tmp_path: Path, text: str) -> Path:
@@ -48,12 +48,13 @@ def workspace(tmp_path: Path, text: str) -> Path:
 def limit_line(count: int, limit: int, line: int = 2) -> str:
     """The one line of a manifest over the limit, at its `packages:` key."""
     return (
-        f"manifest/manifest.yml:{line}:1: packages: expands to {count} bake targets, more than the "
-        f"limit of {limit}; narrow the matrix, or raise it with `max_targets` or --max-targets"
+        f"manifest/manifest.yml:{line}:1: packages: expands to {count} bake targets (with verify "
+        f"checks), more than the limit of {limit}; narrow the matrix, or raise it with "
+        "`max_targets` or --max-targets"
     )
 
 
-BIG = (10, 10)  # 2100 targets
+BIG = (6, 10)  # 2100 targets
 
 
 def test_default_limit_is_2000() -> None:
@@ -84,7 +85,7 @@ def test_max_targets_option_raises_the_limit(tmp_path: Path) -> None:
     assert not (ws / "generated").exists()
     result = run_cli("render", "--max-targets", "2100", cwd=ws)
     assert result.code == 0, result.err
-    assert result.err.startswith("2100 targets, 300 Dockerfiles: ")
+    assert result.err.startswith("2100 targets (1260 images, 840 verify), 180 Dockerfiles: ")
     assert run_cli("list", "--max-targets", "5000", cwd=ws).code == 0
     assert run_cli("validate", "--max-targets", "5000", cwd=ws).code == 0
 
@@ -93,8 +94,8 @@ def test_max_targets_in_the_manifest_and_the_option_wins(tmp_path: Path) -> None
     ws = workspace(tmp_path, manifest(1, 2, extra="max_targets: 40"))
     result = run_cli("validate", cwd=ws)
     assert result.code == 2
-    assert result.err.splitlines() == [limit_line(42, 40, line=3)]
-    assert run_cli("validate", "--max-targets", "42", cwd=ws).code == 0
+    assert result.err.splitlines() == [limit_line(70, 40, line=3)]
+    assert run_cli("validate", "--max-targets", "70", cwd=ws).code == 0
     (ws / "manifest" / "manifest.yml").write_text(
         manifest(*BIG, extra="max_targets: 2100"), encoding="utf-8"
     )
