@@ -55,6 +55,21 @@ def run_cli(*args: str, cwd: Path) -> Result:
     return Result(code, stdout.getvalue(), stderr.getvalue())
 
 
+def run_process(
+    *args: str, cwd: Path, env: dict[str, str] | None = None, timeout: float | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run `python -m bakegen ARGS` in a real process (what a user's shell does)."""
+    return subprocess.run(
+        [sys.executable, "-m", "bakegen", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=timeout,
+    )
+
+
 def make_workspace(tmp: Path, manifest: str, *, templates_from: Path = ROOT) -> Path:
     """A workspace in `tmp` with the given manifest text and a copy of the repo's templates."""
     shutil.copytree(templates_from / "templates", tmp / "templates")

@@ -31,7 +31,7 @@ import yaml
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
-from tests.helpers import ROOT, run_cli, tree
+from tests.helpers import ROOT, run_cli, run_process, tree
 
 CORPUS = Path(__file__).resolve().parent / "corpus"
 BASE = CORPUS / "_base"
@@ -139,14 +139,7 @@ def test_bad_input_in_a_real_process(name: str, tmp_path: Path) -> None:
     before = tree(ws)
     env = {k: v for k, v in os.environ.items() if k != "BAKEGEN_DEBUG"}
     env["PYTHONPATH"] = str(ROOT)
-    proc = subprocess.run(
-        [sys.executable, "-m", "bakegen", "render"],
-        cwd=ws,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    proc = run_process("render", cwd=ws, env=env)
     assert "Traceback" not in proc.stderr
     assert proc.returncode == 2, proc.stderr
     assert proc.stderr.splitlines() == list(case.expected)

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from bakegen.load import load
-from tests.helpers import ROOT, bake_print, run_cli, tree
+from tests.helpers import ROOT, bake_print, run_cli, run_process, tree
 
 EXTRA = """
 secrets:
@@ -139,14 +139,7 @@ def test_no_credential_in_a_real_process_or_its_errors(tmp_path: Path) -> None:
         manifest.read_text(encoding="utf-8").replace("only_if: HUB_PASSWORD", "only_if: HUB-PW"),
         encoding="utf-8",
     )
-    proc = subprocess.run(
-        [sys.executable, "-m", "bakegen", "render"],
-        cwd=ws,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    proc = run_process("render", cwd=ws, env=env)
     assert proc.returncode == 2
     assert "'HUB-PW' is not an environment variable name" in proc.stderr
     assert_no_sentinel("a failed render", proc.stdout + proc.stderr, values)

@@ -25,7 +25,7 @@ from bakegen.dockerfiles import MARKER
 from bakegen.pipeline import compile_workspace
 from bakegen.plan import OUTPUT_DIR
 from bakegen.write import BAK_SUFFIX, TMP_SUFFIX, Changes, apply, plan_changes, workspace_lock
-from tests.helpers import ROOT, run_cli, tree
+from tests.helpers import ROOT, run_cli, run_process, tree
 
 TEMPLATES = Path(__file__).resolve().parent / "corpus" / "_base" / "templates"
 
@@ -469,15 +469,7 @@ def test_a_fifo_in_the_output_is_never_opened(tmp_path: Path) -> None:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
 
     def render() -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "bakegen", "render"],
-            cwd=ws,
-            env=env,
-            capture_output=True,
-            text=True,
-            check=False,
-            timeout=60,
-        )
+        return run_process("render", cwd=ws, env=env, timeout=60)
 
     beside = render()
     assert beside.returncode == 0, beside.stderr
