@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bakegen.errors import ManifestError
-from bakegen.hcl import Call, Expr, Raw, Ref, hcl_string, to_hcl, to_json, to_json_value
+from bakegen.hcl import Call, Expr, Ref, hcl_string, to_hcl, to_json, to_json_value
 from bakegen.jinja import strict_environment, template_problem
 from bakegen.model import Image, Plan, Tag, Verify
 from bakegen.plan import VERIFY_DOCKERFILE
@@ -131,6 +131,3 @@ def render_json(model: BakeModel) -> str:
     document["group"] = {b.name: {k: to_json_value(v) for k, v in b.attrs} for b in model.groups}
     document["target"] = {b.name: {k: to_json_value(v) for k, v in b.attrs} for b in model.targets}
     return to_json(document)
-
-
-__all__ = ["BakeModel", "Block", "Raw", "bake_model", "render_hcl", "render_json"]

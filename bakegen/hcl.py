@@ -53,14 +53,7 @@ class Ref:
     name: str
 
 
-@dataclass(frozen=True)
-class Raw:
-    """An expression given as HCL source (fixed strings of bakegen's own only)."""
-
-    source: str
-
-
-Expr = str | bool | Text | Call | Ref | Raw | list["Expr"] | dict[str, "Expr"]
+Expr = str | bool | Text | Call | Ref | list["Expr"] | dict[str, "Expr"]
 
 
 def text_template(text: Text) -> str:
@@ -84,8 +77,6 @@ def to_hcl(expr: Expr, indent: str = "") -> str:
         )
     if isinstance(expr, Ref):
         return expr.name
-    if isinstance(expr, Raw):
-        return expr.source
     inner = indent + "  "
     if isinstance(expr, Call):
         args = [to_hcl(a, inner) for a in expr.args]

@@ -134,11 +134,10 @@ def test_verify_group_passes_on_what_was_built_and_fails_on_a_wrong_claim(
     cmd += ["--allow=network.host", "--progress=plain", "--set", "*.platform=linux/amd64"]
     ok = run([*cmd, *checks], engine, cwd=example, timeout=1800)
     log = ok.stdout + ok.stderr
-    # Each check ran now (and said so) or ran before on exactly these inputs (CACHED): a failed
-    # RUN is never cached, and the wrong claim below must fail.
+    # Each check ran now or ran before on exactly these inputs (a failed RUN is never cached);
+    # the wrong claim below proves a check can fail.
     for check in checks:
         assert f"[{check} " in log, tail(log)
-    assert log.count("verify: ok: Python 3.11, debian 12") + log.count("CACHED") >= 2
     wrong = [*cmd, "--set", f"{RUNTIME}-verify.args.EXPECT_PYTHON=3.12", f"{RUNTIME}-verify"]
     failed = run(wrong, engine, cwd=example, timeout=1800, check=False)
     assert failed.returncode != 0
