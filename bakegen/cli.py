@@ -16,10 +16,10 @@ from rich.table import Table
 
 from bakegen import __version__
 from bakegen.errors import EXIT_DRIFT, BakegenError
+from bakegen.layout import OUTPUT_DIR
 from bakegen.listing import records
 from bakegen.model import Plan
 from bakegen.pipeline import compile_workspace, plan_workspace
-from bakegen.plan import OUTPUT_DIR
 from bakegen.schema import resource_text
 from bakegen.write import apply, plan_changes, workspace_lock
 

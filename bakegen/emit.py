@@ -7,11 +7,9 @@ from pathlib import Path
 from bakegen import dockerfiles
 from bakegen.bakefile import bake_model, render_hcl, render_json
 from bakegen.errors import ManifestError, Problem
+from bakegen.layout import BAKE_FILES, VERIFY_DOCKERFILE
 from bakegen.model import Plan
-from bakegen.plan import VERIFY_DOCKERFILE
 from bakegen.schema import resource_text
-
-BAKE_FILES = {"hcl": "docker-bake.hcl", "json": "docker-bake.json"}
 
 
 def emit(plan: Plan, workspace: Path, fmt: str = "hcl") -> dict[str, str]:

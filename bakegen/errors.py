@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+# Every exit code bakegen uses.
 EXIT_OK = 0
-EXIT_DRIFT = 1
-EXIT_INVALID = 2
+EXIT_DRIFT = 1  # `render --check` found files that would change
+EXIT_INVALID = 2  # a bad manifest, template, workspace or command line
+EXIT_INTERNAL = 70  # a bug in bakegen (EX_SOFTWARE)
+EXIT_INTERRUPTED = 130  # stopped by a signal (128 + SIGINT), with nothing half-written
 
 KeyPath = tuple[str | int, ...]
 

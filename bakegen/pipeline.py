@@ -6,12 +6,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bakegen.emit import emit
+from bakegen.layout import DEFAULT_MANIFEST
 from bakegen.load import load
 from bakegen.model import Plan
 from bakegen.plan import build_plan
 from bakegen.validate import validate
-
-DEFAULT_MANIFEST = "manifest"
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from typing import Any
 
 from bakegen import names
 from bakegen.errors import KeyPath, ManifestError, Problem
+from bakegen.layout import OUTPUT_DIR
 from bakegen.load import Loaded
 from bakegen.model import (
     Cuda,
@@ -26,7 +27,6 @@ from bakegen.model import (
 from bakegen.schema import defaults
 from bakegen.validate import PACKAGE_KEYS, lineage, release_types, resolve_cuda
 
-OUTPUT_DIR = "generated"
 OCI = "org.opencontainers.image."
 
 
@@ -432,7 +432,6 @@ def _image_order(image: Image) -> tuple[Any, ...]:
     )
 
 
-VERIFY_DOCKERFILE = f"{OUTPUT_DIR}/_verify/Dockerfile"
 RESERVED_GROUPS = ("default", "verify")
 
 

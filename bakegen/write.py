@@ -22,16 +22,12 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bakegen.bakefile import MARKER as BAKE_MARKER
-from bakegen.dockerfiles import MARKER as DOCKERFILE_MARKER
-from bakegen.emit import BAKE_FILES
 from bakegen.errors import OutputConflict, UsageError
+from bakegen.layout import BAK_SUFFIX, BAKE_FILES, MARKER, TMP_SUFFIX
 
-MARKERS = (BAKE_MARKER.encode(), DOCKERFILE_MARKER.encode())
+MARKERS = (MARKER.encode(),)
 # The marker follows the header of a Dockerfile, which may be long: look that far.
 SNIFF_BYTES = 1024 * 1024
-TMP_SUFFIX = ".bakegen-tmp"
-BAK_SUFFIX = ".bakegen-bak"
 
 # Fault injection for tests: called with a step name before each file operation.
 Hook = Callable[[str, str], None]

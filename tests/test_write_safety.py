@@ -21,9 +21,8 @@ from typing import Any
 
 import pytest
 
-from bakegen.dockerfiles import MARKER
+from bakegen.layout import MARKER, OUTPUT_DIR
 from bakegen.pipeline import compile_workspace
-from bakegen.plan import OUTPUT_DIR
 from bakegen.write import BAK_SUFFIX, TMP_SUFFIX, Changes, apply, plan_changes, workspace_lock
 from tests.helpers import ROOT, run_cli, run_process, tree
 
