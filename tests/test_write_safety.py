@@ -23,7 +23,7 @@ import pytest
 
 from bakegen.layout import MARKER, OUTPUT_DIR
 from bakegen.pipeline import compile_workspace
-from bakegen.write import BAK_SUFFIX, TMP_SUFFIX, Changes, apply, plan_changes, workspace_lock
+from bakegen.write import Changes, apply, plan_changes, workspace_lock
 from tests.helpers import ROOT, run_cli, run_process, tree
 
 TEMPLATES = Path(__file__).resolve().parent / "corpus" / "_base" / "templates"
