@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from bakegen.layout import MARKER, OUTPUT_DIR
+from bakegen.layout import BAK_SUFFIX, MARKER, OUTPUT_DIR, TMP_SUFFIX
 from bakegen.pipeline import compile_workspace
 from bakegen.write import Changes, apply, plan_changes, workspace_lock
 from tests.helpers import ROOT, run_cli, run_process, tree
