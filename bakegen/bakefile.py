@@ -8,10 +8,8 @@ from pathlib import Path
 from bakegen.errors import ManifestError
 from bakegen.hcl import Call, Expr, Ref, hcl_string, to_hcl, to_json, to_json_value
 from bakegen.jinja import strict_environment, template_problem
-from bakegen.layout import BAKE_TEMPLATE as TEMPLATE
 from bakegen.layout import MARKER, VERIFY_DOCKERFILE
 from bakegen.model import Image, Plan, Tag, Verify
-from bakegen.schema import resource_text
 
 COMMON = "_common"
 GATE_FUNCTION = ("gate", ("cond", "refs"), 'cond != "" ? refs : []')
@@ -98,17 +96,30 @@ def tags_expr(tags: tuple[Tag, ...]) -> Expr:
     return parts[0] if len(parts) == 1 else Call("concat", tuple(parts))
 
 
-def render_hcl(model: BakeModel, workspace: Path) -> str:
-    """Render through the workspace's docker-bake.hcl.j2, or the one bakegen ships."""
-    override = workspace / TEMPLATE
-    source = override.read_text(encoding="utf-8") if override.is_file() else resource_text(TEMPLATE)
+@dataclass(frozen=True)
+class BakeTemplate:
+    """The text of the bake-file template: the workspace's override or the one bakegen ships."""
+
+    source: str
+    name: str
+    shipped: bool
+
+
+def render_hcl(model: BakeModel, template: BakeTemplate, workspace: Path) -> str:
+    """Render the bake model through `template`.
+
+    The file always starts with bakegen's marker line, whatever an override prints, so that
+    later renders know the file as bakegen's own.
+    """
     env = strict_environment()
     env.filters["hcl"] = to_hcl
     env.filters["hcl_string"] = hcl_string
     try:
-        return env.from_string(source).render(bake=model, marker=MARKER, width=_width)
+        text = env.from_string(template.source).render(bake=model, marker=MARKER, width=_width)
     except Exception as exc:  # a workspace's own bake template may be wrong
-        raise ManifestError([template_problem(exc, TEMPLATE, (), workspace)]) from None
+        raise ManifestError([template_problem(exc, template.name, (), workspace)]) from None
+    first = f"# {MARKER}\n"
+    return text if text.startswith(first) else first + text
 
 
 def _width(block: Block) -> int:

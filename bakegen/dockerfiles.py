@@ -35,6 +35,7 @@ def environment(workspace: Path, templates_dir: str) -> jinja2.Environment:
 def context(df: Dockerfile) -> dict[str, Any]:
     """The names a Dockerfile template sees (documented in the README)."""
     ctx = {f.name: getattr(df, f.name) for f in dataclasses.fields(df)}
+    ctx["release"] = df.release_type  # the older name of `release_type`
     ctx["envars"] = dict(df.envars)
     ctx["cuda"] = _cuda(df.cuda)
     ctx["python_version"] = df.python_versions[0] if df.python_versions else ""
@@ -47,18 +48,13 @@ def _cuda(cuda: Cuda | None) -> dict[str, Any] | None:
         return None
     out = dataclasses.asdict(cuda)
     out["components"] = dict(cuda.components)
-    out["cudnn"] = (
-        {"name": cuda.cudnn[0], "version": cuda.cudnn[1], "major_version": cuda.cudnn[0][5:]}
-        if cuda.cudnn
-        else None
-    )
     return out
 
 
 def render(df: Dockerfile, workspace: Path) -> str | Problem:
     """The Dockerfile's text, or the problem that stopped its template."""
     env = environment(workspace, df.templates_dir)
-    name = Path(df.template).name
+    name = Path(df.template).name  # looked up in the templates folder first (the check's path)
     try:
         body = env.get_template(name).render(context(df))
     except Exception as exc:  # any error raised by a user's template

@@ -5,15 +5,27 @@ from __future__ import annotations
 from pathlib import Path
 
 from bakegen import dockerfiles
-from bakegen.bakefile import bake_model, render_hcl, render_json
+from bakegen.bakefile import BakeTemplate, bake_model, render_hcl, render_json
 from bakegen.errors import ManifestError, Problem
 from bakegen.layout import BAKE_FILES, VERIFY_DOCKERFILE
 from bakegen.model import Plan
-from bakegen.schema import resource_text
+
+__all__ = ["BakeTemplate", "emit"]
 
 
-def emit(plan: Plan, workspace: Path, fmt: str = "hcl") -> dict[str, str]:
-    """Render every Dockerfile and the bake file; raise with every template problem at once."""
+def emit(
+    plan: Plan,
+    workspace: Path,
+    fmt: str,
+    *,
+    verify_dockerfile: str,
+    bake_template: BakeTemplate | None,
+) -> dict[str, str]:
+    """Render every Dockerfile and the bake file; raise with every template problem at once.
+
+    Dockerfile templates are read from the workspace by the Jinja loader; everything else comes
+    in as text.
+    """
     outputs: dict[str, str] = {}
     problems: list[Problem] = []
     for df in plan.dockerfiles:
@@ -25,7 +37,11 @@ def emit(plan: Plan, workspace: Path, fmt: str = "hcl") -> dict[str, str]:
     if problems:
         raise ManifestError(problems)
     if plan.verifies:
-        outputs[VERIFY_DOCKERFILE] = resource_text("verify.Dockerfile")
+        outputs[VERIFY_DOCKERFILE] = verify_dockerfile
     model = bake_model(plan)
-    outputs[BAKE_FILES[fmt]] = render_hcl(model, workspace) if fmt == "hcl" else render_json(model)
+    if fmt == "hcl":
+        assert bake_template is not None, "an HCL bake file needs its template"
+        outputs[BAKE_FILES[fmt]] = render_hcl(model, bake_template, workspace)
+    else:
+        outputs[BAKE_FILES[fmt]] = render_json(model)
     return outputs

@@ -20,7 +20,7 @@ def records(plan: Plan, env: Mapping[str, str]) -> list[dict[str, Any]]:
         {
             "target": i.target,
             "package": i.package,
-            "release": i.release,
+            "release_type": i.release_type,
             "distro": i.distro_id,
             "python": i.python,
             "cuda": i.cuda.version if i.cuda else None,

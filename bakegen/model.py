@@ -1,4 +1,8 @@
-"""The plan: typed, immutable records that every later stage reads."""
+"""The plan: typed, immutable records that every later stage reads.
+
+A *release type* is a kind of image (runtime, devel, cudnn); a *distro release* is one version
+of a distro (debian 12, whose `distro_id` is `debian12`).
+"""
 
 from __future__ import annotations
 
@@ -24,13 +28,24 @@ def resolve(text: Text, env: Mapping[str, str]) -> str:
 
 
 @dataclass(frozen=True)
+class Cudnn:
+    """The cuDNN component of a CUDA version: `cudnn9` at `9.1.0.70-1` has major version `9`."""
+
+    name: str
+    version: str
+    major_version: str
+
+
+@dataclass(frozen=True)
 class Cuda:
+    """A CUDA version as one distro release builds it."""
+
     version: str
     major: str
     minor: str
     shortened: str
     components: Pairs
-    cudnn: tuple[str, str] | None
+    cudnn: Cudnn | None
     requires: str
     prefix_url: str
     repo_url: str
@@ -58,7 +73,7 @@ class Dockerfile:
     template: str
     templates_dir: str
     package: str
-    release: str
+    release_type: str
     distro: str
     distro_version: str
     distro_id: str
@@ -79,7 +94,7 @@ class Image:
 
     target: str
     package: str
-    release: str
+    release_type: str
     distro: str
     distro_version: str
     distro_id: str

@@ -1,30 +1,63 @@
-"""What a name may look like, and how bake target names are formed from names."""
+"""What names and image references may look like, and how bake target names are formed.
+
+Format rules of the manifest's own values live in the JSON Schema; what is here is what only
+the expanded matrix shows: the tags bakegen forms, and the names of bake targets.
+"""
 
 from __future__ import annotations
 
 import re
 
-# Names that become path parts, tag parts, bake target and group names.
-NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
-# Distro versions become path parts and tag parts: 12, 3.20, 24.04.
-VERSION_KEY = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
-PYTHON_VERSION = re.compile(r"^[0-9]+\.[0-9]+$")
-CUDA_VERSION = re.compile(r"^[0-9]+\.[0-9]+\.[0-9]+$")
-ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-TAG_TEXT = re.compile(r"^[A-Za-z0-9_.-]*$")
-PLATFORM = re.compile(r"^[a-z0-9]+/[a-z0-9_]+(/[a-z0-9]+)?$")
-IMAGE_REPO = re.compile(
-    r"^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:[0-9]+)?(/[a-z0-9]+([._]|__|-+)?([a-z0-9]+([._]|__|-+))*[a-z0-9]*)+$"
-)
-IMAGE_REF = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/:@+-]*$")
-PACKAGE_VERSION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.+~:_-]*$")
-SECRET_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
-BAKE_NAME = re.compile(r"^[a-z][a-z0-9_-]*$")
-# URL parts that templates write into RUN lines unquoted: no spaces, quotes or shell characters.
-URL = re.compile(r"^https?://[A-Za-z0-9.-]+(:[0-9]+)?(/[A-Za-z0-9._~%+-]*)*$")
-URL_PATH = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._~%+/-]*$")
-# A Dockerfile parser directive (`# escape=`` `) changes how every later line is read.
-DIRECTIVE = re.compile(r"^#\s*([A-Za-z]+)\s*=", re.ASCII)
+# Literal text in a tag format.
+TAG_TEXT = re.compile(r"^[A-Za-z0-9_.-]*\Z")
+
+# The image reference grammar of distribution/reference (the schema's `image_reference` and
+# `image_repository` are built from the same parts; a test keeps them equal).
+PATH_COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
+DOMAIN_COMPONENT = r"(?:[a-z0-9]|[a-z0-9][a-z0-9-]*[a-z0-9])"
+DOMAIN = rf"{DOMAIN_COMPONENT}(?:\.{DOMAIN_COMPONENT})*(?::[0-9]+)?"
+REPOSITORY = rf"(?:{DOMAIN}/)?{PATH_COMPONENT}(?:/{PATH_COMPONENT})*"
+TAG = r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}"
+DIGEST = r"(?:sha256:[a-f0-9]{64}|sha384:[a-f0-9]{96}|sha512:[a-f0-9]{128})"
+REFERENCE = rf"{REPOSITORY}(?::{TAG})?(?:@{DIGEST})?"
+MAX_REPOSITORY = 255
+_TAG = re.compile(rf"^{TAG}\Z")
+_REPOSITORY = re.compile(rf"^{REPOSITORY}\Z")
+DEFAULT_DOMAIN = "docker.io"
+
+
+def tag_problem(reference: str) -> str | None:
+    """Why `reference` (`repository:tag`) is not a valid image reference, or None."""
+    repo, _, tag = reference.rpartition(":")
+    if not _REPOSITORY.match(repo):
+        return f"'{repo}' is not an image repository (lower-case path parts split by '/')"
+    if len(repo) > MAX_REPOSITORY:
+        return f"the repository name is longer than {MAX_REPOSITORY} characters"
+    if not tag:
+        return "the tag is empty"
+    if not _TAG.match(tag):
+        if len(tag) > 128:
+            return f"the tag is {len(tag)} characters long; at most 128 are allowed"
+        return (
+            f"the tag '{tag}' must start with a letter, digit or '_' and hold only those, "
+            "'.' and '-'"
+        )
+    return None
+
+
+def normalize_reference(reference: str) -> str:
+    """`reference` as registries name it: `app:1` and `docker.io/app:1` are
+    `docker.io/library/app:1`."""
+    first, sep, rest = reference.partition("/")
+    if sep and ("." in first or ":" in first or first == "localhost"):
+        domain, remainder = first, rest
+    else:
+        domain, remainder = DEFAULT_DOMAIN, reference
+    if domain in ("index.docker.io", "registry-1.docker.io"):
+        domain = DEFAULT_DOMAIN
+    if domain == DEFAULT_DOMAIN and "/" not in remainder:
+        remainder = "library/" + remainder
+    return f"{domain}/{remainder}"
 
 
 def slug(text: str) -> str:
@@ -37,14 +70,21 @@ def python_slug(python: str) -> str:
     return "py" + python.replace(".", "")
 
 
+def cuda_slug(cuda: str) -> str:
+    """`12.4.1` -> `cuda12-4`: one CUDA version per X.Y in target names."""
+    major, minor, *_ = cuda.split(".")
+    return f"cuda{major}-{minor}"
+
+
 def version_key(text: str) -> tuple[int, ...]:
     """Order versions numerically where they are numeric (3.9 before 3.10)."""
     return tuple(int(p) if p.isdigit() else -1 for p in re.split(r"[.-]", text))
 
 
-def target_name(package: str, release: str, distro_id: str, python: str, cuda: str | None) -> str:
-    parts = [package, release, slug(distro_id), python_slug(python)]
+def target_name(
+    package: str, release_type: str, distro_id: str, python: str, cuda: str | None
+) -> str:
+    parts = [package, release_type, slug(distro_id), python_slug(python)]
     if cuda:
-        major, minor, _ = cuda.split(".")
-        parts.append(f"cuda{major}-{minor}")
+        parts.append(cuda_slug(cuda))
     return "-".join(parts)

@@ -1,33 +1,61 @@
-"""The pipeline in one call: load -> validate -> plan -> emit (write is the caller's choice)."""
+"""The pipeline in one call: load -> schema -> model -> check -> plan -> emit.
+
+This is where the stages between reading and writing get their inputs: it reads the manifest,
+bakegen's resources (defaults, the verify Dockerfile, the shipped bake template) and the
+workspace's bake-template override, and passes text and values in. Writing is the caller's.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
 
-from bakegen.emit import emit
-from bakegen.layout import DEFAULT_MANIFEST
+from bakegen import checks
+from bakegen.emit import BakeTemplate, emit
+from bakegen.errors import Location, ManifestError, Problem
+from bakegen.layout import BAKE_TEMPLATE, DEFAULT_MANIFEST
 from bakegen.load import load
+from bakegen.manifest import Manifest, build_manifest
 from bakegen.model import Plan
 from bakegen.plan import build_plan
-from bakegen.validate import validate
+from bakegen.schema import defaults, resource_text, schema_problems
 
 
 @dataclass(frozen=True)
 class Compiled:
+    manifest: Manifest
     plan: Plan
     outputs: dict[str, str]
+
+
+def manifest_path(workspace: Path, manifest: Path | None) -> Path:
+    """The manifest file or folder: `manifest` relative to the workspace, or its default."""
+    path = manifest if manifest is not None else Path(DEFAULT_MANIFEST)
+    return path if path.is_absolute() else workspace / path
+
+
+def read_manifest(workspace: Path, manifest: Path | None = None) -> Manifest:
+    """Load, check against the schema, build the typed manifest and check its rules."""
+    loaded = load(manifest_path(workspace, manifest), workspace)
+    problems, sound = schema_problems(loaded)
+    if not sound:
+        _raise(problems)
+    typed = build_manifest(loaded, defaults())
+    _raise([*problems, *checks.manifest_problems(typed)])
+    _raise(checks.template_problems(typed, workspace))
+    return typed
+
+
+def plan_manifest(typed: Manifest, max_targets: int | None = None) -> Plan:
+    plan = build_plan(typed, max_targets)
+    _raise(checks.plan_problems(typed, plan))
+    return plan
 
 
 def plan_workspace(
     workspace: Path, manifest: Path | None = None, max_targets: int | None = None
 ) -> Plan:
-    path = manifest if manifest is not None else workspace / DEFAULT_MANIFEST
-    if not path.is_absolute():
-        path = workspace / path
-    loaded = load(path, workspace)
-    validate(loaded, workspace)
-    return build_plan(loaded, max_targets)
+    return plan_manifest(read_manifest(workspace, manifest), max_targets)
 
 
 def compile_workspace(
@@ -36,5 +64,51 @@ def compile_workspace(
     fmt: str = "hcl",
     max_targets: int | None = None,
 ) -> Compiled:
-    plan = plan_workspace(workspace, manifest, max_targets)
-    return Compiled(plan, emit(plan, workspace, fmt))
+    typed = read_manifest(workspace, manifest)
+    plan = plan_manifest(typed, max_targets)
+    outputs = emit(
+        plan,
+        workspace,
+        fmt,
+        verify_dockerfile=resource_text("verify.Dockerfile"),
+        bake_template=bake_template(workspace) if fmt == "hcl" else None,
+    )
+    return Compiled(typed, plan, outputs)
+
+
+def bake_template(workspace: Path) -> BakeTemplate:
+    """The workspace's docker-bake.hcl.j2 if it has one, else the one bakegen ships."""
+    override = workspace / BAKE_TEMPLATE
+    if not override.exists() and not override.is_symlink():
+        return BakeTemplate(resource_text(BAKE_TEMPLATE), BAKE_TEMPLATE, shipped=True)
+    trouble = checks.file_trouble(override)
+    if trouble:
+        _raise(
+            [
+                Problem(
+                    Location(BAKE_TEMPLATE, 1, 1),
+                    (),
+                    f"{trouble.replace('template file', 'bake template')}",
+                )
+            ]
+        )
+    try:
+        raw = override.read_bytes()
+    except OSError as exc:
+        raise ManifestError(
+            [Problem(Location(BAKE_TEMPLATE, 1, 1), (), f"cannot read: {exc.strerror}")]
+        ) from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise ManifestError(
+            [Problem(Location(BAKE_TEMPLATE, line, col), (), "file is not UTF-8 text")]
+        ) from None
+    return BakeTemplate(text.removeprefix("\ufeff"), BAKE_TEMPLATE, shipped=False)
+
+
+def _raise(problems: list[Problem]) -> None:
+    if problems:
+        raise ManifestError(problems)

@@ -1,13 +1,33 @@
-"""The manifest's JSON Schema and defaults, shipped as package resources."""
+"""The manifest's JSON Schema, its defaults, and schema errors as one-line problems.
+
+Every format rule that JSON Schema can express lives in `resources/manifest.schema.json`, so
+`bakegen schema` gives editors and `check-jsonschema` the CLI's verdicts. A subschema's
+`x-messages` maps a keyword to the message printed when that keyword fails (`{value}` is the
+value); keywords without one get a plain description of what was expected.
+
+Patterns follow JSON Schema's (ECMA 262) reading: `$` matches only at the very end, so a value
+with a trailing newline never passes for a plain name.
+"""
 
 from __future__ import annotations
 
+import difflib
 import json
+import re
+from collections.abc import Iterator
 from functools import cache
 from importlib import resources
 from typing import Any
 
+import jsonschema
 import yaml
+from jsonschema import validators
+from jsonschema.exceptions import ValidationError
+
+from bakegen.errors import KeyPath, Problem
+from bakegen.load import Loaded
+
+SCHEMA = "manifest.schema.json"
 
 
 def resource_text(name: str) -> str:
@@ -16,7 +36,7 @@ def resource_text(name: str) -> str:
 
 @cache
 def manifest_schema() -> dict[str, Any]:
-    schema: dict[str, Any] = json.loads(resource_text("manifest.schema.json"))
+    schema: dict[str, Any] = json.loads(resource_text(SCHEMA))
     return schema
 
 
@@ -24,3 +44,141 @@ def manifest_schema() -> dict[str, Any]:
 def defaults() -> dict[str, Any]:
     data: dict[str, Any] = yaml.safe_load(resource_text("defaults.yaml"))
     return data
+
+
+@cache
+def _regex(pattern: str) -> re.Pattern[str]:
+    # ECMA 262 without the multiline flag: `$` is the end of the text, not before a last newline.
+    return re.compile(re.sub(r"(?<!\\)\$(?=\)*$)", r"\\Z", pattern))
+
+
+def _pattern(
+    _validator: Any, pattern: str, instance: Any, _schema: dict[str, Any]
+) -> Iterator[ValidationError]:
+    if isinstance(instance, str) and not _regex(pattern).search(instance):
+        yield ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+_Validator = validators.extend(  # type: ignore[no-untyped-call]
+    jsonschema.Draft202012Validator, {"pattern": _pattern}
+)
+
+
+@cache
+def _validator() -> Any:
+    return _Validator(manifest_schema())
+
+
+def did_you_mean(word: str, choices: list[str]) -> str:
+    close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
+    return f"; did you mean '{close[0]}'?" if close else ""
+
+
+# Keywords that judge a value's text or count, not the manifest's shape: a manifest breaking
+# only these can still be read into the typed model, so its other problems are told at once.
+FORMAT_KEYWORDS = frozenset({"pattern", "minItems", "minimum", "not", "oneOf"})
+
+
+def schema_problems(loaded: Loaded) -> tuple[list[Problem], bool]:
+    """Every place where the manifest breaks the schema, one problem each; and whether the
+    manifest's shape is sound (every problem is about the format of a value)."""
+    problems: list[Problem] = []
+    sound = True
+    for error in _validator().iter_errors(loaded.data):
+        problems.extend(_problems(loaded, error))
+        sound = sound and _format_only(error)
+    return problems, sound
+
+
+def _format_only(error: ValidationError) -> bool:
+    if error.validator == "anyOf":
+        branch = _matching_branch(error)
+        return branch is not None and all(_format_only(e) for e in branch)
+    return str(error.validator) in FORMAT_KEYWORDS
+
+
+def _problems(loaded: Loaded, error: ValidationError) -> Iterator[Problem]:
+    path: KeyPath = tuple(error.absolute_path)
+    if "propertyNames" in error.absolute_schema_path:
+        path = (*path, str(error.instance))
+    message = _custom(error)
+    schema = error.schema if isinstance(error.schema, dict) else {}
+    if message is not None:
+        yield loaded.problem(path, message)
+    elif error.validator == "additionalProperties" and isinstance(error.instance, dict):
+        allowed = sorted(schema.get("properties", {}))
+        for key in sorted(error.instance):
+            if key not in allowed:
+                yield loaded.problem(
+                    (*path, key), f"unknown key '{key}'{did_you_mean(key, allowed)}"
+                )
+    elif error.validator == "required":
+        yield loaded.problem(path, error.message.replace("'", "`", 2))
+    elif error.validator == "anyOf" and _matching_branch(error) is not None:
+        # The value has the right kind for one branch: that branch's own errors say why.
+        for sub in _matching_branch(error) or []:
+            yield from _problems(loaded, sub)
+    elif error.validator in ("type", "anyOf"):
+        yield loaded.problem(path, f"{_describe(error.instance)} is not {_expected(error)}")
+    else:
+        yield loaded.problem(path, error.message)
+
+
+def _custom(error: ValidationError) -> str | None:
+    schema = error.schema if isinstance(error.schema, dict) else {}
+    template = schema.get("x-messages", {}).get(str(error.validator))
+    if template is None:
+        return None
+    return str(template).replace("{value}", str(error.instance))
+
+
+def _matching_branch(error: ValidationError) -> list[ValidationError] | None:
+    """The errors of the one anyOf branch whose type fits the value, if exactly one fits."""
+    branches: dict[int, list[ValidationError]] = {}
+    for sub in error.context or []:
+        branches.setdefault(int(sub.schema_path[0]), []).append(sub)
+    fitting = [
+        errs
+        for errs in branches.values()
+        if not any(e.validator == "type" and not e.relative_path for e in errs)
+    ]
+    return fitting[0] if len(fitting) == 1 else None
+
+
+def _describe(value: Any) -> str:
+    kind = {dict: "a mapping", list: "a list", str: "a string", bool: "a boolean"}.get(
+        type(value), "null" if value is None else type(value).__name__
+    )
+    return kind if value is None or isinstance(value, (dict, list)) else f"{kind} {value!r}"
+
+
+def _expected(error: ValidationError) -> str:
+    words = {
+        "object": "a mapping",
+        "array": "a list",
+        "string": "a string",
+        "boolean": "a boolean",
+        "integer": "an integer",
+        "number": "a number",
+        "null": "empty",
+    }
+    if error.validator == "anyOf":
+        schema = error.schema if isinstance(error.schema, dict) else {}
+        kinds = [_kind(s) for s in schema.get("anyOf", [])]
+    else:
+        kinds = [error.validator_value]
+    flat: list[str] = []
+    for kind in kinds:
+        for k in kind if isinstance(kind, list) else [str(kind)]:
+            if k != "number" and k not in flat:  # numbers are read as text: never suggest one
+                flat.append(k)
+    return " or ".join(words.get(k, k) for k in flat)
+
+
+def _kind(schema: dict[str, Any]) -> Any:
+    if "type" in schema:
+        return schema["type"]
+    ref = schema.get("$ref", "")
+    if ref.startswith("#/$defs/"):
+        return _kind(manifest_schema()["$defs"][ref.removeprefix("#/$defs/")])
+    return "value"

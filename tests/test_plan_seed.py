@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from bakegen.listing import records
-from bakegen.model import Plan
+from bakegen.model import Cudnn, Plan
 from bakegen.pipeline import plan_workspace
 from tests.helpers import copy_workspace
 
@@ -76,16 +76,16 @@ def test_seed_no_registry_tags_when_gate_closed(tmp_path: Path) -> None:
 
 def test_seed_base_images_are_built_not_pushed(tmp_path: Path) -> None:
     plan = seed_plan(tmp_path)
-    bases = [i for i in plan.images if i.release == "base"]
+    bases = [i for i in plan.images if i.release_type == "base"]
     # one base per package x distro release x Python version: model-server on 5 distro
     # releases, yatai-service on 3, Python 3.6-3.8
     assert len(bases) == (5 + 3) * 3
     assert all(not i.push and not i.tags and i.parent is None for i in bases)
-    children = [i for i in plan.images if i.release != "base"]
+    children = [i for i in plan.images if i.release_type != "base"]
     assert len(children) == 42
     for child in children:
         parent = plan.image(child.parent or "")
-        assert parent.release == "base"
+        assert parent.release_type == "base"
         assert (parent.package, parent.distro_id, parent.python) == (
             child.package,
             child.distro_id,
@@ -103,14 +103,14 @@ def test_seed_python_versions_share_one_dockerfile(tmp_path: Path) -> None:
 
 def test_seed_cuda_only_where_prefix_url_is_set(tmp_path: Path) -> None:
     plan = seed_plan(tmp_path)
-    cudnn = [i for i in plan.images if i.release == "cudnn"]
+    cudnn = [i for i in plan.images if i.release_type == "cudnn"]
     assert {i.distro_id for i in cudnn} == {"debian10", "centos8", "centos7"}
     assert all(i.cuda and i.cuda.version == "11.3.1" for i in cudnn)
-    assert all(i.cuda is None for i in plan.images if i.release != "cudnn")
+    assert all(i.cuda is None for i in plan.images if i.release_type != "cudnn")
     centos7 = next(i for i in cudnn if i.distro_id == "centos7")
     assert centos7.cuda is not None
     assert centos7.cuda.prefix_url == "rhel7"
-    assert centos7.cuda.cudnn == ("cudnn8", "8.2.0.53-1")
+    assert centos7.cuda.cudnn == Cudnn("cudnn8", "8.2.0.53-1", "8")
     assert ("cudart", "11.3.109-1") in centos7.cuda.components
 
 

@@ -1,0 +1,440 @@
+"""Check stage: the semantic rules, each in one place.
+
+- `manifest_problems`: rules over the typed manifest that the schema cannot state (references
+  resolve, hierarchies have no cycles, what a distro release must set to be built on);
+- `template_problems`: the templates the plan will render exist (this reads the file system);
+- `plan_problems`: what only the expanded matrix shows: two images with one tag or bake target
+  name, a group name standing for two things, a tag that is not a valid image reference.
+"""
+
+from __future__ import annotations
+
+import stat
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from string import Formatter
+
+from bakegen import names
+from bakegen.errors import KeyPath, Problem
+from bakegen.manifest import CUDA_PLATFORMS, DEFAULT, DistroRelease, Manifest
+from bakegen.model import Image, Plan, resolve
+from bakegen.schema import did_you_mean
+
+# The fields of a tag format; `release` is the older name of `release_type`.
+TAG_FIELDS = (
+    "version",
+    "python",
+    "suffix",
+    "cuda",
+    "cuda_short",
+    "cuda_suffix",
+    "distro",
+    "package",
+    "release_type",
+    "release",
+)
+RESERVED_GROUPS = ("default", "verify")
+
+
+def manifest_problems(m: Manifest) -> list[Problem]:
+    """Every semantic problem of the manifest."""
+    return [
+        *_release_type_problems(m),
+        *_secret_problems(m),
+        *_cuda_dependency_problems(m),
+        *_registry_problems(m),
+        *_package_problems(m),
+        *_distro_release_problems(m),
+        *_python_problems(m),
+    ]
+
+
+def _release_type_problems(m: Manifest) -> Iterator[Problem]:
+    types = m.release_types
+    for rt in types.values():
+        parent_key: KeyPath = (*rt.path, "parent")
+        if rt.parent is not None and rt.parent not in types:
+            yield m.problem(
+                parent_key,
+                f"unknown release type '{rt.parent}'{did_you_mean(rt.parent, sorted(types))}",
+            )
+        elif (
+            rt.parent is not None
+            and rt.name in types[rt.parent].lineage
+            and parent_key in m.sources  # a cycle, told where the manifest itself sets a parent
+        ):
+            yield m.problem(parent_key, "release types form a cycle; break it")
+        if rt.push and not rt.tag:
+            yield m.problem(rt.path, "a pushed release type needs a `tag` format")
+        elif rt.push and rt.tag:
+            yield from _tag_format_problems(m, (*rt.path, "tag"), rt.tag)
+
+
+def _tag_format_problems(m: Manifest, path: KeyPath, fmt: str) -> Iterator[Problem]:
+    try:
+        parsed = list(Formatter().parse(fmt))
+    except ValueError as exc:
+        yield m.problem(path, f"bad tag format: {exc}")
+        return
+    for literal, field, spec, conv in parsed:
+        if not names.TAG_TEXT.match(literal):
+            yield m.problem(path, f"'{literal}' has characters not allowed in a tag")
+        if field is not None and field not in TAG_FIELDS:
+            known = ", ".join(sorted(TAG_FIELDS))
+            yield m.problem(path, f"unknown field {{{field}}} in tag format; known: {known}")
+        elif field is not None and (spec or conv):
+            shown = field + (f"!{conv}" if conv else "") + (f":{spec}" if spec else "")
+            yield m.problem(
+                path,
+                f"{{{shown}}}: a tag field takes no conversion or format spec; write {{{field}}}",
+            )
+
+
+def _secret_problems(m: Manifest) -> Iterator[Problem]:
+    seen: set[str] = set()
+    for index, secret in enumerate(m.secrets):
+        if secret.id in seen:
+            yield m.problem(("secrets", index, "id"), f"secret '{secret.id}' is declared twice")
+        seen.add(secret.id)
+
+
+def _cuda_dependency_problems(m: Manifest) -> Iterator[Problem]:
+    for cuda in m.cuda_versions.values():
+        if len(cuda.cudnn_names) > 1:
+            # At the cuDNN component written last: the one to remove or move.
+            last = max(cuda.cudnn_names, key=lambda n: _line(m, (*cuda.path, n)))
+            yield m.problem(
+                (*cuda.path, last),
+                f"at most one cuDNN component per CUDA version: {list(cuda.cudnn_names)}",
+            )
+
+
+def _line(m: Manifest, path: KeyPath) -> tuple[str, int, int]:
+    loc = m.where(path)
+    return (loc.file, loc.line, loc.column) if loc else ("", 0, 0)
+
+
+def _registry_problems(m: Manifest) -> Iterator[Problem]:
+    packages = sorted(m.packages)
+    for registry in m.registries:
+        for package, _ in registry.repositories:
+            if package not in m.packages:
+                yield m.problem(
+                    (*registry.path, "registry", package),
+                    f"no package '{package}' in `packages`{did_you_mean(package, packages)}",
+                )
+
+
+def _package_problems(m: Manifest) -> Iterator[Problem]:
+    distros = sorted({r.distro for r in m.releases})
+    for package in m.packages.values():
+        parent = m.packages.get(package.parent) if package.parent else None
+        if package.parent == package.name:
+            yield m.problem((*package.path, "parent"), "a package cannot be its own parent")
+        elif package.parent is not None and parent is None:
+            others = sorted(set(m.packages) - {package.name})
+            yield m.problem(
+                (*package.path, "parent"),
+                f"no other package '{package.parent}'{did_you_mean(package.parent, others)}",
+            )
+        elif package.parent is not None and package.name in m.package_chain(package.parent):
+            yield m.problem((*package.path, "parent"), "packages' parents form a cycle")
+        for build in package.builds:
+            if build.release_type not in m.release_types:
+                yield m.problem(
+                    build.path,
+                    f"unknown release type '{build.release_type}'; declare it under "
+                    f"`release_types`{did_you_mean(build.release_type, sorted(m.release_types))}",
+                )
+            parent_build = parent.build(build.release_type) if parent else None
+            for index, distro in enumerate(build.distros):
+                if distro not in distros:
+                    yield m.problem(
+                        (*build.path, index),
+                        f"no distro '{distro}' under `releases`{did_you_mean(distro, distros)}",
+                    )
+                elif parent and (parent_build is None or distro not in parent_build.distros):
+                    yield m.problem(
+                        (*build.path, index),
+                        f"parent package '{parent.name}' has no {build.release_type} image on "
+                        f"'{distro}'",
+                    )
+
+
+def used_release_types(m: Manifest, *, with_parents: bool = False) -> dict[str, set[str]]:
+    """Distro -> the (known) release types packages list on it; `with_parents` adds the types
+    those are built FROM (what the distro release's templates must provide)."""
+    used: dict[str, set[str]] = {}
+    for package in m.packages.values():
+        for build in package.builds:
+            rt = m.release_types.get(build.release_type)
+            if rt is None:
+                continue
+            kinds = set(rt.lineage) if with_parents and not package.parent else {rt.name}
+            for distro in build.distros:
+                used.setdefault(distro, set()).update(kinds)
+    return used
+
+
+def _distro_release_problems(m: Manifest) -> Iterator[Problem]:
+    used = used_release_types(m)
+    for release in m.releases:
+        kinds = used.get(release.distro, set())
+        yield from _cuda_problems(m, release, kinds)
+        if not kinds:
+            continue
+        for key in ("templates_dir", "base_image", "add_to_tags"):
+            if not getattr(release, key):
+                yield m.problem(
+                    release.path, f"`{key}` must be set: packages build {sorted(kinds)} on it"
+                )
+
+
+def _cuda_problems(m: Manifest, release: DistroRelease, kinds: set[str]) -> Iterator[Problem]:
+    path: KeyPath = (*release.path, "cuda")
+    needs_cuda = sorted(k for k in kinds if m.release_types[k].needs_cuda)
+    if release.cuda_on and release.cuda_by_components and len(release.cuda_refs) != 1:
+        if not release.cuda_refs:
+            yield m.problem(
+                path,
+                "these components match no entry of cuda_dependencies; "
+                "merge one with <<: *anchor or name the version (cuda: 12.4.1)",
+            )
+        else:
+            yield m.problem(
+                path,
+                f"these components equal the cuda_dependencies entries {list(release.cuda_refs)}; "
+                f"name the version instead (cuda: {release.cuda_refs[0]})",
+            )
+        return
+    missing = [v for v in release.cuda_refs if v not in m.cuda_versions]
+    if release.cuda_on and missing:
+        known = sorted(m.cuda_versions)
+        yield m.problem(
+            path, f"CUDA version(s) {missing} not under cuda_dependencies (known: {known})"
+        )
+    elif release.cuda_on and len(set(release.cuda_refs)) != len(release.cuda_refs):
+        yield m.problem(path, "a CUDA version is listed twice")
+    elif release.cuda_on and not release.cuda_refs and needs_cuda:
+        yield m.problem(path, "CUDA is on (cuda_prefix_url is set) but no CUDA version is given")
+    elif needs_cuda and not release.cuda_on:
+        yield m.problem(
+            release.path,
+            f"has no CUDA (cuda_prefix_url is empty) but packages build {needs_cuda} on it; "
+            "remove it from those lists or set cuda_prefix_url",
+        )
+    elif needs_cuda and not set(release.platforms) & set(CUDA_PLATFORMS):
+        yield m.problem(
+            (*release.path, "platforms"),
+            f"CUDA images build only for {' and '.join(CUDA_PLATFORMS)}, and this release's "
+            f"platforms {list(release.platforms)} have neither; packages build {needs_cuda} on it",
+        )
+
+
+def _python_problems(m: Manifest) -> Iterator[Problem]:
+    """Every package x distro release it builds on keeps at least one Python version."""
+    for package in m.packages.values():
+        for build in package.builds:
+            if build.release_type not in m.release_types:
+                continue
+            for distro in dict.fromkeys(build.distros):
+                for release in m.distro_releases(distro):
+                    if not m.pythons(package.name, release):
+                        yield m.problem(
+                            build.path,
+                            f"no Python version left for {package.name} on {release.distro_id}: "
+                            f"{_python_cause(m, package.name, release)}",
+                        )
+
+
+def _python_cause(m: Manifest, package: str, release: DistroRelease) -> str:
+    """Which lists of Python versions do not meet, named as the manifest names them."""
+    chosen = set(m.packages[package].python_versions)
+    said = [f"the package's python_versions {_shown(chosen)}"]
+    for parent in m.package_chain(package)[1:]:
+        theirs = set(m.packages[parent].python_versions)
+        if not chosen & theirs:
+            return f"{said[0]} and parent package {parent}'s {_shown(theirs)} do not meet"
+        chosen &= theirs
+        said = [f"the versions it shares with parent package {parent} {_shown(chosen)}"]
+    if release.python_versions is not None:
+        offered = set(release.python_versions)
+        if not chosen & offered:
+            return (
+                f"{said[0]} and the distro release's python_versions {_shown(offered)} do not meet"
+            )
+        chosen &= offered
+    return f"exclude_python {_shown(set(release.exclude_python))} removes all of {_shown(chosen)}"
+
+
+def _shown(versions: Iterable[str]) -> str:
+    return "[" + ", ".join(sorted(versions, key=names.version_key)) + "]"
+
+
+def template_problems(m: Manifest, workspace: Path) -> list[Problem]:
+    """The folders and files of the templates the matrix needs (by the path emit reads them)."""
+    problems: list[Problem] = []
+    used = used_release_types(m, with_parents=True)
+    for release in m.releases:
+        kinds = used.get(release.distro)
+        if not kinds or not release.templates_dir:
+            continue
+        where: KeyPath = (*release.path, "templates_dir")
+        tdir = release.templates_dir
+        if not (workspace / tdir).is_dir():
+            problems.append(m.problem(where, f"folder '{tdir}' not found in the workspace"))
+            continue
+        for kind in sorted(kinds):
+            template = f"{tdir}/{kind}.Dockerfile.j2"
+            trouble = file_trouble(workspace / template)
+            if trouble:
+                problems.append(m.problem(where, f"template '{template}' {trouble}"))
+    return problems
+
+
+def file_trouble(path: Path) -> str | None:
+    """Why `path` cannot be read as a template file, or None (never opens it)."""
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return "not found"
+    if stat.S_ISDIR(mode):
+        return "is a folder, not a template file"
+    if not stat.S_ISREG(mode):
+        return "is not a regular file"
+    return None
+
+
+def plan_problems(m: Manifest, plan: Plan) -> list[Problem]:
+    """Conflicts only the expanded matrix shows."""
+    return [
+        *_target_name_problems(m, plan),
+        *_tag_problems(m, plan),
+        *_group_problems(m, plan),
+    ]
+
+
+def _origin(image: Image) -> KeyPath:
+    return ("packages", image.package, image.release_type)
+
+
+def _target_name_problems(m: Manifest, plan: Plan) -> Iterator[Problem]:
+    """Two images never share a bake target name; the message names what made them meet."""
+    first: dict[str, Image] = {}
+    said: set[tuple[str, ...]] = set()
+    for image in plan.images:
+        other = first.setdefault(image.target, image)
+        if other is image:
+            continue
+        problem = _name_clash(m, other, image)
+        key = (problem.message,)
+        if key not in said:
+            said.add(key)
+            yield problem
+
+
+def _name_clash(m: Manifest, first: Image, second: Image) -> Problem:
+    """The problem of two images with one target name, told at the one written later."""
+    a, b = sorted((first, second), key=lambda i: _line(m, _clash_origin(first, second, i)))
+    if (a.package, a.release_type) != (b.package, b.release_type):
+        stem = f"{b.package}-{b.release_type}-{names.slug(b.distro_id)}"
+        return m.problem(
+            _origin(b),
+            f"package {b.package} release type {b.release_type} on {b.distro_id} and package "
+            f"{a.package} release type {a.release_type} on {a.distro_id} both get the bake "
+            f"target names {stem}-...; rename a package or a release type",
+        )
+    if a.distro_id != b.distro_id:
+        return m.problem(
+            _clash_origin(a, b, b),
+            f"{b.distro} {b.distro_version} and {a.distro} {a.distro_version} (at "
+            f"{m.where(_clash_origin(a, b, a))}) both become '{names.slug(b.distro_id)}' in bake "
+            "target names; rename one",
+        )
+    if a.python != b.python:
+        versions = sorted((a.python, b.python), key=names.version_key)
+        return m.problem(
+            m.packages[b.package].python_from,
+            f"Python versions {versions[0]} and {versions[1]} both become "
+            f"{names.python_slug(b.python)} in bake target names; keep one",
+        )
+    cudas = sorted((a.cuda.version if a.cuda else "", b.cuda.version if b.cuda else ""))
+    return m.problem(
+        ("releases", b.distro, b.distro_version, "cuda"),
+        f"CUDA versions {cudas[0]} and {cudas[1]} both become {names.cuda_slug(cudas[1])} "
+        "in bake target names; a distro release builds one CUDA version per X.Y",
+    )
+
+
+def _clash_origin(a: Image, b: Image, which: Image) -> KeyPath:
+    """Where `which` of two clashing images comes from: its distro release when that is what
+    differs, else its package's entry."""
+    if (a.package, a.release_type) == (b.package, b.release_type):
+        return ("releases", which.distro, which.distro_version)
+    return _origin(which)
+
+
+def _tag_problems(m: Manifest, plan: Plan) -> Iterator[Problem]:
+    """Every tag is a valid image reference (with VERSION at its default), and no two images
+    share one once references are normalised (`app` is `docker.io/library/app`)."""
+    values = dict(plan.variables)
+    seen: dict[str, tuple[Image, str]] = {}
+    said: set[tuple[str, str]] = set()
+    for image in plan.images:
+        for tag in image.tags:
+            text = resolve(tag.text, values)
+            shown = "".join(p if isinstance(p, str) else "${" + p.name + "}" for p in tag.text)
+            why = names.tag_problem(text)
+            if why and (image.release_type, why) not in said:
+                said.add((image.release_type, why))
+                yield m.problem(
+                    _origin(image),
+                    f"image {image.target} gets the tag {text!r}, which is not a valid image "
+                    f"reference: {why}"
+                    + (f" (VERSION={values['VERSION']})" if shown != text else ""),
+                )
+                continue
+            key = names.normalize_reference(shown)
+            other, other_shown = seen.setdefault(key, (image, shown))
+            if other is not image:
+                same = shown if other_shown == shown else f"{other_shown} and {shown} (both {key})"
+                yield m.problem(
+                    _origin(image),
+                    f"images {other.target} and {image.target} get the same tag {same}; "
+                    "make the tag format or add_to_tags tell them apart",
+                )
+
+
+def _group_problems(m: Manifest, plan: Plan) -> Iterator[Problem]:
+    """A bake group stands for one thing: a release type, a package or a distro release."""
+    owners: dict[str, str] = dict.fromkeys(RESERVED_GROUPS, "group bakegen makes")
+    pushed = [i for i in plan.images if i.push]
+    things: list[tuple[str, str, KeyPath]] = []
+    for image in pushed:
+        rt = m.release_types[image.release_type]
+        things.append(("release type", image.release_type, rt.path))
+    for image in pushed:
+        things.append(("package", image.package, ("packages", image.package)))
+    for image in pushed:
+        things.append(
+            ("distro release", image.distro_id, ("releases", image.distro, image.distro_version))
+        )
+    reported: set[str] = set()
+    for kind, value, path in things:
+        name = names.slug(value)
+        owner = owners.setdefault(name, kind)
+        if owner != kind and name not in reported:
+            reported.add(name)
+            where = path if path[:1] != (DEFAULT,) else _origin_of_type(plan, value)
+            yield m.problem(
+                where, f"bake group '{name}' would stand for a {owner} and a {kind}; rename one"
+            )
+    targets = {i.target for i in plan.images} | {v.target for v in plan.verifies}
+    for group in plan.groups:
+        if group.name in targets:
+            yield m.problem(("packages",), f"'{group.name}' is both a group and a target")
+
+
+def _origin_of_type(plan: Plan, release_type: str) -> KeyPath:
+    image = next(i for i in plan.images if i.release_type == release_type)
+    return _origin(image)
