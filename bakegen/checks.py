@@ -52,18 +52,17 @@ def manifest_problems(m: Manifest) -> list[Problem]:
 def _release_type_problems(m: Manifest) -> Iterator[Problem]:
     types = m.release_types
     for rt in types.values():
-        parent_key: KeyPath = (*rt.path, "parent")
         if rt.parent is not None and rt.parent not in types:
             yield m.problem(
-                parent_key,
+                rt.parent_from,
                 f"unknown release type '{rt.parent}'{did_you_mean(rt.parent, sorted(types))}",
             )
         elif (
             rt.parent is not None
             and rt.name in types[rt.parent].lineage
-            and parent_key in m.sources  # a cycle, told where the manifest itself sets a parent
+            and rt.parent_from[:1] != (DEFAULT,)  # told where the manifest itself sets a parent
         ):
-            yield m.problem(parent_key, "release types form a cycle; break it")
+            yield m.problem(rt.parent_from, "release types form a cycle; break it")
         if rt.push and not rt.tag:
             yield m.problem(rt.path, "a pushed release type needs a `tag` format")
         elif rt.push and rt.tag:
@@ -102,7 +101,7 @@ def _cuda_dependency_problems(m: Manifest) -> Iterator[Problem]:
     for cuda in m.cuda_versions.values():
         if len(cuda.cudnn_names) > 1:
             # At the cuDNN component written last: the one to remove or move.
-            last = max(cuda.cudnn_names, key=lambda n: _line(m, (*cuda.path, n)))
+            last = max(cuda.cudnn_names, key=lambda n: (_line(m, (*cuda.path, n)), n))
             yield m.problem(
                 (*cuda.path, last),
                 f"at most one cuDNN component per CUDA version: {list(cuda.cudnn_names)}",
@@ -391,12 +390,12 @@ def _tag_problems(m: Manifest, plan: Plan) -> Iterator[Problem]:
                     _origin(image),
                     f"image {image.target} gets the tag {text!r}, which is not a valid image "
                     f"reference: {why}"
-                    + (f" (VERSION={values['VERSION']})" if shown != text else ""),
+                    + (" (with VERSION at its default)" if shown != text else ""),
                 )
                 continue
             key = names.normalize_reference(shown)
             other, other_shown = seen.setdefault(key, (image, shown))
-            if other is not image:
+            if other is not image and other.target != image.target:  # else told as a name clash
                 same = shown if other_shown == shown else f"{other_shown} and {shown} (both {key})"
                 yield m.problem(
                     _origin(image),

@@ -91,6 +91,7 @@ class ReleaseType:
     push: bool
     cuda: bool  # its own `cuda` flag
     tag: str | None
+    parent_from: KeyPath  # where `parent` is set: the manifest, or bakegen's defaults
     lineage: tuple[str, ...]  # itself, then the types it is built FROM, nearest first
     needs_cuda: bool  # it, or a type it is built FROM, has one image per CUDA version
     path: KeyPath
@@ -324,6 +325,9 @@ def _release_types(own: Mapping[str, Any], defaults: Mapping[str, Any]) -> dict[
             push=bool(spec.get("push", True)),
             cuda=bool(spec.get("cuda", False)),
             tag=spec.get("tag"),
+            parent_from=("release_types", name, "parent")
+            if "parent" in own.get(name, {})
+            else (DEFAULT, "release_types", name, "parent"),
             lineage=lineage(name),
             needs_cuda=any(merged[k].get("cuda") for k in lineage(name)),
             path=("release_types", name) if name in own else (DEFAULT, "release_types", name),

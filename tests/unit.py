@@ -1,0 +1,89 @@
+"""Helpers for the unit tier: manifests as in-memory data, run through the stages directly.
+
+No temporary folders, no CLI, no subprocess: `no_subprocess` makes any attempt fail.
+"""
+
+from __future__ import annotations
+
+import copy
+import subprocess
+from typing import Any
+
+import pytest
+
+from bakegen import checks
+from bakegen.errors import ManifestError, Problem
+from bakegen.load import Loaded
+from bakegen.manifest import Manifest, build_manifest
+from bakegen.model import Plan
+from bakegen.plan import build_plan
+from bakegen.schema import defaults, schema_problems
+
+RELEASE: dict[str, Any] = {
+    "templates_dir": "templates/t",
+    "base_image": "debian:bookworm-slim",
+    "add_to_tags": "bookworm",
+}
+# The smallest useful manifest: one package, one release type, one distro release.
+BASE: dict[str, Any] = {
+    "python_versions": ["3.12"],
+    "packages": {"app": {"runtime": ["debian"]}},
+    "releases": {"debian": {"12": dict(RELEASE)}},
+}
+
+
+@pytest.fixture(autouse=True)
+def no_subprocess(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("unit tests run no subprocess")
+
+    monkeypatch.setattr(subprocess, "Popen", refuse)
+
+
+def manifest_data(**changes: Any) -> dict[str, Any]:
+    """BASE with top-level keys replaced (None removes a key)."""
+    data = copy.deepcopy(BASE)
+    for key, value in changes.items():
+        if value is None:
+            data.pop(key, None)
+        else:
+            data[key] = copy.deepcopy(value)
+    return data
+
+
+def loaded(data: dict[str, Any]) -> Loaded:
+    return Loaded(data=copy.deepcopy(data), sources={}, files=["m.yml"])
+
+
+def typed(data: dict[str, Any]) -> Manifest:
+    """The typed manifest of data that must pass the schema."""
+    found, _ = schema_problems(loaded(data))
+    assert found == [], [str(p) for p in found]
+    return build_manifest(loaded(data), defaults())
+
+
+def plan_of(data: dict[str, Any]) -> Plan:
+    """The plan of data that must pass every check."""
+    assert problems(data) == []
+    return build_plan(typed(data))
+
+
+def problems(data: dict[str, Any]) -> list[str]:
+    """Every problem the stages up to the plan's checks find, as `key.path: message` lines
+    (templates are not looked at)."""
+    found, sound = schema_problems(loaded(data))
+    if not sound:
+        return _lines(found)
+    model = build_manifest(loaded(data), defaults())
+    found = [*found, *checks.manifest_problems(model)]
+    if found:
+        return _lines(found)
+    try:
+        plan = build_plan(model)
+    except ManifestError as exc:
+        return _lines(exc.problems)
+    return _lines(checks.plan_problems(model, plan))
+
+
+def _lines(found: list[Problem]) -> list[str]:
+    return [str(p) for p in ManifestError(found).problems] if found else []
