@@ -378,20 +378,22 @@ def _tag_problems(m: Manifest, plan: Plan) -> Iterator[Problem]:
     share one once references are normalised (`app` is `docker.io/library/app`)."""
     values = dict(plan.variables)
     seen: dict[str, tuple[Image, str]] = {}
-    said: set[tuple[str, str]] = set()
+    said: set[tuple[str, str, str]] = set()
     for image in plan.images:
         for tag in image.tags:
             text = resolve(tag.text, values)
             shown = "".join(p if isinstance(p, str) else "${" + p.name + "}" for p in tag.text)
             why = names.tag_problem(text)
-            if why and (image.release_type, why) not in said:
-                said.add((image.release_type, why))
-                yield m.problem(
-                    _origin(image),
-                    f"image {image.target} gets the tag {text!r}, which is not a valid image "
-                    f"reference: {why}"
-                    + (" (with VERSION at its default)" if shown != text else ""),
-                )
+            if why:
+                cell = (image.package, image.release_type, image.distro_id)
+                if cell not in said:  # one line per Dockerfile, not per Python version
+                    said.add(cell)
+                    yield m.problem(
+                        _origin(image),
+                        f"image {image.target} gets the tag {text!r}, which is not a valid image "
+                        f"reference: {why}"
+                        + (" (with VERSION at its default)" if shown != text else ""),
+                    )
                 continue
             key = names.normalize_reference(shown)
             other, other_shown = seen.setdefault(key, (image, shown))
