@@ -19,7 +19,7 @@ from typing import Any
 from bakegen import names
 from bakegen.errors import KeyPath, Location, Problem
 from bakegen.load import Loaded
-from bakegen.model import Cudnn, Pairs, Secret
+from bakegen.model import CudaKey, Cudnn, Pairs, Secret
 
 # The first part of the origin of a value that comes from bakegen's defaults, not the manifest.
 DEFAULT = "<default>"
@@ -53,6 +53,15 @@ def normalize_platform(platform: str) -> str:
     if (arch, variant) in _DEFAULT_VARIANTS:
         variant = ""
     return "/".join(p for p in (os_name, arch, variant) if p)
+
+
+def cuda_key(value: str) -> CudaKey:
+    """`cuda_repo_key` read: `./path` is a workspace file, `http(s)://...` a URL, else a name."""
+    if value.startswith("./"):
+        return CudaKey(file=value[2:])
+    if value.startswith(("http://", "https://")):
+        return CudaKey(url=value)
+    return CudaKey(name=value)
 
 
 def split_cudnn(components: Pairs) -> tuple[Pairs, tuple[tuple[str, str], ...]]:
@@ -170,6 +179,7 @@ class Manifest:
     python_versions: tuple[str, ...]
     platforms: tuple[str, ...]
     cuda_repo_url: str
+    cuda_repo_key: CudaKey
     verify: bool
     max_targets: int
     labels: Pairs
@@ -254,6 +264,7 @@ def build_manifest(loaded: Loaded, defaults: Mapping[str, Any]) -> Manifest:
         python_versions=top_pythons,
         platforms=top_platforms,
         cuda_repo_url=cuda_repo_url,
+        cuda_repo_key=cuda_key(str(data.get("cuda_repo_key") or defaults["cuda_repo_key"])),
         verify=bool(data.get("verify", defaults["verify"])),
         max_targets=int(data.get("max_targets") or defaults["max_targets"]),
         labels=tuple(sorted((str(k), str(v)) for k, v in (data.get("labels") or {}).items())),

@@ -37,6 +37,16 @@ class Cudnn:
 
 
 @dataclass(frozen=True)
+class CudaKey:
+    """The CUDA repository's signing key: exactly one of a file name in each architecture's
+    folder of the repository, a URL, or a file in the workspace (copied into the build)."""
+
+    name: str | None = None
+    url: str | None = None
+    file: str | None = None
+
+
+@dataclass(frozen=True)
 class Cuda:
     """A CUDA version as one distro release builds it."""
 
@@ -49,6 +59,7 @@ class Cuda:
     requires: str
     prefix_url: str
     repo_url: str
+    key: CudaKey
 
 
 @dataclass(frozen=True)

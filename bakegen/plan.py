@@ -84,7 +84,7 @@ def _cells(m: Manifest) -> Iterator[_Cell]:
             chain = (rt.name,) if package.parent else rt.lineage
             for distro in sorted(set(build.distros)):
                 for release in sorted(m.distro_releases(distro), key=lambda r: r.version):
-                    cudas = tuple(_cuda(c, release) for c in release.cudas)
+                    cudas = tuple(_cuda(m, c, release) for c in release.cudas)
                     pythons = m.pythons(package.name, release)
                     for level, kind in enumerate(chain):
                         for cuda in cudas if m.release_types[kind].needs_cuda else (None,):
@@ -116,7 +116,7 @@ def _check_size(m: Manifest, cells: list[_Cell], max_targets: int | None) -> Non
         )
 
 
-def _cuda(cuda: CudaVersion, release: DistroRelease) -> Cuda:
+def _cuda(m: Manifest, cuda: CudaVersion, release: DistroRelease) -> Cuda:
     return Cuda(
         version=cuda.version,
         major=cuda.major,
@@ -127,6 +127,7 @@ def _cuda(cuda: CudaVersion, release: DistroRelease) -> Cuda:
         requires=release.cuda_requires,
         prefix_url=release.cuda_prefix_url,
         repo_url=f"{release.cuda_repo_url}/{release.cuda_prefix_url}",
+        key=m.cuda_repo_key,
     )
 
 
