@@ -28,6 +28,12 @@ function "gate" {
   result = cond != "" ? refs : []
 }
 
+# Images whose registries are all gated off get a local name (package:tag) instead.
+function "or_local" {
+  params = [refs, local]
+  result = length(refs) > 0 ? refs : local
+}
+
 group "default" {
   targets = [
     "model-server-runtime-alpine3-21-py312",
@@ -35,16 +41,12 @@ group "default" {
     "model-server-runtime-debian12-py311",
     "model-server-devel-debian13-py313",
     "model-server-runtime-debian13-py313",
-    "model-server-cudnn-rockylinux9-py311-cuda12-4",
-    "model-server-cudnn-rockylinux9-py311-cuda12-6",
     "model-server-devel-rockylinux9-py311",
     "model-server-runtime-rockylinux9-py311",
     "model-server-cudnn-rockylinux9-py312-cuda12-4",
     "model-server-cudnn-rockylinux9-py312-cuda12-6",
     "model-server-devel-rockylinux9-py312",
     "model-server-runtime-rockylinux9-py312",
-    "model-server-cudnn-ubuntu22-04-py310-cuda12-4",
-    "model-server-cudnn-ubuntu22-04-py310-cuda12-6",
     "model-server-devel-ubuntu22-04-py310",
     "model-server-runtime-ubuntu22-04-py310",
     "model-server-cudnn-ubuntu24-04-py312-cuda12-4",
@@ -85,12 +87,8 @@ group "devel" {
 
 group "cudnn" {
   targets = [
-    "model-server-cudnn-rockylinux9-py311-cuda12-4",
-    "model-server-cudnn-rockylinux9-py311-cuda12-6",
     "model-server-cudnn-rockylinux9-py312-cuda12-4",
     "model-server-cudnn-rockylinux9-py312-cuda12-6",
-    "model-server-cudnn-ubuntu22-04-py310-cuda12-4",
-    "model-server-cudnn-ubuntu22-04-py310-cuda12-6",
     "model-server-cudnn-ubuntu24-04-py312-cuda12-4",
     "model-server-cudnn-ubuntu24-04-py312-cuda12-6",
   ]
@@ -103,16 +101,12 @@ group "model-server" {
     "model-server-runtime-debian12-py311",
     "model-server-devel-debian13-py313",
     "model-server-runtime-debian13-py313",
-    "model-server-cudnn-rockylinux9-py311-cuda12-4",
-    "model-server-cudnn-rockylinux9-py311-cuda12-6",
     "model-server-devel-rockylinux9-py311",
     "model-server-runtime-rockylinux9-py311",
     "model-server-cudnn-rockylinux9-py312-cuda12-4",
     "model-server-cudnn-rockylinux9-py312-cuda12-6",
     "model-server-devel-rockylinux9-py312",
     "model-server-runtime-rockylinux9-py312",
-    "model-server-cudnn-ubuntu22-04-py310-cuda12-4",
-    "model-server-cudnn-ubuntu22-04-py310-cuda12-6",
     "model-server-devel-ubuntu22-04-py310",
     "model-server-runtime-ubuntu22-04-py310",
     "model-server-cudnn-ubuntu24-04-py312-cuda12-4",
@@ -155,8 +149,6 @@ group "debian13" {
 
 group "rockylinux9" {
   targets = [
-    "model-server-cudnn-rockylinux9-py311-cuda12-4",
-    "model-server-cudnn-rockylinux9-py311-cuda12-6",
     "model-server-devel-rockylinux9-py311",
     "model-server-runtime-rockylinux9-py311",
     "model-server-cudnn-rockylinux9-py312-cuda12-4",
@@ -168,8 +160,6 @@ group "rockylinux9" {
 
 group "ubuntu22-04" {
   targets = [
-    "model-server-cudnn-ubuntu22-04-py310-cuda12-4",
-    "model-server-cudnn-ubuntu22-04-py310-cuda12-6",
     "model-server-devel-ubuntu22-04-py310",
     "model-server-runtime-ubuntu22-04-py310",
   ]
@@ -191,16 +181,12 @@ group "verify" {
     "model-server-runtime-debian12-py311-verify",
     "model-server-devel-debian13-py313-verify",
     "model-server-runtime-debian13-py313-verify",
-    "model-server-cudnn-rockylinux9-py311-cuda12-4-verify",
-    "model-server-cudnn-rockylinux9-py311-cuda12-6-verify",
     "model-server-devel-rockylinux9-py311-verify",
     "model-server-runtime-rockylinux9-py311-verify",
     "model-server-cudnn-rockylinux9-py312-cuda12-4-verify",
     "model-server-cudnn-rockylinux9-py312-cuda12-6-verify",
     "model-server-devel-rockylinux9-py312-verify",
     "model-server-runtime-rockylinux9-py312-verify",
-    "model-server-cudnn-ubuntu22-04-py310-cuda12-4-verify",
-    "model-server-cudnn-ubuntu22-04-py310-cuda12-6-verify",
     "model-server-devel-ubuntu22-04-py310-verify",
     "model-server-runtime-ubuntu22-04-py310-verify",
     "model-server-cudnn-ubuntu24-04-py312-cuda12-4-verify",
@@ -241,15 +227,18 @@ target "model-server-runtime-alpine3-21-py312" {
   args       = {
     PYTHON_VERSION = "3.12"
   }
-  tags       = concat(
-    gate(
-      HUB_PASSWORD,
-      ["docker.io/example/model-server:${VERSION}-python3.12-alpine3.21-runtime"]
+  tags       = or_local(
+    concat(
+      gate(
+        HUB_PASSWORD,
+        ["docker.io/example/model-server:${VERSION}-python3.12-alpine3.21-runtime"]
+      ),
+      gate(
+        GHCR_TOKEN,
+        ["ghcr.io/example/model-server:${VERSION}-python3.12-alpine3.21-runtime"]
+      )
     ),
-    gate(
-      GHCR_TOKEN,
-      ["ghcr.io/example/model-server:${VERSION}-python3.12-alpine3.21-runtime"]
-    )
+    ["model-server:${VERSION}-python3.12-alpine3.21-runtime"]
   )
 }
 
@@ -272,12 +261,18 @@ target "model-server-devel-debian12-py311" {
   args       = {
     PYTHON_VERSION = "3.11"
   }
-  tags       = concat(
-    gate(
-      HUB_PASSWORD,
-      ["docker.io/example/model-server:devel-python3.11-bookworm"]
+  tags       = or_local(
+    concat(
+      gate(
+        HUB_PASSWORD,
+        ["docker.io/example/model-server:devel-python3.11-bookworm"]
+      ),
+      gate(
+        GHCR_TOKEN,
+        ["ghcr.io/example/model-server:devel-python3.11-bookworm"]
+      )
     ),
-    gate(GHCR_TOKEN, ["ghcr.io/example/model-server:devel-python3.11-bookworm"])
+    ["model-server:devel-python3.11-bookworm"]
   )
 }
 
@@ -291,15 +286,18 @@ target "model-server-runtime-debian12-py311" {
   args       = {
     PYTHON_VERSION = "3.11"
   }
-  tags       = concat(
-    gate(
-      HUB_PASSWORD,
-      ["docker.io/example/model-server:${VERSION}-python3.11-bookworm-runtime"]
+  tags       = or_local(
+    concat(
+      gate(
+        HUB_PASSWORD,
+        ["docker.io/example/model-server:${VERSION}-python3.11-bookworm-runtime"]
+      ),
+      gate(
+        GHCR_TOKEN,
+        ["ghcr.io/example/model-server:${VERSION}-python3.11-bookworm-runtime"]
+      )
     ),
-    gate(
-      GHCR_TOKEN,
-      ["ghcr.io/example/model-server:${VERSION}-python3.11-bookworm-runtime"]
-    )
+    ["model-server:${VERSION}-python3.11-bookworm-runtime"]
   )
 }
 
@@ -322,12 +320,15 @@ target "model-server-devel-debian13-py313" {
   args       = {
     PYTHON_VERSION = "3.13"
   }
-  tags       = concat(
-    gate(
-      HUB_PASSWORD,
-      ["docker.io/example/model-server:devel-python3.13-trixie"]
+  tags       = or_local(
+    concat(
+      gate(
+        HUB_PASSWORD,
+        ["docker.io/example/model-server:devel-python3.13-trixie"]
+      ),
+      gate(GHCR_TOKEN, ["ghcr.io/example/model-server:devel-python3.13-trixie"])
     ),
-    gate(GHCR_TOKEN, ["ghcr.io/example/model-server:devel-python3.13-trixie"])
+    ["model-server:devel-python3.13-trixie"]
   )
 }
 
@@ -341,15 +342,18 @@ target "model-server-runtime-debian13-py313" {
   args       = {
     PYTHON_VERSION = "3.13"
   }
-  tags       = concat(
-    gate(
-      HUB_PASSWORD,
-      ["docker.io/example/model-server:${VERSION}-python3.13-trixie-runtime"]
+  tags       = or_local(
+    concat(
+      gate(
+        HUB_PASSWORD,
+        ["docker.io/example/model-server:${VERSION}-python3.13-trixie-runtime"]
+      ),
+      gate(
+        GHCR_TOKEN,
+        ["ghcr.io/example/model-server:${VERSION}-python3.13-trixie-runtime"]
+      )
     ),
-    gate(
-      GHCR_TOKEN,
-      ["ghcr.io/example/model-server:${VERSION}-python3.13-trixie-runtime"]
-    )
+    ["model-server:${VERSION}-python3.13-trixie-runtime"]
   )
 }
 
@@ -362,50 +366,6 @@ target "model-server-base-rockylinux9-py311" {
   }
 }
 
-target "model-server-cudnn-rockylinux9-py311-cuda12-4" {
-  inherits   = ["_common"]
-  dockerfile = "generated/model-server/rockylinux9/cudnn-cuda12.4.1/Dockerfile"
-  platforms  = ["linux/amd64", "linux/arm64"]
-  contexts   = {
-    base = "target:model-server-base-rockylinux9-py311"
-  }
-  args       = {
-    PYTHON_VERSION = "3.11"
-  }
-  tags       = concat(
-    gate(
-      HUB_PASSWORD,
-      ["docker.io/example/model-server:${VERSION}-python3.11-rocky9-cuda12.4-cudnn"]
-    ),
-    gate(
-      GHCR_TOKEN,
-      ["ghcr.io/example/model-server:${VERSION}-python3.11-rocky9-cuda12.4-cudnn"]
-    )
-  )
-}
-
-target "model-server-cudnn-rockylinux9-py311-cuda12-6" {
-  inherits   = ["_common"]
-  dockerfile = "generated/model-server/rockylinux9/cudnn-cuda12.6.3/Dockerfile"
-  platforms  = ["linux/amd64", "linux/arm64"]
-  contexts   = {
-    base = "target:model-server-base-rockylinux9-py311"
-  }
-  args       = {
-    PYTHON_VERSION = "3.11"
-  }
-  tags       = concat(
-    gate(
-      HUB_PASSWORD,
-      ["docker.io/example/model-server:${VERSION}-python3.11-rocky9-cuda12.6-cudnn"]
-    ),
-    gate(
-      GHCR_TOKEN,
-      ["ghcr.io/example/model-server:${VERSION}-python3.11-rocky9-cuda12.6-cudnn"]
-    )
-  )
-}
-
 target "model-server-devel-rockylinux9-py311" {
   inherits   = ["_common"]
   dockerfile = "generated/model-server/rockylinux9/devel/Dockerfile"
@@ -416,12 +376,15 @@ target "model-server-devel-rockylinux9-py311" {
   args       = {
     PYTHON_VERSION = "3.11"
   }
-  tags       = concat(
-    gate(
-      HUB_PASSWORD,
-      ["docker.io/example/model-server:devel-python3.11-rocky9"]
+  tags       = or_local(
+    concat(
+      gate(
+        HUB_PASSWORD,
+        ["docker.io/example/model-server:devel-python3.11-rocky9"]
+      ),
+      gate(GHCR_TOKEN, ["ghcr.io/example/model-server:devel-python3.11-rocky9"])
     ),
-    gate(GHCR_TOKEN, ["ghcr.io/example/model-server:devel-python3.11-rocky9"])
+    ["model-server:devel-python3.11-rocky9"]
   )
 }
 
@@ -435,15 +398,18 @@ target "model-server-runtime-rockylinux9-py311" {
   args       = {
     PYTHON_VERSION = "3.11"
   }
-  tags       = concat(
-    gate(
-      HUB_PASSWORD,
-      ["docker.io/example/model-server:${VERSION}-python3.11-rocky9-runtime"]
+  tags       = or_local(
+    concat(
+      gate(
+        HUB_PASSWORD,
+        ["docker.io/example/model-server:${VERSION}-python3.11-rocky9-runtime"]
+      ),
+      gate(
+        GHCR_TOKEN,
+        ["ghcr.io/example/model-server:${VERSION}-python3.11-rocky9-runtime"]
+      )
     ),
-    gate(
-      GHCR_TOKEN,
-      ["ghcr.io/example/model-server:${VERSION}-python3.11-rocky9-runtime"]
-    )
+    ["model-server:${VERSION}-python3.11-rocky9-runtime"]
   )
 }
 
@@ -466,15 +432,18 @@ target "model-server-cudnn-rockylinux9-py312-cuda12-4" {
   args       = {
     PYTHON_VERSION = "3.12"
   }
-  tags       = concat(
-    gate(
-      HUB_PASSWORD,
-      ["docker.io/example/model-server:${VERSION}-python3.12-rocky9-cuda12.4-cudnn"]
+  tags       = or_local(
+    concat(
+      gate(
+        HUB_PASSWORD,
+        ["docker.io/example/model-server:${VERSION}-python3.12-rocky9-cuda12.4-cudnn"]
+      ),
+      gate(
+        GHCR_TOKEN,
+        ["ghcr.io/example/model-server:${VERSION}-python3.12-rocky9-cuda12.4-cudnn"]
+      )
     ),
-    gate(
-      GHCR_TOKEN,
-      ["ghcr.io/example/model-server:${VERSION}-python3.12-rocky9-cuda12.4-cudnn"]
-    )
+    ["model-server:${VERSION}-python3.12-rocky9-cuda12.4-cudnn"]
   )
 }
 
@@ -488,15 +457,18 @@ target "model-server-cudnn-rockylinux9-py312-cuda12-6" {
   args       = {
     PYTHON_VERSION = "3.12"
   }
-  tags       = concat(
-    gate(
-      HUB_PASSWORD,
-      ["docker.io/example/model-server:${VERSION}-python3.12-rocky9-cuda12.6-cudnn"]
+  tags       = or_local(
+    concat(
+      gate(
+        HUB_PASSWORD,
+        ["docker.io/example/model-server:${VERSION}-python3.12-rocky9-cuda12.6-cudnn"]
+      ),
+      gate(
+        GHCR_TOKEN,
+        ["ghcr.io/example/model-server:${VERSION}-python3.12-rocky9-cuda12.6-cudnn"]
+      )
     ),
-    gate(
-      GHCR_TOKEN,
-      ["ghcr.io/example/model-server:${VERSION}-python3.12-rocky9-cuda12.6-cudnn"]
-    )
+    ["model-server:${VERSION}-python3.12-rocky9-cuda12.6-cudnn"]
   )
 }
 
@@ -510,12 +482,15 @@ target "model-server-devel-rockylinux9-py312" {
   args       = {
     PYTHON_VERSION = "3.12"
   }
-  tags       = concat(
-    gate(
-      HUB_PASSWORD,
-      ["docker.io/example/model-server:devel-python3.12-rocky9"]
+  tags       = or_local(
+    concat(
+      gate(
+        HUB_PASSWORD,
+        ["docker.io/example/model-server:devel-python3.12-rocky9"]
+      ),
+      gate(GHCR_TOKEN, ["ghcr.io/example/model-server:devel-python3.12-rocky9"])
     ),
-    gate(GHCR_TOKEN, ["ghcr.io/example/model-server:devel-python3.12-rocky9"])
+    ["model-server:devel-python3.12-rocky9"]
   )
 }
 
@@ -529,15 +504,18 @@ target "model-server-runtime-rockylinux9-py312" {
   args       = {
     PYTHON_VERSION = "3.12"
   }
-  tags       = concat(
-    gate(
-      HUB_PASSWORD,
-      ["docker.io/example/model-server:${VERSION}-python3.12-rocky9-runtime"]
+  tags       = or_local(
+    concat(
+      gate(
+        HUB_PASSWORD,
+        ["docker.io/example/model-server:${VERSION}-python3.12-rocky9-runtime"]
+      ),
+      gate(
+        GHCR_TOKEN,
+        ["ghcr.io/example/model-server:${VERSION}-python3.12-rocky9-runtime"]
+      )
     ),
-    gate(
-      GHCR_TOKEN,
-      ["ghcr.io/example/model-server:${VERSION}-python3.12-rocky9-runtime"]
-    )
+    ["model-server:${VERSION}-python3.12-rocky9-runtime"]
   )
 }
 
@@ -550,50 +528,6 @@ target "model-server-base-ubuntu22-04-py310" {
   }
 }
 
-target "model-server-cudnn-ubuntu22-04-py310-cuda12-4" {
-  inherits   = ["_common"]
-  dockerfile = "generated/model-server/ubuntu22.04/cudnn-cuda12.4.1/Dockerfile"
-  platforms  = ["linux/amd64", "linux/arm64"]
-  contexts   = {
-    base = "target:model-server-base-ubuntu22-04-py310"
-  }
-  args       = {
-    PYTHON_VERSION = "3.10"
-  }
-  tags       = concat(
-    gate(
-      HUB_PASSWORD,
-      ["docker.io/example/model-server:${VERSION}-python3.10-jammy-cuda12.4-cudnn"]
-    ),
-    gate(
-      GHCR_TOKEN,
-      ["ghcr.io/example/model-server:${VERSION}-python3.10-jammy-cuda12.4-cudnn"]
-    )
-  )
-}
-
-target "model-server-cudnn-ubuntu22-04-py310-cuda12-6" {
-  inherits   = ["_common"]
-  dockerfile = "generated/model-server/ubuntu22.04/cudnn-cuda12.6.3/Dockerfile"
-  platforms  = ["linux/amd64", "linux/arm64"]
-  contexts   = {
-    base = "target:model-server-base-ubuntu22-04-py310"
-  }
-  args       = {
-    PYTHON_VERSION = "3.10"
-  }
-  tags       = concat(
-    gate(
-      HUB_PASSWORD,
-      ["docker.io/example/model-server:${VERSION}-python3.10-jammy-cuda12.6-cudnn"]
-    ),
-    gate(
-      GHCR_TOKEN,
-      ["ghcr.io/example/model-server:${VERSION}-python3.10-jammy-cuda12.6-cudnn"]
-    )
-  )
-}
-
 target "model-server-devel-ubuntu22-04-py310" {
   inherits   = ["_common"]
   dockerfile = "generated/model-server/ubuntu22.04/devel/Dockerfile"
@@ -604,12 +538,15 @@ target "model-server-devel-ubuntu22-04-py310" {
   args       = {
     PYTHON_VERSION = "3.10"
   }
-  tags       = concat(
-    gate(
-      HUB_PASSWORD,
-      ["docker.io/example/model-server:devel-python3.10-jammy"]
+  tags       = or_local(
+    concat(
+      gate(
+        HUB_PASSWORD,
+        ["docker.io/example/model-server:devel-python3.10-jammy"]
+      ),
+      gate(GHCR_TOKEN, ["ghcr.io/example/model-server:devel-python3.10-jammy"])
     ),
-    gate(GHCR_TOKEN, ["ghcr.io/example/model-server:devel-python3.10-jammy"])
+    ["model-server:devel-python3.10-jammy"]
   )
 }
 
@@ -623,15 +560,18 @@ target "model-server-runtime-ubuntu22-04-py310" {
   args       = {
     PYTHON_VERSION = "3.10"
   }
-  tags       = concat(
-    gate(
-      HUB_PASSWORD,
-      ["docker.io/example/model-server:${VERSION}-python3.10-jammy-runtime"]
+  tags       = or_local(
+    concat(
+      gate(
+        HUB_PASSWORD,
+        ["docker.io/example/model-server:${VERSION}-python3.10-jammy-runtime"]
+      ),
+      gate(
+        GHCR_TOKEN,
+        ["ghcr.io/example/model-server:${VERSION}-python3.10-jammy-runtime"]
+      )
     ),
-    gate(
-      GHCR_TOKEN,
-      ["ghcr.io/example/model-server:${VERSION}-python3.10-jammy-runtime"]
-    )
+    ["model-server:${VERSION}-python3.10-jammy-runtime"]
   )
 }
 
@@ -654,15 +594,18 @@ target "model-server-cudnn-ubuntu24-04-py312-cuda12-4" {
   args       = {
     PYTHON_VERSION = "3.12"
   }
-  tags       = concat(
-    gate(
-      HUB_PASSWORD,
-      ["docker.io/example/model-server:${VERSION}-python3.12-noble-cuda12.4-cudnn"]
+  tags       = or_local(
+    concat(
+      gate(
+        HUB_PASSWORD,
+        ["docker.io/example/model-server:${VERSION}-python3.12-noble-cuda12.4-cudnn"]
+      ),
+      gate(
+        GHCR_TOKEN,
+        ["ghcr.io/example/model-server:${VERSION}-python3.12-noble-cuda12.4-cudnn"]
+      )
     ),
-    gate(
-      GHCR_TOKEN,
-      ["ghcr.io/example/model-server:${VERSION}-python3.12-noble-cuda12.4-cudnn"]
-    )
+    ["model-server:${VERSION}-python3.12-noble-cuda12.4-cudnn"]
   )
 }
 
@@ -676,15 +619,18 @@ target "model-server-cudnn-ubuntu24-04-py312-cuda12-6" {
   args       = {
     PYTHON_VERSION = "3.12"
   }
-  tags       = concat(
-    gate(
-      HUB_PASSWORD,
-      ["docker.io/example/model-server:${VERSION}-python3.12-noble-cuda12.6-cudnn"]
+  tags       = or_local(
+    concat(
+      gate(
+        HUB_PASSWORD,
+        ["docker.io/example/model-server:${VERSION}-python3.12-noble-cuda12.6-cudnn"]
+      ),
+      gate(
+        GHCR_TOKEN,
+        ["ghcr.io/example/model-server:${VERSION}-python3.12-noble-cuda12.6-cudnn"]
+      )
     ),
-    gate(
-      GHCR_TOKEN,
-      ["ghcr.io/example/model-server:${VERSION}-python3.12-noble-cuda12.6-cudnn"]
-    )
+    ["model-server:${VERSION}-python3.12-noble-cuda12.6-cudnn"]
   )
 }
 
@@ -698,12 +644,15 @@ target "model-server-devel-ubuntu24-04-py312" {
   args       = {
     PYTHON_VERSION = "3.12"
   }
-  tags       = concat(
-    gate(
-      HUB_PASSWORD,
-      ["docker.io/example/model-server:devel-python3.12-noble"]
+  tags       = or_local(
+    concat(
+      gate(
+        HUB_PASSWORD,
+        ["docker.io/example/model-server:devel-python3.12-noble"]
+      ),
+      gate(GHCR_TOKEN, ["ghcr.io/example/model-server:devel-python3.12-noble"])
     ),
-    gate(GHCR_TOKEN, ["ghcr.io/example/model-server:devel-python3.12-noble"])
+    ["model-server:devel-python3.12-noble"]
   )
 }
 
@@ -717,15 +666,18 @@ target "model-server-runtime-ubuntu24-04-py312" {
   args       = {
     PYTHON_VERSION = "3.12"
   }
-  tags       = concat(
-    gate(
-      HUB_PASSWORD,
-      ["docker.io/example/model-server:${VERSION}-python3.12-noble-runtime"]
+  tags       = or_local(
+    concat(
+      gate(
+        HUB_PASSWORD,
+        ["docker.io/example/model-server:${VERSION}-python3.12-noble-runtime"]
+      ),
+      gate(
+        GHCR_TOKEN,
+        ["ghcr.io/example/model-server:${VERSION}-python3.12-noble-runtime"]
+      )
     ),
-    gate(
-      GHCR_TOKEN,
-      ["ghcr.io/example/model-server:${VERSION}-python3.12-noble-runtime"]
-    )
+    ["model-server:${VERSION}-python3.12-noble-runtime"]
   )
 }
 
@@ -748,9 +700,12 @@ target "yatai-service-runtime-alpine3-21-py312" {
   args       = {
     PYTHON_VERSION = "3.12"
   }
-  tags       = gate(
-    HUB_PASSWORD,
-    ["docker.io/example/yatai-service:${VERSION}-python3.12-alpine3.21-runtime"]
+  tags       = or_local(
+    gate(
+      HUB_PASSWORD,
+      ["docker.io/example/yatai-service:${VERSION}-python3.12-alpine3.21-runtime"]
+    ),
+    ["yatai-service:${VERSION}-python3.12-alpine3.21-runtime"]
   )
 }
 
@@ -773,9 +728,12 @@ target "yatai-service-runtime-debian12-py311" {
   args       = {
     PYTHON_VERSION = "3.11"
   }
-  tags       = gate(
-    HUB_PASSWORD,
-    ["docker.io/example/yatai-service:${VERSION}-python3.11-bookworm-runtime"]
+  tags       = or_local(
+    gate(
+      HUB_PASSWORD,
+      ["docker.io/example/yatai-service:${VERSION}-python3.11-bookworm-runtime"]
+    ),
+    ["yatai-service:${VERSION}-python3.11-bookworm-runtime"]
   )
 }
 
@@ -798,9 +756,12 @@ target "yatai-service-runtime-debian13-py313" {
   args       = {
     PYTHON_VERSION = "3.13"
   }
-  tags       = gate(
-    HUB_PASSWORD,
-    ["docker.io/example/yatai-service:${VERSION}-python3.13-trixie-runtime"]
+  tags       = or_local(
+    gate(
+      HUB_PASSWORD,
+      ["docker.io/example/yatai-service:${VERSION}-python3.13-trixie-runtime"]
+    ),
+    ["yatai-service:${VERSION}-python3.13-trixie-runtime"]
   )
 }
 
@@ -880,38 +841,6 @@ target "model-server-runtime-debian13-py313-verify" {
     EXPECT_OS_ID      = "debian"
     EXPECT_OS_VERSION = "13"
     EXPECT_CUDA       = ""
-  }
-  output     = ["type=cacheonly"]
-}
-
-target "model-server-cudnn-rockylinux9-py311-cuda12-4-verify" {
-  context    = "."
-  dockerfile = "generated/_verify/Dockerfile"
-  platforms  = ["linux/amd64", "linux/arm64"]
-  contexts   = {
-    image = "target:model-server-cudnn-rockylinux9-py311-cuda12-4"
-  }
-  args       = {
-    EXPECT_PYTHON     = "3.11"
-    EXPECT_OS_ID      = "rocky"
-    EXPECT_OS_VERSION = "9"
-    EXPECT_CUDA       = "12.4.1"
-  }
-  output     = ["type=cacheonly"]
-}
-
-target "model-server-cudnn-rockylinux9-py311-cuda12-6-verify" {
-  context    = "."
-  dockerfile = "generated/_verify/Dockerfile"
-  platforms  = ["linux/amd64", "linux/arm64"]
-  contexts   = {
-    image = "target:model-server-cudnn-rockylinux9-py311-cuda12-6"
-  }
-  args       = {
-    EXPECT_PYTHON     = "3.11"
-    EXPECT_OS_ID      = "rocky"
-    EXPECT_OS_VERSION = "9"
-    EXPECT_CUDA       = "12.6.3"
   }
   output     = ["type=cacheonly"]
 }
@@ -1008,38 +937,6 @@ target "model-server-runtime-rockylinux9-py312-verify" {
     EXPECT_OS_ID      = "rocky"
     EXPECT_OS_VERSION = "9"
     EXPECT_CUDA       = ""
-  }
-  output     = ["type=cacheonly"]
-}
-
-target "model-server-cudnn-ubuntu22-04-py310-cuda12-4-verify" {
-  context    = "."
-  dockerfile = "generated/_verify/Dockerfile"
-  platforms  = ["linux/amd64", "linux/arm64"]
-  contexts   = {
-    image = "target:model-server-cudnn-ubuntu22-04-py310-cuda12-4"
-  }
-  args       = {
-    EXPECT_PYTHON     = "3.10"
-    EXPECT_OS_ID      = "ubuntu"
-    EXPECT_OS_VERSION = "22.04"
-    EXPECT_CUDA       = "12.4.1"
-  }
-  output     = ["type=cacheonly"]
-}
-
-target "model-server-cudnn-ubuntu22-04-py310-cuda12-6-verify" {
-  context    = "."
-  dockerfile = "generated/_verify/Dockerfile"
-  platforms  = ["linux/amd64", "linux/arm64"]
-  contexts   = {
-    image = "target:model-server-cudnn-ubuntu22-04-py310-cuda12-6"
-  }
-  args       = {
-    EXPECT_PYTHON     = "3.10"
-    EXPECT_OS_ID      = "ubuntu"
-    EXPECT_OS_VERSION = "22.04"
-    EXPECT_CUDA       = "12.6.3"
   }
   output     = ["type=cacheonly"]
 }

@@ -12,7 +12,19 @@ from bakegen.layout import MARKER, VERIFY_DOCKERFILE
 from bakegen.model import Image, Plan, Tag, Verify
 
 COMMON = "_common"
-GATE_FUNCTION = ("gate", ("cond", "refs"), 'cond != "" ? refs : []')
+GATE_FUNCTION = (
+    "gate",
+    ("cond", "refs"),
+    'cond != "" ? refs : []',
+    "Registries with only_if get their tags only when that variable is non-empty.",
+)
+OR_LOCAL_FUNCTION = (
+    "or_local",
+    ("refs", "local"),
+    "length(refs) > 0 ? refs : local",
+    "Images whose registries are all gated off get a local name (package:tag) instead.",
+)
+Function = tuple[str, tuple[str, ...], str, str]
 
 
 @dataclass(frozen=True)
@@ -24,7 +36,7 @@ class Block:
 @dataclass(frozen=True)
 class BakeModel:
     variables: tuple[tuple[str, str], ...]
-    functions: tuple[tuple[str, tuple[str, ...], str], ...]
+    functions: tuple[Function, ...]
     groups: tuple[Block, ...]
     targets: tuple[Block, ...]
 
@@ -41,10 +53,17 @@ def bake_model(plan: Plan) -> BakeModel:
     targets.extend(_verify_target(v) for v in plan.verifies)
     return BakeModel(
         variables=plan.variables,
-        functions=(GATE_FUNCTION,) if plan.gates else (),
+        functions=_functions(plan),
         groups=tuple(Block(g.name, (("targets", list(g.targets)),)) for g in plan.groups),
         targets=tuple(targets),
     )
+
+
+def _functions(plan: Plan) -> tuple[Function, ...]:
+    functions = [GATE_FUNCTION] if plan.gates else []
+    if any(t.fallback for i in plan.images for t in i.tags):
+        functions.append(OR_LOCAL_FUNCTION)
+    return tuple(functions)
 
 
 def _secret(sid: str, env: str | None, src: str | None) -> str:
@@ -80,10 +99,12 @@ def _verify_target(verify: Verify) -> Block:
 
 
 def tags_expr(tags: tuple[Tag, ...]) -> Expr:
-    """Tags as one expression: plain tags as a list, gated registries through gate()."""
+    """Tags as one expression: plain tags as a list, gated registries through gate(), and a
+    fallback name through or_local() when every registry is gated off."""
+    fallback: list[Expr] = [t.text for t in tags if t.fallback]
     parts: list[Expr] = []
     plain: list[Expr] = []
-    for tag in tags:
+    for tag in (t for t in tags if not t.fallback):
         if tag.gate:
             if plain:
                 parts.append(plain)
@@ -93,7 +114,8 @@ def tags_expr(tags: tuple[Tag, ...]) -> Expr:
             plain.append(tag.text)
     if plain or not parts:
         parts.append(plain)
-    return parts[0] if len(parts) == 1 else Call("concat", tuple(parts))
+    expr = parts[0] if len(parts) == 1 else Call("concat", tuple(parts))
+    return Call(OR_LOCAL_FUNCTION[0], (expr, fallback)) if fallback else expr
 
 
 @dataclass(frozen=True)
@@ -136,7 +158,7 @@ def render_json(model: BakeModel) -> str:
     if model.functions:
         document["function"] = {
             name: {"params": list(params), "result": "${" + result + "}"}
-            for name, params, result in model.functions
+            for name, params, result, _ in model.functions
         }
     document["group"] = {b.name: {k: to_json_value(v) for k, v in b.attrs} for b in model.groups}
     document["target"] = {b.name: {k: to_json_value(v) for k, v in b.attrs} for b in model.targets}

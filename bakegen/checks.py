@@ -20,13 +20,14 @@ from bakegen.manifest import CUDA_PLATFORMS, DEFAULT, DistroRelease, Manifest
 from bakegen.model import Image, Plan, resolve
 from bakegen.schema import did_you_mean
 
+# The fields of cuda_requires.
+CUDA_FIELDS = ("cuda", "cuda_short", "cuda_major")
 # The fields of a tag format; `release` is the older name of `release_type`.
 TAG_FIELDS = (
     "version",
     "python",
     "suffix",
-    "cuda",
-    "cuda_short",
+    *CUDA_FIELDS,
     "cuda_suffix",
     "distro",
     "package",
@@ -66,26 +67,31 @@ def _release_type_problems(m: Manifest) -> Iterator[Problem]:
         if rt.push and not rt.tag:
             yield m.problem(rt.path, "a pushed release type needs a `tag` format")
         elif rt.push and rt.tag:
-            yield from _tag_format_problems(m, (*rt.path, "tag"), rt.tag)
+            yield from _format_problems(m, (*rt.path, "tag"), rt.tag, TAG_FIELDS, tag=True)
 
 
-def _tag_format_problems(m: Manifest, path: KeyPath, fmt: str) -> Iterator[Problem]:
+def _format_problems(
+    m: Manifest, path: KeyPath, fmt: str, fields: tuple[str, ...], *, tag: bool
+) -> Iterator[Problem]:
+    """A format with `{field}`s: only known fields, no conversions; a tag's text fits a tag."""
+    what = "tag format" if tag else "format"
     try:
         parsed = list(Formatter().parse(fmt))
     except ValueError as exc:
-        yield m.problem(path, f"bad tag format: {exc}")
+        yield m.problem(path, f"bad {what}: {exc}")
         return
     for literal, field, spec, conv in parsed:
-        if not names.TAG_TEXT.match(literal):
+        if tag and not names.TAG_TEXT.match(literal):
             yield m.problem(path, f"'{literal}' has characters not allowed in a tag")
-        if field is not None and field not in TAG_FIELDS:
-            known = ", ".join(sorted(TAG_FIELDS))
-            yield m.problem(path, f"unknown field {{{field}}} in tag format; known: {known}")
+        if field is not None and field not in fields:
+            known = ", ".join(sorted(fields))
+            yield m.problem(path, f"unknown field {{{field}}} in {what}; known: {known}")
         elif field is not None and (spec or conv):
             shown = field + (f"!{conv}" if conv else "") + (f":{spec}" if spec else "")
             yield m.problem(
                 path,
-                f"{{{shown}}}: a tag field takes no conversion or format spec; write {{{field}}}",
+                f"{{{shown}}}: a {'tag ' if tag else ''}field takes no conversion or format "
+                f"spec; write {{{field}}}",
             )
 
 
@@ -146,40 +152,66 @@ def _package_problems(m: Manifest) -> Iterator[Problem]:
                     f"`release_types`{did_you_mean(build.release_type, sorted(m.release_types))}",
                 )
             parent_build = parent.build(build.release_type) if parent else None
-            for index, distro in enumerate(build.distros):
-                if distro not in distros:
+            theirs = set(m.build_releases(parent_build)) if parent_build else set()
+            for pick in build.picks:
+                if pick.distro not in distros:
                     yield m.problem(
-                        (*build.path, index),
-                        f"no distro '{distro}' under `releases`{did_you_mean(distro, distros)}",
+                        pick.path,
+                        f"no distro '{pick.distro}' under `releases`"
+                        f"{did_you_mean(pick.distro, distros)}",
                     )
-                elif parent and (parent_build is None or distro not in parent_build.distros):
+                    continue
+                known = [r.version for r in m.distro_releases(pick.distro)]
+                for index, version in enumerate(pick.versions or ()):
+                    if version not in known:
+                        yield m.problem(
+                            (*pick.path, index),
+                            f"no version '{version}' of {pick.distro} under `releases` (known: "
+                            f"{', '.join(known)}){did_you_mean(version, known)}",
+                        )
+                if not parent:
+                    continue
+                mine = [r for r in m.distro_releases(pick.distro) if r.version in known]
+                missing = [
+                    r
+                    for r in mine
+                    if r not in theirs and (pick.versions is None or r.version in pick.versions)
+                ]
+                if missing and len(missing) == len(mine) and pick.versions is None:
                     yield m.problem(
-                        (*build.path, index),
+                        pick.path,
                         f"parent package '{parent.name}' has no {build.release_type} image on "
-                        f"'{distro}'",
+                        f"'{pick.distro}'",
+                    )
+                elif missing:
+                    yield m.problem(
+                        pick.path,
+                        f"parent package '{parent.name}' has no {build.release_type} image on "
+                        f"'{pick.distro}' {', '.join(r.version for r in missing)}",
                     )
 
 
-def used_release_types(m: Manifest, *, with_parents: bool = False) -> dict[str, set[str]]:
-    """Distro -> the (known) release types packages list on it; `with_parents` adds the types
-    those are built FROM (what the distro release's templates must provide)."""
-    used: dict[str, set[str]] = {}
+def used_release_types(m: Manifest, *, with_parents: bool = False) -> dict[DistroRelease, set[str]]:
+    """Distro release -> the (known) release types packages build on it; `with_parents` adds
+    the types those are built FROM (what the distro release's templates must provide)."""
+    used: dict[DistroRelease, set[str]] = {}
     for package in m.packages.values():
         for build in package.builds:
             rt = m.release_types.get(build.release_type)
             if rt is None:
                 continue
             kinds = set(rt.lineage) if with_parents and not package.parent else {rt.name}
-            for distro in build.distros:
-                used.setdefault(distro, set()).update(kinds)
+            for release in m.build_releases(build):
+                used.setdefault(release, set()).update(kinds)
     return used
 
 
 def _distro_release_problems(m: Manifest) -> Iterator[Problem]:
     used = used_release_types(m)
     for release in m.releases:
-        kinds = used.get(release.distro, set())
+        kinds = used.get(release, set())
         yield from _cuda_problems(m, release, kinds)
+        yield from _cuda_requires_problems(m, release)
         if not kinds:
             continue
         for key in ("templates_dir", "base_image", "add_to_tags"):
@@ -230,23 +262,30 @@ def _cuda_problems(m: Manifest, release: DistroRelease, kinds: set[str]) -> Iter
         )
 
 
+def _cuda_requires_problems(m: Manifest, release: DistroRelease) -> Iterator[Problem]:
+    if "{" in release.cuda_requires or "}" in release.cuda_requires:
+        yield from _format_problems(
+            m, (*release.path, "cuda_requires"), release.cuda_requires, CUDA_FIELDS, tag=False
+        )
+
+
 def _python_problems(m: Manifest) -> Iterator[Problem]:
     """Every package x distro release it builds on keeps at least one Python version."""
     for package in m.packages.values():
         for build in package.builds:
             if build.release_type not in m.release_types:
                 continue
-            for distro in dict.fromkeys(build.distros):
-                for release in m.distro_releases(distro):
-                    if not m.pythons(package.name, release):
-                        yield m.problem(
-                            build.path,
-                            f"no Python version left for {package.name} on {release.distro_id}: "
-                            f"{_python_cause(m, package.name, release)}",
-                        )
+            for release in m.build_releases(build):
+                if not m.pythons(package.name, release, build.release_type):
+                    yield m.problem(
+                        build.path,
+                        f"no Python version left for {package.name} {build.release_type} on "
+                        f"{release.distro_id}: "
+                        f"{_python_cause(m, package.name, release, build.release_type)}",
+                    )
 
 
-def _python_cause(m: Manifest, package: str, release: DistroRelease) -> str:
+def _python_cause(m: Manifest, package: str, release: DistroRelease, release_type: str) -> str:
     """Which lists of Python versions do not meet, named as the manifest names them."""
     chosen = set(m.packages[package].python_versions)
     said = [f"the package's python_versions {_shown(chosen)}"]
@@ -263,7 +302,14 @@ def _python_cause(m: Manifest, package: str, release: DistroRelease) -> str:
                 f"{said[0]} and the distro release's python_versions {_shown(offered)} do not meet"
             )
         chosen &= offered
-    return f"exclude_python {_shown(set(release.exclude_python))} removes all of {_shown(chosen)}"
+    if not chosen - set(release.exclude_python):
+        return (
+            f"the distro release's exclude_python {_shown(set(release.exclude_python))} "
+            f"removes all of {_shown(chosen)}"
+        )
+    chosen -= set(release.exclude_python)
+    excluded = m.excluded_pythons(release_type)
+    return f"release type {release_type}'s exclude_python {_shown(excluded)} removes all of {_shown(chosen)}"
 
 
 def _shown(versions: Iterable[str]) -> str:
@@ -275,7 +321,7 @@ def template_problems(m: Manifest, workspace: Path) -> list[Problem]:
     problems: list[Problem] = []
     used = used_release_types(m, with_parents=True)
     for release in m.releases:
-        kinds = used.get(release.distro)
+        kinds = used.get(release)
         if not kinds or not release.templates_dir:
             continue
         where: KeyPath = (*release.path, "templates_dir")

@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from bakegen.model import Image, Plan, resolve
+from bakegen.model import Image, Plan, active_tags, resolve
 
 
 def tag_strings(image: Image, env: Mapping[str, str]) -> list[str]:
     """The tags bake gives `image` when the variables have the values in `env`."""
-    return [resolve(t.text, env) for t in image.tags if not t.gate or env.get(t.gate)]
+    return [resolve(t.text, env) for t in active_tags(image.tags, env)]
 
 
 def records(plan: Plan, env: Mapping[str, str]) -> list[dict[str, Any]]:
@@ -33,6 +33,7 @@ def records(plan: Plan, env: Mapping[str, str]) -> list[dict[str, Any]]:
                 {
                     "registry": t.registry,
                     "only_if": t.gate,
+                    "fallback": t.fallback,
                     "tag": "".join(
                         p if isinstance(p, str) else "${" + p.name + "}" for p in t.text
                     ),

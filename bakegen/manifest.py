@@ -100,6 +100,7 @@ class ReleaseType:
     push: bool
     cuda: bool  # its own `cuda` flag
     tag: str | None
+    exclude_python: tuple[str, ...]
     parent_from: KeyPath  # where `parent` is set: the manifest, or bakegen's defaults
     lineage: tuple[str, ...]  # itself, then the types it is built FROM, nearest first
     needs_cuda: bool  # it, or a type it is built FROM, has one image per CUDA version
@@ -120,12 +121,25 @@ class Registry:
 
 
 @dataclass(frozen=True)
+class DistroPick:
+    """One item of a package's release-type list: a distro, or some of its versions."""
+
+    distro: str
+    versions: tuple[str, ...] | None  # None: every version under `releases`
+    path: KeyPath
+
+
+@dataclass(frozen=True)
 class Build:
-    """One entry of a package: a release type built on the distros listed."""
+    """One entry of a package: a release type built on the distro releases listed."""
 
     release_type: str
-    distros: tuple[str, ...]
+    picks: tuple[DistroPick, ...]
     path: KeyPath
+
+    @property
+    def distros(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(p.distro for p in self.picks))
 
 
 @dataclass(frozen=True)
@@ -217,15 +231,42 @@ class Manifest:
             chain.append(pkg.parent)
         return tuple(chain)
 
-    def pythons(self, package: str, release: DistroRelease) -> tuple[str, ...]:
-        """The Python versions `package` builds on `release`: its own list, narrowed by the
-        packages it is built FROM and by what the distro release offers and excludes."""
+    def build_releases(self, build: Build) -> tuple[DistroRelease, ...]:
+        """The distro releases `build` names, by distro and version."""
+        wanted: dict[str, set[str] | None] = {}
+        for pick in build.picks:
+            if pick.versions is None or wanted.get(pick.distro, set()) is None:
+                wanted[pick.distro] = None
+            else:
+                versions = wanted.setdefault(pick.distro, set())
+                assert versions is not None
+                versions.update(pick.versions)
+        return tuple(
+            release
+            for distro in sorted(wanted)
+            for release in sorted(self.distro_releases(distro), key=lambda r: r.version)
+            if wanted[distro] is None or release.version in (wanted[distro] or ())
+        )
+
+    def excluded_pythons(self, release_type: str) -> set[str]:
+        """The Python versions `release_type` and the types it is built FROM exclude."""
+        rt = self.release_types[release_type]
+        return {p for kind in rt.lineage for p in self.release_types[kind].exclude_python}
+
+    def pythons(
+        self, package: str, release: DistroRelease, release_type: str | None = None
+    ) -> tuple[str, ...]:
+        """The Python versions `package` builds on `release` (for `release_type`): its own
+        list, narrowed by the packages it is built FROM, by what the distro release offers and
+        excludes, and by what the release type excludes."""
         chosen = set(self.packages[package].python_versions)
         for parent in self.package_chain(package)[1:]:
             chosen &= set(self.packages[parent].python_versions)
         if release.python_versions is not None:
             chosen &= set(release.python_versions)
         chosen -= set(release.exclude_python)
+        if release_type is not None:
+            chosen -= self.excluded_pythons(release_type)
         return tuple(sorted(chosen, key=names.version_key))
 
 
@@ -336,6 +377,7 @@ def _release_types(own: Mapping[str, Any], defaults: Mapping[str, Any]) -> dict[
             push=bool(spec.get("push", True)),
             cuda=bool(spec.get("cuda", False)),
             tag=spec.get("tag"),
+            exclude_python=_versions(spec.get("exclude_python") or []),
             parent_from=("release_types", name, "parent")
             if "parent" in own.get(name, {})
             else (DEFAULT, "release_types", name, "parent"),
@@ -358,12 +400,24 @@ def _package(
         python_versions=_versions(own) if own else top_pythons,
         python_from=(*path, "python_versions") if own else top_from,
         builds=tuple(
-            Build(rtype, tuple(str(d) for d in distros), (*path, rtype))
+            Build(rtype, _picks(distros, (*path, rtype)), (*path, rtype))
             for rtype, distros in sorted(spec.items())
             if rtype not in PACKAGE_KEYS
         ),
         path=path,
     )
+
+
+def _picks(items: list[Any], path: KeyPath) -> tuple[DistroPick, ...]:
+    picks: list[DistroPick] = []
+    for index, item in enumerate(items):
+        if isinstance(item, dict):
+            picks.extend(
+                DistroPick(str(d), _versions(v), (*path, index, str(d))) for d, v in item.items()
+            )
+        else:
+            picks.append(DistroPick(str(item), None, (*path, index)))
+    return tuple(picks)
 
 
 def _distro_release(

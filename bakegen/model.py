@@ -64,9 +64,19 @@ class Cuda:
 
 @dataclass(frozen=True)
 class Tag:
+    """One tag of an image: given when its gate variable is non-empty (or always, without one);
+    a fallback tag only when none of the image's other tags is given."""
+
     registry: str
     gate: str | None
     text: Text
+    fallback: bool = False
+
+
+def active_tags(tags: tuple[Tag, ...], env: Mapping[str, str]) -> list[Tag]:
+    """The tags bake gives an image when the variables have the values in `env`."""
+    given = [t for t in tags if not t.fallback and (not t.gate or env.get(t.gate))]
+    return given or [t for t in tags if t.fallback]
 
 
 @dataclass(frozen=True)

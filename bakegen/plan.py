@@ -7,7 +7,7 @@ Plan afterwards (`checks.plan_problems`).
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from string import Formatter
 from typing import Any
 
@@ -36,13 +36,20 @@ def build_plan(m: Manifest, max_targets: int | None = None) -> Plan:
     dockerfiles: dict[str, Dockerfile] = {}
     cells = list(_cells(m))
     _check_size(m, cells, max_targets)
+    pythons: dict[str, set[str]] = {}
     for cell in cells:
         parent = _parent_target(m, cell)
         df = _dockerfile(m, cell, parent is not None)
         dockerfiles.setdefault(df.path, df)
+        pythons.setdefault(df.path, set()).update(cell.pythons)
         for python in cell.pythons:
             image = _image(m, cell, python, df, parent)
             images.setdefault(_identity(image), image)
+    # A Dockerfile shared by several release types' chains serves all of their Pythons.
+    for path, df in dockerfiles.items():
+        dockerfiles[path] = replace(
+            df, python_versions=tuple(sorted(pythons[path], key=names.version_key))
+        )
     ordered = tuple(sorted(images.values(), key=_image_order))
     verifies = tuple(_verify(i) for i in ordered if i.push) if m.verify else ()
     gates = tuple(sorted({r.only_if for r in m.registries if r.only_if}))
@@ -82,13 +89,12 @@ def _cells(m: Manifest) -> Iterator[_Cell]:
         for build in package.builds:
             rt = m.release_types[build.release_type]
             chain = (rt.name,) if package.parent else rt.lineage
-            for distro in sorted(set(build.distros)):
-                for release in sorted(m.distro_releases(distro), key=lambda r: r.version):
-                    cudas = tuple(_cuda(m, c, release) for c in release.cudas)
-                    pythons = m.pythons(package.name, release)
-                    for level, kind in enumerate(chain):
-                        for cuda in cudas if m.release_types[kind].needs_cuda else (None,):
-                            yield _Cell(package, chain, level, kind, release, cuda, cudas, pythons)
+            for release in m.build_releases(build):
+                cudas = tuple(_cuda(m, c, release) for c in release.cudas)
+                pythons = m.pythons(package.name, release, rt.name)
+                for level, kind in enumerate(chain):
+                    for cuda in cudas if m.release_types[kind].needs_cuda else (None,):
+                        yield _Cell(package, chain, level, kind, release, cuda, cudas, pythons)
 
 
 def _check_size(m: Manifest, cells: list[_Cell], max_targets: int | None) -> None:
@@ -124,11 +130,23 @@ def _cuda(m: Manifest, cuda: CudaVersion, release: DistroRelease) -> Cuda:
         shortened=cuda.shortened,
         components=cuda.components,
         cudnn=cuda.cudnn,
-        requires=release.cuda_requires,
+        requires=cuda_requires(release.cuda_requires, cuda),
         prefix_url=release.cuda_prefix_url,
         repo_url=f"{release.cuda_repo_url}/{release.cuda_prefix_url}",
         key=m.cuda_repo_key,
     )
+
+
+def cuda_fields(cuda: CudaVersion) -> dict[str, str]:
+    """The fields of a CUDA version that `cuda_requires` (and tag formats) may name."""
+    return {"cuda": cuda.version, "cuda_short": cuda.shortened, "cuda_major": cuda.major}
+
+
+def cuda_requires(text: str, cuda: CudaVersion) -> str:
+    """`cuda_requires` for one CUDA version: `cuda>={cuda_short}` is `cuda>=12.6` for 12.6.3."""
+    for name, value in cuda_fields(cuda).items():
+        text = text.replace("{" + name + "}", value)
+    return text
 
 
 def _parent_target(m: Manifest, cell: _Cell) -> str | None:
@@ -191,6 +209,7 @@ def _image(m: Manifest, cell: _Cell, python: str, df: Dockerfile, parent: str | 
             "suffix": (release.add_to_tags,),
             "cuda": (cuda.version if cuda else "",),
             "cuda_short": (cuda.shortened if cuda else "",),
+            "cuda_major": (cuda.major if cuda else "",),
             "cuda_suffix": (f"-cuda{cuda.shortened}" if cuda and len(cell.cudas) > 1 else "",),
             "distro": (release.distro_id,),
             "package": (package,),
@@ -203,9 +222,12 @@ def _image(m: Manifest, cell: _Cell, python: str, df: Dockerfile, parent: str | 
             for r in m.registries
             if (repo := r.repository(package)) is not None
         ]
-        if not repos:
-            repos = [("local", None, package)]
+        local = Tag("local", None, _join((f"{package}:",), tag))
         tags = tuple(Tag(name, gate, _join((f"{repo}:",), tag)) for name, gate, repo in repos)
+        if not tags:
+            tags = (local,)
+        elif all(t.gate for t in tags):  # a local name while every registry is gated off
+            tags = (*tags, replace(local, fallback=True))
     return Image(
         target=names.target_name(package, kind, release.distro_id, python, _v(cuda)),
         package=package,

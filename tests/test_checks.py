@@ -62,15 +62,15 @@ CASES: dict[str, tuple[dict[str, Any], list[str]]] = {
             }
         ),
         [
-            "packages.app.runtime: no Python version left for app on debian12: the package's "
+            "packages.app.runtime: no Python version left for app runtime on debian12: the package's "
             "python_versions [3.12] and parent package base's [3.11] do not meet"
         ],
     ),
     "every Python version excluded": (
         manifest_data(releases={"debian": {"12": {**R, "exclude_python": ["3.12"]}}}),
         [
-            "packages.app.runtime: no Python version left for app on debian12: "
-            "exclude_python [3.12] removes all of [3.12]"
+            "packages.app.runtime: no Python version left for app runtime on debian12: "
+            "the distro release's exclude_python [3.12] removes all of [3.12]"
         ],
     ),
     "release type cycle through a default": (
@@ -244,3 +244,57 @@ def test_valid_references_pass() -> None:
     assert problems(data) == [
         "releases.debian.14: `base_image` must be set: packages build ['runtime'] on it"
     ]
+
+
+UBUNTU = {"ubuntu": {v: {**R, "add_to_tags": f"u{v}"} for v in ("22.04", "24.04")}}
+
+MORE_CASES: dict[str, tuple[dict[str, Any], list[str]]] = {
+    "unknown version of a distro": (
+        manifest_data(releases=UBUNTU, packages={"app": {"runtime": [{"ubuntu": ["24.4"]}]}}),
+        [
+            "packages.app.runtime[0].ubuntu[0]: no version '24.4' of ubuntu under `releases` "
+            "(known: 22.04, 24.04); did you mean '24.04'?"
+        ],
+    ),
+    "parent package without that version": (
+        manifest_data(
+            releases=UBUNTU,
+            packages={
+                "base": {"runtime": [{"ubuntu": ["24.04"]}]},
+                "app": {"parent": "base", "runtime": ["ubuntu"]},
+            },
+        ),
+        ["packages.app.runtime[0]: parent package 'base' has no runtime image on 'ubuntu' 22.04"],
+    ),
+    "every Python excluded by a release type": (
+        manifest_data(release_types={"runtime": {"exclude_python": ["3.12"]}}),
+        [
+            "packages.app.runtime: no Python version left for app runtime on debian12: "
+            "release type runtime's exclude_python [3.12] removes all of [3.12]"
+        ],
+    ),
+    "unknown field in cuda_requires": (
+        manifest_data(
+            packages=CUDNN,
+            cuda_dependencies={"12.4.1": {"cudart": "1"}},
+            releases=cuda_release(cuda="12.4.1", cuda_requires="cuda>={cuda_minor}"),
+        ),
+        [
+            "releases.debian.12.cuda_requires: unknown field {cuda_minor} in format; known: "
+            "cuda, cuda_major, cuda_short"
+        ],
+    ),
+    "distro release not built needs nothing": (
+        manifest_data(
+            releases={"ubuntu": {"22.04": {"templates_dir": "t"}, "24.04": {**R}}},
+            packages={"app": {"runtime": [{"ubuntu": ["24.04"]}]}},
+        ),
+        [],
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(MORE_CASES))
+def test_distro_versions_and_release_type_rules(name: str) -> None:
+    data, expected = MORE_CASES[name]
+    assert sorted(problems(data)) == sorted(expected)

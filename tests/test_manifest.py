@@ -213,3 +213,96 @@ releases:
     assert listed.line == 8  # the list alias points at the list it names
     plan = build_plan(m)
     assert {i.release_type for i in plan.images} == {"base", "runtime", "devel"}
+
+
+def test_a_release_type_can_name_versions_of_a_distro() -> None:
+    releases = {"ubuntu": {v: {**RELEASE, "add_to_tags": f"u{v}"} for v in ("22.04", "24.04")}}
+    plan = plan_of(
+        manifest_data(
+            releases=releases,
+            packages={"app": {"runtime": ["ubuntu"], "devel": [{"ubuntu": ["24.04"]}]}},
+        )
+    )
+    built = {(i.release_type, i.distro_id) for i in plan.images}
+    assert built == {
+        ("base", "ubuntu22.04"),
+        ("base", "ubuntu24.04"),
+        ("runtime", "ubuntu22.04"),
+        ("runtime", "ubuntu24.04"),
+        ("devel", "ubuntu24.04"),
+    }
+
+
+def test_picks_of_one_distro_add_up() -> None:
+    releases = {
+        "ubuntu": {v: {**RELEASE, "add_to_tags": f"u{v}"} for v in ("20.04", "22.04", "24.04")}
+    }
+    m = typed(
+        manifest_data(
+            releases=releases,
+            packages={"app": {"runtime": [{"ubuntu": ["24.04"]}, {"ubuntu": ["20.04"]}]}},
+        )
+    )
+    build = m.packages["app"].build("runtime")
+    assert build is not None
+    assert [r.version for r in m.build_releases(build)] == ["20.04", "24.04"]
+
+
+def test_a_release_type_excludes_python_for_itself_and_what_is_built_from_it() -> None:
+    plan = plan_of(
+        manifest_data(
+            python_versions=["3.10", "3.11", "3.12"],
+            release_types={"devel": {"exclude_python": ["3.10"]}},
+            packages={"app": {"runtime": ["debian"], "devel": ["debian"]}},
+        )
+    )
+    pythons = {(i.release_type, i.python) for i in plan.images}
+    assert ("devel", "3.10") not in pythons
+    assert {("runtime", p) for p in ("3.10", "3.11", "3.12")} <= pythons
+    assert {("base", p) for p in ("3.10", "3.11", "3.12")} <= pythons
+    base = next(d for d in plan.dockerfiles if d.release_type == "base")
+    assert base.python_versions == ("3.10", "3.11", "3.12")  # shared: serves every chain
+
+
+def test_cuda_requires_names_each_cuda_version() -> None:
+    data = cuda_data(
+        cuda=["12.4.1", "12.6.3"], cuda_requires="cuda>={cuda_short} cuda_major={cuda_major}"
+    )
+    requires = {i.cuda.version: i.cuda.requires for i in plan_of(data).images if i.cuda}
+    assert requires == {
+        "12.4.1": "cuda>=12.4 cuda_major=12",
+        "12.6.3": "cuda>=12.6 cuda_major=12",
+    }
+
+
+def test_images_get_local_names_while_every_registry_is_gated_off() -> None:
+    from bakegen.listing import tag_strings
+
+    plan = plan_of(
+        manifest_data(
+            version="1.0",
+            repository={
+                "hub": {"only_if": "HUB_TOKEN", "registry": {"app": "docker.io/x/app"}},
+                "ghcr": {"only_if": "GHCR_TOKEN", "registry": {"app": "ghcr.io/x/app"}},
+            },
+        )
+    )
+    image = plan.image("app-runtime-debian12-py312")
+    closed = {"VERSION": "1.0"}
+    assert tag_strings(image, closed) == ["app:1.0-python3.12-bookworm-runtime"]
+    assert tag_strings(image, {**closed, "GHCR_TOKEN": "t"}) == [
+        "ghcr.io/x/app:1.0-python3.12-bookworm-runtime"
+    ]
+
+
+def test_an_ungated_registry_needs_no_local_name() -> None:
+    plan = plan_of(
+        manifest_data(
+            repository={
+                "hub": {"only_if": "HUB_TOKEN", "registry": {"app": "docker.io/x/app"}},
+                "mine": {"registry": {"app": "registry.example.com/x/app"}},
+            },
+        )
+    )
+    image = plan.image("app-runtime-debian12-py312")
+    assert not any(t.fallback for t in image.tags)

@@ -69,9 +69,13 @@ def test_seed_tags_with_registry_gate_open(tmp_path: Path) -> None:
     assert tags == SEED_TAGS
 
 
-def test_seed_no_registry_tags_when_gate_closed(tmp_path: Path) -> None:
+def test_seed_local_names_when_gate_closed(tmp_path: Path) -> None:
+    # With its only registry gated off, every pushed image keeps a local name, so that
+    # `docker buildx bake --load` gives usable images; no registry tag is given.
     rows = records(seed_plan(tmp_path), {"VERSION": "0.13.1"})
-    assert [t for r in rows for t in r["tags"]] == []
+    tags = sorted(t for r in rows for t in r["tags"])
+    assert tags == sorted(t.removeprefix("docker.io/bentoml/") for t in SEED_TAGS)
+    assert all(t.startswith(("model-server:", "yatai-service:")) for t in tags)
 
 
 def test_seed_base_images_are_built_not_pushed(tmp_path: Path) -> None:
