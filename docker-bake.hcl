@@ -295,9 +295,17 @@ target "model-server-runtime-debian12-py311" {
       gate(
         GHCR_TOKEN,
         ["ghcr.io/example/model-server:${VERSION}-python3.11-bookworm-runtime"]
-      )
+      ),
+      gate(HUB_PASSWORD, ["docker.io/example/model-server:latest"]),
+      gate(GHCR_TOKEN, ["ghcr.io/example/model-server:latest"]),
+      gate(HUB_PASSWORD, ["docker.io/example/model-server:python3.11"]),
+      gate(GHCR_TOKEN, ["ghcr.io/example/model-server:python3.11"])
     ),
-    ["model-server:${VERSION}-python3.11-bookworm-runtime"]
+    [
+      "model-server:${VERSION}-python3.11-bookworm-runtime",
+      "model-server:latest",
+      "model-server:python3.11",
+    ]
   )
 }
 
@@ -351,9 +359,14 @@ target "model-server-runtime-debian13-py313" {
       gate(
         GHCR_TOKEN,
         ["ghcr.io/example/model-server:${VERSION}-python3.13-trixie-runtime"]
-      )
+      ),
+      gate(HUB_PASSWORD, ["docker.io/example/model-server:python3.13"]),
+      gate(GHCR_TOKEN, ["ghcr.io/example/model-server:python3.13"])
     ),
-    ["model-server:${VERSION}-python3.13-trixie-runtime"]
+    [
+      "model-server:${VERSION}-python3.13-trixie-runtime",
+      "model-server:python3.13",
+    ]
   )
 }
 
@@ -729,11 +742,19 @@ target "yatai-service-runtime-debian12-py311" {
     PYTHON_VERSION = "3.11"
   }
   tags       = or_local(
-    gate(
-      HUB_PASSWORD,
-      ["docker.io/example/yatai-service:${VERSION}-python3.11-bookworm-runtime"]
+    concat(
+      gate(
+        HUB_PASSWORD,
+        ["docker.io/example/yatai-service:${VERSION}-python3.11-bookworm-runtime"]
+      ),
+      gate(HUB_PASSWORD, ["docker.io/example/yatai-service:latest"]),
+      gate(HUB_PASSWORD, ["docker.io/example/yatai-service:python3.11"])
     ),
-    ["yatai-service:${VERSION}-python3.11-bookworm-runtime"]
+    [
+      "yatai-service:${VERSION}-python3.11-bookworm-runtime",
+      "yatai-service:latest",
+      "yatai-service:python3.11",
+    ]
   )
 }
 
@@ -757,11 +778,17 @@ target "yatai-service-runtime-debian13-py313" {
     PYTHON_VERSION = "3.13"
   }
   tags       = or_local(
-    gate(
-      HUB_PASSWORD,
-      ["docker.io/example/yatai-service:${VERSION}-python3.13-trixie-runtime"]
+    concat(
+      gate(
+        HUB_PASSWORD,
+        ["docker.io/example/yatai-service:${VERSION}-python3.13-trixie-runtime"]
+      ),
+      gate(HUB_PASSWORD, ["docker.io/example/yatai-service:python3.13"])
     ),
-    ["yatai-service:${VERSION}-python3.13-trixie-runtime"]
+    [
+      "yatai-service:${VERSION}-python3.13-trixie-runtime",
+      "yatai-service:python3.13",
+    ]
   )
 }
 
@@ -777,6 +804,7 @@ target "model-server-runtime-alpine3-21-py312-verify" {
     EXPECT_OS_ID      = "alpine"
     EXPECT_OS_VERSION = "3.21"
     EXPECT_CUDA       = ""
+    TESTS             = "bakegen_test() { echo \"verify: test $1\"; if ! sh -c \"$2\"; then echo \"verify: test $1 failed\" >&2; exit 1; fi; }\nbakegen_test utf8 'python3 -c '\"'\"'import sys; assert sys.getfilesystemencoding() == \"utf-8\"'\"'\"''\nbakegen_test entrypoint 'test -x /usr/local/bin/entrypoint.sh'\n"
   }
   output     = ["type=cacheonly"]
 }
@@ -793,6 +821,7 @@ target "model-server-devel-debian12-py311-verify" {
     EXPECT_OS_ID      = "debian"
     EXPECT_OS_VERSION = "12"
     EXPECT_CUDA       = ""
+    TESTS             = "bakegen_test() { echo \"verify: test $1\"; if ! sh -c \"$2\"; then echo \"verify: test $1 failed\" >&2; exit 1; fi; }\nbakegen_test utf8 'python3 -c '\"'\"'import sys; assert sys.getfilesystemencoding() == \"utf-8\"'\"'\"''\n"
   }
   output     = ["type=cacheonly"]
 }
@@ -809,6 +838,7 @@ target "model-server-runtime-debian12-py311-verify" {
     EXPECT_OS_ID      = "debian"
     EXPECT_OS_VERSION = "12"
     EXPECT_CUDA       = ""
+    TESTS             = "bakegen_test() { echo \"verify: test $1\"; if ! sh -c \"$2\"; then echo \"verify: test $1 failed\" >&2; exit 1; fi; }\nbakegen_test utf8 'python3 -c '\"'\"'import sys; assert sys.getfilesystemencoding() == \"utf-8\"'\"'\"''\nbakegen_test entrypoint 'test -x /usr/local/bin/entrypoint.sh'\n"
   }
   output     = ["type=cacheonly"]
 }
@@ -825,6 +855,7 @@ target "model-server-devel-debian13-py313-verify" {
     EXPECT_OS_ID      = "debian"
     EXPECT_OS_VERSION = "13"
     EXPECT_CUDA       = ""
+    TESTS             = "bakegen_test() { echo \"verify: test $1\"; if ! sh -c \"$2\"; then echo \"verify: test $1 failed\" >&2; exit 1; fi; }\nbakegen_test utf8 'python3 -c '\"'\"'import sys; assert sys.getfilesystemencoding() == \"utf-8\"'\"'\"''\n"
   }
   output     = ["type=cacheonly"]
 }
@@ -841,6 +872,7 @@ target "model-server-runtime-debian13-py313-verify" {
     EXPECT_OS_ID      = "debian"
     EXPECT_OS_VERSION = "13"
     EXPECT_CUDA       = ""
+    TESTS             = "bakegen_test() { echo \"verify: test $1\"; if ! sh -c \"$2\"; then echo \"verify: test $1 failed\" >&2; exit 1; fi; }\nbakegen_test utf8 'python3 -c '\"'\"'import sys; assert sys.getfilesystemencoding() == \"utf-8\"'\"'\"''\nbakegen_test entrypoint 'test -x /usr/local/bin/entrypoint.sh'\n"
   }
   output     = ["type=cacheonly"]
 }
@@ -857,6 +889,7 @@ target "model-server-devel-rockylinux9-py311-verify" {
     EXPECT_OS_ID      = "rocky"
     EXPECT_OS_VERSION = "9"
     EXPECT_CUDA       = ""
+    TESTS             = "bakegen_test() { echo \"verify: test $1\"; if ! sh -c \"$2\"; then echo \"verify: test $1 failed\" >&2; exit 1; fi; }\nbakegen_test utf8 'python3 -c '\"'\"'import sys; assert sys.getfilesystemencoding() == \"utf-8\"'\"'\"''\n"
   }
   output     = ["type=cacheonly"]
 }
@@ -873,6 +906,7 @@ target "model-server-runtime-rockylinux9-py311-verify" {
     EXPECT_OS_ID      = "rocky"
     EXPECT_OS_VERSION = "9"
     EXPECT_CUDA       = ""
+    TESTS             = "bakegen_test() { echo \"verify: test $1\"; if ! sh -c \"$2\"; then echo \"verify: test $1 failed\" >&2; exit 1; fi; }\nbakegen_test utf8 'python3 -c '\"'\"'import sys; assert sys.getfilesystemencoding() == \"utf-8\"'\"'\"''\nbakegen_test entrypoint 'test -x /usr/local/bin/entrypoint.sh'\n"
   }
   output     = ["type=cacheonly"]
 }
@@ -889,6 +923,7 @@ target "model-server-cudnn-rockylinux9-py312-cuda12-4-verify" {
     EXPECT_OS_ID      = "rocky"
     EXPECT_OS_VERSION = "9"
     EXPECT_CUDA       = "12.4.1"
+    TESTS             = "bakegen_test() { echo \"verify: test $1\"; if ! sh -c \"$2\"; then echo \"verify: test $1 failed\" >&2; exit 1; fi; }\nbakegen_test utf8 'python3 -c '\"'\"'import sys; assert sys.getfilesystemencoding() == \"utf-8\"'\"'\"''\n"
   }
   output     = ["type=cacheonly"]
 }
@@ -905,6 +940,7 @@ target "model-server-cudnn-rockylinux9-py312-cuda12-6-verify" {
     EXPECT_OS_ID      = "rocky"
     EXPECT_OS_VERSION = "9"
     EXPECT_CUDA       = "12.6.3"
+    TESTS             = "bakegen_test() { echo \"verify: test $1\"; if ! sh -c \"$2\"; then echo \"verify: test $1 failed\" >&2; exit 1; fi; }\nbakegen_test utf8 'python3 -c '\"'\"'import sys; assert sys.getfilesystemencoding() == \"utf-8\"'\"'\"''\n"
   }
   output     = ["type=cacheonly"]
 }
@@ -921,6 +957,7 @@ target "model-server-devel-rockylinux9-py312-verify" {
     EXPECT_OS_ID      = "rocky"
     EXPECT_OS_VERSION = "9"
     EXPECT_CUDA       = ""
+    TESTS             = "bakegen_test() { echo \"verify: test $1\"; if ! sh -c \"$2\"; then echo \"verify: test $1 failed\" >&2; exit 1; fi; }\nbakegen_test utf8 'python3 -c '\"'\"'import sys; assert sys.getfilesystemencoding() == \"utf-8\"'\"'\"''\n"
   }
   output     = ["type=cacheonly"]
 }
@@ -937,6 +974,7 @@ target "model-server-runtime-rockylinux9-py312-verify" {
     EXPECT_OS_ID      = "rocky"
     EXPECT_OS_VERSION = "9"
     EXPECT_CUDA       = ""
+    TESTS             = "bakegen_test() { echo \"verify: test $1\"; if ! sh -c \"$2\"; then echo \"verify: test $1 failed\" >&2; exit 1; fi; }\nbakegen_test utf8 'python3 -c '\"'\"'import sys; assert sys.getfilesystemencoding() == \"utf-8\"'\"'\"''\nbakegen_test entrypoint 'test -x /usr/local/bin/entrypoint.sh'\n"
   }
   output     = ["type=cacheonly"]
 }
@@ -953,6 +991,7 @@ target "model-server-devel-ubuntu22-04-py310-verify" {
     EXPECT_OS_ID      = "ubuntu"
     EXPECT_OS_VERSION = "22.04"
     EXPECT_CUDA       = ""
+    TESTS             = "bakegen_test() { echo \"verify: test $1\"; if ! sh -c \"$2\"; then echo \"verify: test $1 failed\" >&2; exit 1; fi; }\nbakegen_test utf8 'python3 -c '\"'\"'import sys; assert sys.getfilesystemencoding() == \"utf-8\"'\"'\"''\n"
   }
   output     = ["type=cacheonly"]
 }
@@ -969,6 +1008,7 @@ target "model-server-runtime-ubuntu22-04-py310-verify" {
     EXPECT_OS_ID      = "ubuntu"
     EXPECT_OS_VERSION = "22.04"
     EXPECT_CUDA       = ""
+    TESTS             = "bakegen_test() { echo \"verify: test $1\"; if ! sh -c \"$2\"; then echo \"verify: test $1 failed\" >&2; exit 1; fi; }\nbakegen_test utf8 'python3 -c '\"'\"'import sys; assert sys.getfilesystemencoding() == \"utf-8\"'\"'\"''\nbakegen_test entrypoint 'test -x /usr/local/bin/entrypoint.sh'\n"
   }
   output     = ["type=cacheonly"]
 }
@@ -985,6 +1025,7 @@ target "model-server-cudnn-ubuntu24-04-py312-cuda12-4-verify" {
     EXPECT_OS_ID      = "ubuntu"
     EXPECT_OS_VERSION = "24.04"
     EXPECT_CUDA       = "12.4.1"
+    TESTS             = "bakegen_test() { echo \"verify: test $1\"; if ! sh -c \"$2\"; then echo \"verify: test $1 failed\" >&2; exit 1; fi; }\nbakegen_test utf8 'python3 -c '\"'\"'import sys; assert sys.getfilesystemencoding() == \"utf-8\"'\"'\"''\n"
   }
   output     = ["type=cacheonly"]
 }
@@ -1001,6 +1042,7 @@ target "model-server-cudnn-ubuntu24-04-py312-cuda12-6-verify" {
     EXPECT_OS_ID      = "ubuntu"
     EXPECT_OS_VERSION = "24.04"
     EXPECT_CUDA       = "12.6.3"
+    TESTS             = "bakegen_test() { echo \"verify: test $1\"; if ! sh -c \"$2\"; then echo \"verify: test $1 failed\" >&2; exit 1; fi; }\nbakegen_test utf8 'python3 -c '\"'\"'import sys; assert sys.getfilesystemencoding() == \"utf-8\"'\"'\"''\n"
   }
   output     = ["type=cacheonly"]
 }
@@ -1017,6 +1059,7 @@ target "model-server-devel-ubuntu24-04-py312-verify" {
     EXPECT_OS_ID      = "ubuntu"
     EXPECT_OS_VERSION = "24.04"
     EXPECT_CUDA       = ""
+    TESTS             = "bakegen_test() { echo \"verify: test $1\"; if ! sh -c \"$2\"; then echo \"verify: test $1 failed\" >&2; exit 1; fi; }\nbakegen_test utf8 'python3 -c '\"'\"'import sys; assert sys.getfilesystemencoding() == \"utf-8\"'\"'\"''\n"
   }
   output     = ["type=cacheonly"]
 }
@@ -1033,6 +1076,7 @@ target "model-server-runtime-ubuntu24-04-py312-verify" {
     EXPECT_OS_ID      = "ubuntu"
     EXPECT_OS_VERSION = "24.04"
     EXPECT_CUDA       = ""
+    TESTS             = "bakegen_test() { echo \"verify: test $1\"; if ! sh -c \"$2\"; then echo \"verify: test $1 failed\" >&2; exit 1; fi; }\nbakegen_test utf8 'python3 -c '\"'\"'import sys; assert sys.getfilesystemencoding() == \"utf-8\"'\"'\"''\nbakegen_test entrypoint 'test -x /usr/local/bin/entrypoint.sh'\n"
   }
   output     = ["type=cacheonly"]
 }
@@ -1049,6 +1093,7 @@ target "yatai-service-runtime-alpine3-21-py312-verify" {
     EXPECT_OS_ID      = "alpine"
     EXPECT_OS_VERSION = "3.21"
     EXPECT_CUDA       = ""
+    TESTS             = "bakegen_test() { echo \"verify: test $1\"; if ! sh -c \"$2\"; then echo \"verify: test $1 failed\" >&2; exit 1; fi; }\nbakegen_test entrypoint 'test -x /usr/local/bin/entrypoint.sh'\n"
   }
   output     = ["type=cacheonly"]
 }
@@ -1065,6 +1110,7 @@ target "yatai-service-runtime-debian12-py311-verify" {
     EXPECT_OS_ID      = "debian"
     EXPECT_OS_VERSION = "12"
     EXPECT_CUDA       = ""
+    TESTS             = "bakegen_test() { echo \"verify: test $1\"; if ! sh -c \"$2\"; then echo \"verify: test $1 failed\" >&2; exit 1; fi; }\nbakegen_test entrypoint 'test -x /usr/local/bin/entrypoint.sh'\n"
   }
   output     = ["type=cacheonly"]
 }
@@ -1081,6 +1127,7 @@ target "yatai-service-runtime-debian13-py313-verify" {
     EXPECT_OS_ID      = "debian"
     EXPECT_OS_VERSION = "13"
     EXPECT_CUDA       = ""
+    TESTS             = "bakegen_test() { echo \"verify: test $1\"; if ! sh -c \"$2\"; then echo \"verify: test $1 failed\" >&2; exit 1; fi; }\nbakegen_test entrypoint 'test -x /usr/local/bin/entrypoint.sh'\n"
   }
   output     = ["type=cacheonly"]
 }

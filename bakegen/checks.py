@@ -17,7 +17,7 @@ from string import Formatter
 from bakegen import names
 from bakegen.errors import KeyPath, Problem
 from bakegen.manifest import CUDA_PLATFORMS, DEFAULT, DistroRelease, Manifest
-from bakegen.model import Image, Plan, resolve
+from bakegen.model import Image, Plan, Text, resolve
 from bakegen.schema import did_you_mean
 
 # The fields of cuda_requires.
@@ -68,6 +68,10 @@ def _release_type_problems(m: Manifest) -> Iterator[Problem]:
             yield m.problem(rt.path, "a pushed release type needs a `tag` format")
         elif rt.push and rt.tag:
             yield from _format_problems(m, (*rt.path, "tag"), rt.tag, TAG_FIELDS, tag=True)
+        if rt.aliases and not rt.push:
+            yield m.problem((*rt.path, "aliases"), "a release type that is not pushed has no tags")
+        for alias in rt.aliases:
+            yield from _format_problems(m, (*alias.path, "tag"), alias.tag, TAG_FIELDS, tag=True)
 
 
 def _format_problems(
@@ -133,6 +137,11 @@ def _registry_problems(m: Manifest) -> Iterator[Problem]:
 def _package_problems(m: Manifest) -> Iterator[Problem]:
     distros = sorted({r.distro for r in m.releases})
     for package in m.packages.values():
+        named: set[str] = set()
+        for test in package.tests:
+            if test.name in named:
+                yield m.problem((*test.path, "name"), f"test '{test.name}' is declared twice")
+            named.add(test.name)
         parent = m.packages.get(package.parent) if package.parent else None
         if package.parent == package.name:
             yield m.problem((*package.path, "parent"), "a package cannot be its own parent")
@@ -354,9 +363,42 @@ def plan_problems(m: Manifest, plan: Plan) -> list[Problem]:
     """Conflicts only the expanded matrix shows."""
     return [
         *_target_name_problems(m, plan),
+        *_alias_problems(m, plan),
         *_tag_problems(m, plan),
         *_group_problems(m, plan),
     ]
+
+
+def _alias_problems(m: Manifest, plan: Plan) -> Iterator[Problem]:
+    """Each tag an alias gives lands on exactly one image of a package (`python{python}` gives
+    one tag per Python); an alias lands on at least one image in all."""
+    landed: dict[KeyPath, dict[tuple[str, Text], list[Image]]] = {}
+    for image in plan.images:
+        for tag in image.tags:
+            if tag.alias and not tag.fallback:
+                where = landed.setdefault(tag.alias, {}).setdefault((tag.registry, tag.text), [])
+                if image not in where:
+                    where.append(image)
+    for rt in m.release_types.values():
+        for alias in rt.aliases if rt.push else ():
+            tags = landed.get(alias.path, {})
+            if not tags:
+                yield m.problem(
+                    alias.path,
+                    f"alias '{alias.tag}' lands on no {rt.name} image; check its `where`",
+                )
+            told: set[str] = set()
+            for images in tags.values():
+                package = images[0].package
+                if len(images) > 1 and package not in told:
+                    told.add(package)
+                    shown = ", ".join(i.target for i in images[:3])
+                    more = f" and {len(images) - 3} more" if len(images) > 3 else ""
+                    yield m.problem(
+                        alias.path,
+                        f"alias '{alias.tag}' lands on {len(images)} images of {package}: "
+                        f"{shown}{more}; narrow its `where` to one",
+                    )
 
 
 def _origin(image: Image) -> KeyPath:
@@ -443,7 +485,10 @@ def _tag_problems(m: Manifest, plan: Plan) -> Iterator[Problem]:
                 continue
             key = names.normalize_reference(shown)
             other, other_shown = seen.setdefault(key, (image, shown))
-            if other is not image and other.target != image.target:  # else told as a name clash
+            told = other.target == image.target or (  # told as a name clash, or by the alias
+                tag.alias is not None and any(t.alias == tag.alias for t in other.tags)
+            )
+            if other is not image and not told:
                 same = shown if other_shown == shown else f"{other_shown} and {shown} (both {key})"
                 yield m.problem(
                     _origin(image),

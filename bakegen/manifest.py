@@ -24,7 +24,7 @@ from bakegen.model import CudaKey, Cudnn, Pairs, Secret
 # The first part of the origin of a value that comes from bakegen's defaults, not the manifest.
 DEFAULT = "<default>"
 # Keys of a package that are not release types.
-PACKAGE_KEYS = ("python_versions", "parent")
+PACKAGE_KEYS = ("python_versions", "parent", "tests")
 # cuDNN is the one component of a CUDA version whose name starts with this.
 CUDNN_PREFIX = "cudnn"
 # The platforms CUDA images are built for (NVIDIA's x86_64 and sbsa repositories).
@@ -94,12 +94,45 @@ class CudaVersion:
 
 
 @dataclass(frozen=True)
+class Where:
+    """Which images something applies to: every field given must match."""
+
+    package: str | None = None
+    release_type: str | None = None
+    distro: str | None = None
+    distro_version: str | None = None
+    python: str | None = None
+    cuda: str | None = None  # X.Y or X.Y.Z
+
+
+@dataclass(frozen=True)
+class Alias:
+    """A floating tag of a release type: one image per package gets it."""
+
+    tag: str
+    where: Where
+    path: KeyPath
+
+
+@dataclass(frozen=True)
+class ImageTest:
+    """A test a package declares for its pushed images."""
+
+    name: str
+    run: str
+    gpu: bool
+    where: Where
+    path: KeyPath
+
+
+@dataclass(frozen=True)
 class ReleaseType:
     name: str
     parent: str | None
     push: bool
     cuda: bool  # its own `cuda` flag
     tag: str | None
+    aliases: tuple[Alias, ...]
     exclude_python: tuple[str, ...]
     parent_from: KeyPath  # where `parent` is set: the manifest, or bakegen's defaults
     lineage: tuple[str, ...]  # itself, then the types it is built FROM, nearest first
@@ -149,6 +182,7 @@ class Package:
     python_versions: tuple[str, ...]
     python_from: KeyPath
     builds: tuple[Build, ...]
+    tests: tuple[ImageTest, ...]
     path: KeyPath
 
     def build(self, release_type: str) -> Build | None:
@@ -377,6 +411,10 @@ def _release_types(own: Mapping[str, Any], defaults: Mapping[str, Any]) -> dict[
             push=bool(spec.get("push", True)),
             cuda=bool(spec.get("cuda", False)),
             tag=spec.get("tag"),
+            aliases=tuple(
+                Alias(str(a["tag"]), _where(a["where"]), ("release_types", name, "aliases", i))
+                for i, a in enumerate(spec.get("aliases") or [])
+            ),
             exclude_python=_versions(spec.get("exclude_python") or []),
             parent_from=("release_types", name, "parent")
             if "parent" in own.get(name, {})
@@ -404,8 +442,22 @@ def _package(
             for rtype, distros in sorted(spec.items())
             if rtype not in PACKAGE_KEYS
         ),
+        tests=tuple(
+            ImageTest(
+                name=str(test["name"]),
+                run=str(test["run"]),
+                gpu=bool(test.get("gpu", False)),
+                where=_where(test.get("where") or {}),
+                path=(*path, "tests", i),
+            )
+            for i, test in enumerate(spec.get("tests") or [])
+        ),
         path=path,
     )
+
+
+def _where(spec: Mapping[str, Any]) -> Where:
+    return Where(**{k: str(v) for k, v in spec.items()})
 
 
 def _picks(items: list[Any], path: KeyPath) -> tuple[DistroPick, ...]:

@@ -71,6 +71,7 @@ class Tag:
     gate: str | None
     text: Text
     fallback: bool = False
+    alias: tuple[str | int, ...] | None = None  # the key path of the alias it comes from
 
 
 def active_tags(tags: tuple[Tag, ...], env: Mapping[str, str]) -> list[Tag]:
@@ -110,6 +111,15 @@ class Dockerfile:
 
 
 @dataclass(frozen=True)
+class Test:
+    """A declared test of an image: a shell command run in it."""
+
+    name: str
+    run: str
+    gpu: bool
+
+
+@dataclass(frozen=True)
 class Image:
     """One image variant: one bake target."""
 
@@ -129,6 +139,7 @@ class Image:
     push: bool
     tags: tuple[Tag, ...]
     args: Pairs
+    tests: tuple[Test, ...] = ()
 
 
 @dataclass(frozen=True)

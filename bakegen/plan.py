@@ -6,15 +6,23 @@ Plan afterwards (`checks.plan_problems`).
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from string import Formatter
 from typing import Any
 
 from bakegen import names
-from bakegen.errors import ManifestError
+from bakegen.errors import KeyPath, ManifestError
 from bakegen.layout import OUTPUT_DIR
-from bakegen.manifest import CUDA_PLATFORMS, CudaVersion, DistroRelease, Manifest, Package
+from bakegen.manifest import (
+    CUDA_PLATFORMS,
+    CudaVersion,
+    DistroRelease,
+    Manifest,
+    Package,
+    Where,
+)
 from bakegen.model import (
     Cuda,
     Dockerfile,
@@ -22,6 +30,7 @@ from bakegen.model import (
     Image,
     Plan,
     Tag,
+    Test,
     Text,
     Var,
     Verify,
@@ -203,31 +212,10 @@ def _image(m: Manifest, cell: _Cell, python: str, df: Dockerfile, parent: str | 
     rt = m.release_types[kind]
     tags: tuple[Tag, ...] = ()
     if rt.push and rt.tag:
-        fields: dict[str, Text] = {
-            "version": (Var("VERSION"),),
-            "python": (python,),
-            "suffix": (release.add_to_tags,),
-            "cuda": (cuda.version if cuda else "",),
-            "cuda_short": (cuda.shortened if cuda else "",),
-            "cuda_major": (cuda.major if cuda else "",),
-            "cuda_suffix": (f"-cuda{cuda.shortened}" if cuda and len(cell.cudas) > 1 else "",),
-            "distro": (release.distro_id,),
-            "package": (package,),
-            "release_type": (kind,),
-            "release": (kind,),
-        }
-        tag = _format_tag(rt.tag, fields)
-        repos = [
-            (r.name, r.only_if, repo)
-            for r in m.registries
-            if (repo := r.repository(package)) is not None
-        ]
-        local = Tag("local", None, _join((f"{package}:",), tag))
-        tags = tuple(Tag(name, gate, _join((f"{repo}:",), tag)) for name, gate, repo in repos)
-        if not tags:
-            tags = (local,)
-        elif all(t.gate for t in tags):  # a local name while every registry is gated off
-            tags = (*tags, replace(local, fallback=True))
+        tags = _tags(m, cell, python, rt.tag, None)
+        for alias in rt.aliases:
+            if _matches(alias.where, package, kind, release, python, cuda):
+                tags += _tags(m, cell, python, alias.tag, alias.path)
     return Image(
         target=names.target_name(package, kind, release.distro_id, python, _v(cuda)),
         package=package,
@@ -247,7 +235,68 @@ def _image(m: Manifest, cell: _Cell, python: str, df: Dockerfile, parent: str | 
         push=rt.push,
         tags=tags,
         args=(("PYTHON_VERSION", python),),
+        tests=tuple(
+            Test(t.name, t.run, t.gpu)
+            for t in cell.package.tests
+            if rt.push and _matches(t.where, package, kind, release, python, cuda)
+        ),
     )
+
+
+def _matches(
+    where: Where,
+    package: str,
+    release_type: str,
+    release: DistroRelease,
+    python: str,
+    cuda: Cuda | None,
+) -> bool:
+    """Whether the image with these coordinates is one `where` names."""
+    cuda_names = {cuda.version, cuda.shortened} if cuda else set()
+    return (
+        where.package in (None, package)
+        and where.release_type in (None, release_type)
+        and where.distro in (None, release.distro)
+        and where.distro_version in (None, release.version)
+        and where.python in (None, python)
+        and (where.cuda is None or where.cuda in cuda_names)
+    )
+
+
+def _tags(
+    m: Manifest, cell: _Cell, python: str, fmt: str, alias: KeyPath | None
+) -> tuple[Tag, ...]:
+    """The tags of format `fmt` for one image: one per registry naming the package, or its
+    local name (also given, as a fallback, while every registry is gated off)."""
+    release, cuda, kind, package = cell.release, cell.cuda, cell.release_type, cell.package.name
+    fields: dict[str, Text] = {
+        "version": (Var("VERSION"),),
+        "python": (python,),
+        "suffix": (release.add_to_tags,),
+        "cuda": (cuda.version if cuda else "",),
+        "cuda_short": (cuda.shortened if cuda else "",),
+        "cuda_major": (cuda.major if cuda else "",),
+        "cuda_suffix": (f"-cuda{cuda.shortened}" if cuda and len(cell.cudas) > 1 else "",),
+        "distro": (release.distro_id,),
+        "package": (package,),
+        "release_type": (kind,),
+        "release": (kind,),
+    }
+    tag = _format_tag(fmt, fields)
+    repos = [
+        (r.name, r.only_if, repo)
+        for r in m.registries
+        if (repo := r.repository(package)) is not None
+    ]
+    local = Tag("local", None, _join((f"{package}:",), tag), alias=alias)
+    tags = tuple(
+        Tag(name, gate, _join((f"{repo}:",), tag), alias=alias) for name, gate, repo in repos
+    )
+    if not tags:
+        return (local,)
+    if all(t.gate for t in tags):  # a local name while every registry is gated off
+        return (*tags, replace(local, fallback=True))
+    return tags
 
 
 def _format_tag(fmt: str, fields: dict[str, Text]) -> Text:
@@ -291,6 +340,7 @@ def _image_order(image: Image) -> tuple[Any, ...]:
 
 
 def _verify(image: Image) -> Verify:
+    script = test_script(tuple(t for t in image.tests if not t.gpu))
     return Verify(
         target=f"{image.target}-verify",
         image=image.target,
@@ -300,8 +350,21 @@ def _verify(image: Image) -> Verify:
             ("EXPECT_OS_ID", image.os_id),
             ("EXPECT_OS_VERSION", image.distro_version),
             ("EXPECT_CUDA", image.cuda.version if image.cuda else ""),
+            *((("TESTS", script),) if script else ()),
         ),
     )
+
+
+def test_script(tests: tuple[Test, ...]) -> str:
+    """A shell script running `tests` in order; the first to fail stops it, saying which."""
+    if not tests:
+        return ""
+    lines = [
+        'bakegen_test() { echo "verify: test $1"; '
+        'if ! sh -c "$2"; then echo "verify: test $1 failed" >&2; exit 1; fi; }'
+    ]
+    lines += [f"bakegen_test {shlex.quote(t.name)} {shlex.quote(t.run)}" for t in tests]
+    return "\n".join(lines) + "\n"
 
 
 def _groups(images: tuple[Image, ...], verifies: tuple[Verify, ...]) -> tuple[Group, ...]:

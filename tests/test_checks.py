@@ -298,3 +298,86 @@ MORE_CASES: dict[str, tuple[dict[str, Any], list[str]]] = {
 def test_distro_versions_and_release_type_rules(name: str) -> None:
     data, expected = MORE_CASES[name]
     assert sorted(problems(data)) == sorted(expected)
+
+
+ALIAS_RELEASES = {"debian": {v: {**R, "add_to_tags": f"d{v}"} for v in ("12", "13")}}
+
+
+def aliased(*aliases: dict[str, Any], **changes: Any) -> dict[str, Any]:
+    return manifest_data(
+        **{
+            "python_versions": ["3.11", "3.12"],
+            "releases": ALIAS_RELEASES,
+            "release_types": {"runtime": {"aliases": list(aliases)}},
+            **changes,
+        }
+    )
+
+
+ALIAS_CASES: dict[str, tuple[dict[str, Any], list[str]]] = {
+    "alias on two images": (
+        aliased({"tag": "latest", "where": {"distro_version": "13"}}),
+        [
+            "release_types.runtime.aliases[0]: alias 'latest' lands on 2 images of app: "
+            "app-runtime-debian13-py311, app-runtime-debian13-py312; narrow its `where` to one"
+        ],
+    ),
+    "alias on no image": (
+        aliased({"tag": "latest", "where": {"distro": "ubuntu"}}),
+        [
+            "release_types.runtime.aliases[0]: alias 'latest' lands on no runtime image; check its `where`"
+        ],
+    ),
+    "alias on one image per package": (
+        aliased(
+            {"tag": "latest", "where": {"distro_version": "13", "python": "3.12"}},
+            packages={"app": {"runtime": ["debian"]}, "tool": {"runtime": ["debian"]}},
+        ),
+        [],
+    ),
+    "alias with an unknown field": (
+        aliased({"tag": "py{pyton}", "where": {"python": "3.12", "distro_version": "12"}}),
+        [
+            "release_types.runtime.aliases[0].tag: unknown field {pyton} in tag format; known: "
+            "cuda, cuda_major, cuda_short, cuda_suffix, distro, package, python, release, "
+            "release_type, suffix, version"
+        ],
+    ),
+    "alias equal to another image's tag": (
+        aliased(
+            {
+                "tag": "{version}-python{python}-d12-runtime",
+                "where": {"distro_version": "13", "python": "3.12"},
+            },
+        ),
+        [
+            "packages.app.runtime: images app-runtime-debian12-py312 and "
+            "app-runtime-debian13-py312 get the same tag app:${VERSION}-python3.12-d12-runtime; "
+            "make the tag format or add_to_tags tell them apart"
+        ],
+    ),
+    "test declared twice": (
+        manifest_data(
+            packages={
+                "app": {
+                    "runtime": ["debian"],
+                    "tests": [{"name": "a", "run": "true"}, {"name": "a", "run": "false"}],
+                }
+            }
+        ),
+        ["packages.app.tests[1].name: test 'a' is declared twice"],
+    ),
+    "a release type named tests": (
+        manifest_data(release_types={"tests": {"tag": "t"}}),
+        [
+            "release_types.tests: 'tests' is a key of packages (python_versions, parent, "
+            "tests), not a release type name"
+        ],
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(ALIAS_CASES))
+def test_aliases_and_declared_tests(name: str) -> None:
+    data, expected = ALIAS_CASES[name]
+    assert sorted(problems(data)) == sorted(expected)

@@ -306,3 +306,94 @@ def test_an_ungated_registry_needs_no_local_name() -> None:
     )
     image = plan.image("app-runtime-debian12-py312")
     assert not any(t.fallback for t in image.tags)
+
+
+def alias_data(*aliases: dict[str, object], **changes: object) -> dict[str, object]:
+    releases = {"debian": {v: {**RELEASE, "add_to_tags": f"d{v}"} for v in ("12", "13")}}
+    return manifest_data(
+        **{
+            "version": "1.0",
+            "python_versions": ["3.11", "3.12"],
+            "releases": releases,
+            "release_types": {"runtime": {"aliases": list(aliases)}},
+            **changes,
+        }
+    )
+
+
+def test_aliases_land_on_the_image_they_name() -> None:
+    from bakegen.listing import tag_strings
+
+    plan = plan_of(
+        alias_data(
+            {"tag": "latest", "where": {"distro_version": "13", "python": "3.12"}},
+            {
+                "tag": "python{python}-runtime",
+                "where": {"distro": "debian", "distro_version": "13"},
+            },
+        )
+    )
+    env = {"VERSION": "1.0"}
+    tagged = {i.target: tag_strings(i, env) for i in plan.images if i.push}
+    assert tagged["app-runtime-debian13-py312"] == [
+        "app:1.0-python3.12-d13-runtime",
+        "app:latest",
+        "app:python3.12-runtime",
+    ]
+    assert tagged["app-runtime-debian13-py311"] == [
+        "app:1.0-python3.11-d13-runtime",
+        "app:python3.11-runtime",
+    ]
+    assert tagged["app-runtime-debian12-py312"] == ["app:1.0-python3.12-d12-runtime"]
+
+
+def test_alias_tags_are_gated_like_the_images_own() -> None:
+    from bakegen.listing import tag_strings
+
+    plan = plan_of(
+        alias_data(
+            {"tag": "latest", "where": {"distro_version": "13", "python": "3.12"}},
+            repository={"hub": {"only_if": "HUB_TOKEN", "registry": {"app": "docker.io/x/app"}}},
+        )
+    )
+    image = plan.image("app-runtime-debian13-py312")
+    assert tag_strings(image, {"VERSION": "1.0"}) == [
+        "app:1.0-python3.12-d13-runtime",
+        "app:latest",
+    ]
+    assert tag_strings(image, {"VERSION": "1.0", "HUB_TOKEN": "t"}) == [
+        "docker.io/x/app:1.0-python3.12-d13-runtime",
+        "docker.io/x/app:latest",
+    ]
+
+
+def test_declared_tests_reach_the_verify_targets() -> None:
+    plan = plan_of(
+        manifest_data(
+            packages={
+                "app": {
+                    "runtime": ["debian"],
+                    "tests": [
+                        {"name": "entrypoint", "run": "test -x /entrypoint.sh"},
+                        {"name": "quote", "run": "echo 'it''s' \"$HOME\""},
+                        {"name": "gpu", "run": "nvidia-smi -L", "gpu": True},
+                        {"name": "elsewhere", "run": "false", "where": {"python": "3.11"}},
+                    ],
+                }
+            }
+        )
+    )
+    image = plan.image("app-runtime-debian12-py312")
+    assert [t.name for t in image.tests] == ["entrypoint", "quote", "gpu"]
+    (verify,) = plan.verifies
+    script = dict(verify.args)["TESTS"]
+    assert script.splitlines()[1:] == [
+        "bakegen_test entrypoint 'test -x /entrypoint.sh'",
+        "bakegen_test quote 'echo '\"'\"'it'\"'\"''\"'\"'s'\"'\"' \"$HOME\"'",
+    ]
+    assert "nvidia-smi" not in script  # GPU tests run with `bakegen smoke`, not in a build
+
+
+def test_no_tests_no_tests_argument() -> None:
+    (verify,) = plan_of(manifest_data()).verifies
+    assert "TESTS" not in dict(verify.args)

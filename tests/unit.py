@@ -64,7 +64,8 @@ def typed(data: dict[str, Any]) -> Manifest:
 
 def plan_of(data: dict[str, Any]) -> Plan:
     """The plan of data that must pass every check."""
-    assert problems(data) == []
+    found = problems(data)
+    assert found == [], found
     return build_plan(typed(data))
 
 
