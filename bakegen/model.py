@@ -111,12 +111,12 @@ class Dockerfile:
 
 
 @dataclass(frozen=True)
-class Test:
+class DeclaredTest:
     """A declared test of an image: a shell command run in it."""
 
     name: str
     run: str
-    gpu: bool
+    gpu: bool = False
 
 
 @dataclass(frozen=True)
@@ -139,7 +139,7 @@ class Image:
     push: bool
     tags: tuple[Tag, ...]
     args: Pairs
-    tests: tuple[Test, ...] = ()
+    tests: tuple[DeclaredTest, ...] = ()
 
 
 @dataclass(frozen=True)

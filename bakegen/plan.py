@@ -25,12 +25,12 @@ from bakegen.manifest import (
 )
 from bakegen.model import (
     Cuda,
+    DeclaredTest,
     Dockerfile,
     Group,
     Image,
     Plan,
     Tag,
-    Test,
     Text,
     Var,
     Verify,
@@ -236,7 +236,7 @@ def _image(m: Manifest, cell: _Cell, python: str, df: Dockerfile, parent: str | 
         tags=tags,
         args=(("PYTHON_VERSION", python),),
         tests=tuple(
-            Test(t.name, t.run, t.gpu)
+            DeclaredTest(t.name, t.run, t.gpu)
             for t in cell.package.tests
             if rt.push and _matches(t.where, package, kind, release, python, cuda)
         ),
@@ -340,7 +340,7 @@ def _image_order(image: Image) -> tuple[Any, ...]:
 
 
 def _verify(image: Image) -> Verify:
-    script = test_script(tuple(t for t in image.tests if not t.gpu))
+    script = verify_script(tuple(t for t in image.tests if not t.gpu))
     return Verify(
         target=f"{image.target}-verify",
         image=image.target,
@@ -355,7 +355,7 @@ def _verify(image: Image) -> Verify:
     )
 
 
-def test_script(tests: tuple[Test, ...]) -> str:
+def verify_script(tests: tuple[DeclaredTest, ...]) -> str:
     """A shell script running `tests` in order; the first to fail stops it, saying which."""
     if not tests:
         return ""

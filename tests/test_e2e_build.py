@@ -19,7 +19,9 @@ from pathlib import Path
 
 import pytest
 
+from bakegen.model import DeclaredTest
 from bakegen.pipeline import plan_workspace
+from bakegen.plan import verify_script
 from tests.engine import (
     bake,
     engine_env,
@@ -142,6 +144,45 @@ def test_verify_group_passes_on_what_was_built_and_fails_on_a_wrong_claim(
     failed = run(wrong, engine, cwd=example, timeout=1800, check=False)
     assert failed.returncode != 0
     assert "verify: Python 3.11, expected 3.12" in failed.stdout + failed.stderr
+
+
+def test_declared_tests_run_in_the_verify_group(example: Path, engine: dict[str, str]) -> None:
+    """The example's own tests are in its verify targets; a passing test runs (a name of this
+    run's own, so nothing is cached) and a failing one fails the check, naming itself."""
+    plan = plan_workspace(example)
+    check = next(v for v in plan.verifies if v.image == RUNTIME)
+    assert "bakegen_test entrypoint" in dict(check.args)["TESTS"]
+    net = host_network_file(example, engine, [check.target])
+    cmd = ["docker", "buildx", "bake", "-f", "docker-bake.hcl", "-f", str(net)]
+    cmd += ["--allow=network.host", "--progress=plain", "--set", "*.platform=linux/amd64"]
+    fresh = f"fresh-{uuid.uuid4().hex[:8]}"
+    passing = verify_script(
+        (
+            DeclaredTest(fresh, "test -x /usr/local/bin/entrypoint.sh"),
+            DeclaredTest("utf8", "python3 -V"),
+        )
+    )
+    ok = run(
+        [*cmd, "--set", f"{check.target}.args.TESTS={passing}", check.target],
+        engine,
+        cwd=example,
+        timeout=1800,
+    )
+    log = ok.stdout + ok.stderr
+    assert f"verify: test {fresh}" in log, tail(log)
+    assert "verify: test utf8" in log, tail(log)
+    failing = verify_script(
+        (DeclaredTest(fresh, "true"), DeclaredTest("broken", "test -e /nonexistent"))
+    )
+    bad = run(
+        [*cmd, "--set", f"{check.target}.args.TESTS={failing}", check.target],
+        engine,
+        cwd=example,
+        timeout=1800,
+        check=False,
+    )
+    assert bad.returncode != 0
+    assert "verify: test broken failed" in bad.stdout + bad.stderr, tail(bad.stdout + bad.stderr)
 
 
 def test_buildkit_checks_report_nothing_on_any_generated_dockerfile(

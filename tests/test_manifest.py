@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from bakegen.layout import OUTPUT_DIR
+from bakegen.listing import tag_strings
 from bakegen.load import load
 from bakegen.manifest import DEFAULT, build_manifest, normalize_platform, split_cudnn
 from bakegen.model import Cudnn
@@ -276,8 +277,6 @@ def test_cuda_requires_names_each_cuda_version() -> None:
 
 
 def test_images_get_local_names_while_every_registry_is_gated_off() -> None:
-    from bakegen.listing import tag_strings
-
     plan = plan_of(
         manifest_data(
             version="1.0",
@@ -322,8 +321,6 @@ def alias_data(*aliases: dict[str, object], **changes: object) -> dict[str, obje
 
 
 def test_aliases_land_on_the_image_they_name() -> None:
-    from bakegen.listing import tag_strings
-
     plan = plan_of(
         alias_data(
             {"tag": "latest", "where": {"distro_version": "13", "python": "3.12"}},
@@ -348,8 +345,6 @@ def test_aliases_land_on_the_image_they_name() -> None:
 
 
 def test_alias_tags_are_gated_like_the_images_own() -> None:
-    from bakegen.listing import tag_strings
-
     plan = plan_of(
         alias_data(
             {"tag": "latest", "where": {"distro_version": "13", "python": "3.12"}},

@@ -34,7 +34,7 @@ BASE: dict[str, Any] = {
 
 @pytest.fixture(autouse=True)
 def no_subprocess(monkeypatch: pytest.MonkeyPatch) -> None:
-    def refuse(*args: object, **kwargs: object) -> None:
+    def refuse(*_args: object, **_kwargs: object) -> None:
         raise AssertionError("unit tests run no subprocess")
 
     monkeypatch.setattr(subprocess, "Popen", refuse)
