@@ -1,0 +1,217 @@
+"""Render speed at three sizes, against the physical floor (not a test): prints a table.
+
+    python3 benchmarks/render_bench.py [--runs N] [--sizes 100,1000,5000]
+
+Manifests in the manager.py format with about 100, 1,000 and 5,000 images (packages x
+base/runtime/devel/cudnn x Debian, RHEL and Alpine releases x three Python versions x two CUDA
+versions), rendered with the repository's templates. Measured in one run, side by side, as
+medians of N runs:
+
+- `bakegen render` as a whole process into an empty output folder (cold), and again with
+  nothing changed; `bakegen render --check`; the process's peak memory;
+- `docker buildx bake --print` of the result (when buildx is installed);
+- the floors: plain Python writing exactly the same bytes to the same paths and flushing them
+  once (`os.sync()`), and reading them back.
+
+Each ratio is a render over the floor measured right after it, pair by pair (these machines'
+absolute times drift by 2x from hour to hour).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+# Images per package of the generated manifest (see `manifest`).
+IMAGES_PER_PACKAGE = 36
+
+
+def manifest(packages: int) -> str:
+    """A manager.py-format manifest with `packages` packages, 36 images each."""
+    spec = {
+        "templates_dir": "",
+        "base_image": "",
+        "add_to_tags": "",
+        "envars": ["LANG=C.UTF-8"],
+        "platforms": ["linux/amd64", "linux/arm64"],
+        "cuda_prefix_url": "",
+        "cuda_requires": "cuda>={cuda_short}",
+        "cuda": ["12.4.1", "12.6.3"],
+    }
+
+    def release(family: str, image: str, suffix: str, cuda: str) -> dict[str, object]:
+        return {
+            **spec,
+            "templates_dir": f"templates/{family}",
+            "base_image": image,
+            "add_to_tags": suffix,
+            "cuda_prefix_url": cuda,
+        }
+
+    data = {
+        "version": "1.0.0",
+        "max_targets": 100_000,
+        "python_versions": ["3.10", "3.11", "3.12"],
+        "repository": {
+            "docker.io": {
+                "only_if": "HUB_PASSWORD",
+                "user": "HUB_USERNAME",
+                "pwd": "HUB_PASSWORD",
+                "registry": {f"p{i:03d}": f"docker.io/example/p{i:03d}" for i in range(packages)},
+            }
+        },
+        "cuda_dependencies": {
+            "12.4.1": {"cudart": "12.4.127-1", "libcublas": "12.4.5.8-1", "cudnn9": "9.1.0.70-1"},
+            "12.6.3": {"cudart": "12.6.77-1", "libcublas": "12.6.4.1-1", "cudnn9": "9.5.1.17-1"},
+        },
+        "packages": {
+            f"p{i:03d}": {
+                "runtime": ["debian", "rockylinux", "alpine"],
+                "devel": ["debian", "rockylinux"],
+                "cudnn": ["debian", "rockylinux"],
+            }
+            for i in range(packages)
+        },
+        "releases": {
+            "debian": {"12": release("debian", "debian:bookworm-slim", "bookworm", "debian12")},
+            "rockylinux": {"9": release("rhel", "rockylinux/rockylinux:9", "rocky9", "rhel9")},
+            "alpine": {"3.21": release("alpine", "alpine:3.21", "alpine3.21", "")},
+        },
+    }
+    return yaml.safe_dump(data, sort_keys=False)
+
+
+def workspace(root: Path, packages: int) -> Path:
+    (root / "manifest").mkdir(parents=True)
+    (root / "manifest" / "manifest.yml").write_text(manifest(packages), encoding="utf-8")
+    shutil.copytree(ROOT / "templates", root / "templates")
+    return root
+
+
+def outputs(ws: Path) -> dict[Path, bytes]:
+    files = sorted((ws / "generated").rglob("*"))
+    found = {p: p.read_bytes() for p in files if p.is_file()}
+    found[ws / "docker-bake.hcl"] = (ws / "docker-bake.hcl").read_bytes()
+    return found
+
+
+def timed(fn: Callable[[], object]) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def bakegen(ws: Path, *args: str, ok: tuple[int, ...] = (0,)) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "bakegen", *args], cwd=ws, capture_output=True, check=False
+    )
+    if proc.returncode not in ok:
+        raise SystemExit(f"bakegen {' '.join(args)} failed: {proc.stderr.decode()[-2000:]}")
+
+
+def peak_rss_mib(ws: Path) -> float:
+    """Peak resident memory of one cold `bakegen render` process (measured by a fresh parent,
+    so no other child of this script counts)."""
+    shutil.rmtree(ws / "generated", ignore_errors=True)
+    (ws / "docker-bake.hcl").unlink(missing_ok=True)
+    probe = (
+        "import resource, subprocess, sys;"
+        "subprocess.run([sys.executable, '-m', 'bakegen', 'render'], check=True, capture_output=True);"
+        "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe], cwd=ws, capture_output=True, text=True, check=True
+    )
+    return int(out.stdout) / 1024
+
+
+def write_floor(files: dict[Path, bytes], ws: Path) -> None:
+    shutil.rmtree(ws / "generated", ignore_errors=True)
+    (ws / "docker-bake.hcl").unlink(missing_ok=True)
+
+    def write() -> None:
+        for path, data in files.items():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(data)
+        os.sync()
+
+    write()
+
+
+def read_floor(files: dict[Path, bytes]) -> None:
+    for path in files:
+        path.read_bytes()
+
+
+def measure(packages: int, runs: int) -> dict[str, float]:
+    with tempfile.TemporaryDirectory(prefix="bakegen-bench-") as tmp:
+        ws = workspace(Path(tmp), packages)
+        bakegen(ws, "render")
+        files = outputs(ws)
+        cold, cold_ratio, warm, warm_ratio, check, bake = [], [], [], [], [], []
+        for _ in range(runs):
+            shutil.rmtree(ws / "generated")
+            (ws / "docker-bake.hcl").unlink()
+            cold_s = timed(lambda: bakegen(ws, "render"))
+            floor_w = timed(lambda: write_floor(files, ws))
+            cold.append(cold_s)
+            cold_ratio.append(cold_s / floor_w)
+            warm_s = timed(lambda: bakegen(ws, "render"))
+            floor_r = timed(lambda: read_floor(files))
+            warm.append(warm_s)
+            warm_ratio.append(warm_s / floor_r)
+            check.append(timed(lambda: bakegen(ws, "render", "--check")))
+            if shutil.which("docker"):
+                bake.append(
+                    timed(
+                        lambda: subprocess.run(
+                            ["docker", "buildx", "bake", "--print"],
+                            cwd=ws,
+                            capture_output=True,
+                            check=False,
+                        )
+                    )
+                )
+        return {
+            "images": packages * IMAGES_PER_PACKAGE,
+            "files": len(files),
+            "cold": statistics.median(cold),
+            "cold / write floor": statistics.median(cold_ratio),
+            "unchanged": statistics.median(warm),
+            "unchanged / read floor": statistics.median(warm_ratio),
+            "check": statistics.median(check),
+            "peak MiB": peak_rss_mib(ws),
+            "bake --print": statistics.median(bake) if bake else float("nan"),
+        }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--sizes", default="100,1000,5000", help="images, about")
+    args = parser.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",")]
+    rows = [measure(max(1, round(size / IMAGES_PER_PACKAGE)), args.runs) for size in sizes]
+    columns = list(rows[0])
+    print("| " + " | ".join(columns) + " |")
+    print("|" + "---:|" * len(columns))
+    for row in rows:
+        cells = [f"{v:.0f}" if k in ("images", "files") else f"{v:.2f}" for k, v in row.items()]
+        print("| " + " | ".join(cells) + " |")
+    load = os.getloadavg()
+    print(f"\nmedians of {args.runs} runs; load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
+
+
+if __name__ == "__main__":
+    main()
