@@ -1,46 +1,55 @@
-"""The command line: a thin layer over the pipeline; the one place errors become exit codes."""
+"""The command line: typer wiring over the pipeline and the commands; the one place where
+errors become messages and exit codes (every code is in errors.py)."""
 
 from __future__ import annotations
 
+import contextlib
+import errno
+import importlib
+import importlib.util
 import json
 import os
 import sys
 import traceback
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, TextIO
+from typing import Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
 from bakegen import __version__
-from bakegen.errors import EXIT_DRIFT, BakegenError
+from bakegen.errors import (
+    EXIT_INTERNAL,
+    EXIT_INTERRUPTED,
+    EXIT_INVALID,
+    EXIT_OUTPUT,
+    BakegenError,
+    Drift,
+    Interrupted,
+    OutputUnwritable,
+    UsageError,
+    one_line,
+)
 from bakegen.layout import OUTPUT_DIR
-from bakegen.listing import records
-from bakegen.model import Plan
-from bakegen.pipeline import compile_workspace, plan_workspace
-from bakegen.schema import resource_text
-from bakegen.write import apply, plan_changes, workspace_lock
+from bakegen.output import console, table
 
 app = typer.Typer(
     name="bakegen",
     help="Compile an image-matrix manifest into Dockerfiles and one docker buildx bake file.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,
 )
-
-
-def console(
-    *, stderr: bool = False, file: TextIO | None = None, width: int | None = None
-) -> Console:
-    """Output for people: colour only on a terminal (and never with NO_COLOR), text as given."""
-    return Console(stderr=stderr, file=file, width=width, highlight=False, emoji=False)
-
 
 out = console()
 err = console(stderr=True)
+# The click exceptions typer raises (typer bundles its own click from 0.16 on).
+CLICK: Any = importlib.import_module(
+    "typer._click.exceptions" if importlib.util.find_spec("typer._click") else "click.exceptions"
+)
+# No arguments at all: the help, as a usage error (absent before click 8.2: never raised then).
+NO_ARGS: Any = getattr(CLICK, "NoArgsIsHelpError", ())
 
 
 class Format(str, Enum):
@@ -48,15 +57,18 @@ class Format(str, Enum):
     json = "json"
 
 
+class GraphFormat(str, Enum):
+    mermaid = "mermaid"
+    dot = "dot"
+
+
+WORKSPACE_HELP = "The workspace folder (default: the current one)."
+MANIFEST_HELP = "A manifest YAML file or folder, relative to the workspace (default: manifest/)."
 Workspace = Annotated[
-    Path,
-    typer.Option("--workspace", "-C", help="The workspace folder (default: the current one)."),
+    Path | None, typer.Option("--workspace", "-C", help=WORKSPACE_HELP, show_default=False)
 ]
 Manifest = Annotated[
-    Path | None,
-    typer.Option(
-        "--manifest", "-m", help="A manifest YAML file or a folder of them (default: manifest/)."
-    ),
+    Path | None, typer.Option("--manifest", "-m", help=MANIFEST_HELP, show_default=False)
 ]
 MaxTargets = Annotated[
     int | None,
@@ -66,21 +78,60 @@ MaxTargets = Annotated[
 ]
 
 
-def _resolve(workspace: Path, manifest: Path | None) -> tuple[Path, Path | None]:
-    ws = workspace.resolve()
-    if not ws.is_dir():
-        raise typer.BadParameter(f"workspace folder not found: {workspace}")
-    return ws, manifest.resolve() if manifest is not None else None
+def _version(value: bool) -> None:
+    if value:
+        out.print(__version__)
+        raise typer.Exit
 
 
-def _targets(plan: Plan) -> str:
+@app.callback()
+def main_options(
+    ctx: typer.Context,
+    workspace: Workspace = None,
+    manifest: Manifest = None,
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
+    ] = False,
+) -> None:
+    """Compile an image-matrix manifest into Dockerfiles and one docker buildx bake file.
+
+    -C and -m may stand before the command (as with git -C) or after it.
+    """
+    del version  # handled by its callback
+    ctx.obj = {"workspace": workspace, "manifest": manifest}
+
+
+def _where(
+    ctx: typer.Context, workspace: Path | None, manifest: Path | None
+) -> tuple[Path, Path | None]:
+    """The workspace folder and the manifest path given here or before the command."""
+    given = ctx.obj or {}
+    folder = workspace or given.get("workspace") or Path(".")
+    path = manifest or given.get("manifest")
+    try:
+        resolved = folder.resolve()
+        is_dir = resolved.is_dir()
+        exists = resolved.exists()
+    except (OSError, RuntimeError) as exc:  # a symlink loop, a name too long
+        reason = getattr(exc, "strerror", None) or str(exc)
+        raise UsageError(f"{folder}: cannot use as the workspace: {reason}") from None
+    if not exists:
+        raise UsageError(f"{folder}: workspace folder not found")
+    if not is_dir:
+        raise UsageError(f"{folder}: is not a folder; -C names the workspace folder")
+    return resolved, path
+
+
+def _targets(plan: Any) -> str:
     images, checks = len(plan.images), len(plan.verifies)
     return f"{images + checks} targets ({images} images, {checks} verify)"
 
 
 @app.command()
 def render(
-    workspace: Workspace = Path("."),
+    ctx: typer.Context,
+    workspace: Workspace = None,
     manifest: Manifest = None,
     fmt: Annotated[
         Format, typer.Option("--format", "-f", help="Bake file format: hcl or json.")
@@ -91,8 +142,15 @@ def render(
     max_targets: MaxTargets = None,
 ) -> None:
     """Render Dockerfiles under generated/ and the bake file."""
-    ws, path = _resolve(workspace, manifest)
-    with workspace_lock(ws):
+    from bakegen.pipeline import compile_workspace
+    from bakegen.write import apply, plan_changes, workspace_lock
+
+    ws, path = _where(ctx, workspace, manifest)
+
+    def waiting() -> None:
+        err.print(f"waiting for another bakegen render of {ws} to finish...")
+
+    with workspace_lock(ws, on_wait=waiting):
         compiled = compile_workspace(ws, path, fmt.value, max_targets)
         changes = plan_changes(ws, compiled.outputs, OUTPUT_DIR)
         for rel in changes.foreign:
@@ -101,61 +159,244 @@ def render(
             for line in changes.lines():
                 out.print(line)
             if changes.drift:
-                err.print(f"{len(changes.lines())} file(s) would change; run `bakegen render`")
-                raise typer.Exit(EXIT_DRIFT)
+                raise Drift(f"{len(changes.lines())} file(s) would change; run `bakegen render`")
             err.print(f"up to date: {len(changes.unchanged)} file(s)")
             return
         apply(ws, compiled.outputs, changes)
-    err.print(
-        f"{_targets(compiled.plan)}, {len(compiled.plan.dockerfiles)} Dockerfiles: "
-        f"{len(changes.create)} created, {len(changes.update)} updated, "
-        f"{len(changes.delete)} removed, {len(changes.unchanged)} unchanged"
+    dockerfiles = {d.path for d in compiled.plan.dockerfiles}
+    counts = {"Dockerfiles": [0, 0, 0, 0], "other files": [0, 0, 0, 0]}
+    for index, paths in enumerate(
+        (changes.create, changes.update, changes.delete, changes.unchanged)
+    ):
+        for rel in paths:
+            counts["Dockerfiles" if rel in dockerfiles else "other files"][index] += 1
+    said = "; ".join(
+        f"{kind}: {c} created, {u} updated, {d} removed, {n} unchanged"
+        for kind, (c, u, d, n) in counts.items()
     )
+    err.print(f"{_targets(compiled.plan)}. {said}")
 
 
 @app.command()
 def validate(
-    workspace: Workspace = Path("."),
+    ctx: typer.Context,
+    workspace: Workspace = None,
     manifest: Manifest = None,
     max_targets: MaxTargets = None,
 ) -> None:
     """Check the manifest and its templates; write nothing."""
-    ws, path = _resolve(workspace, manifest)
+    from bakegen.pipeline import compile_workspace
+
+    ws, path = _where(ctx, workspace, manifest)
     compiled = compile_workspace(ws, path, "hcl", max_targets)
     err.print(f"ok: {_targets(compiled.plan)}")
 
 
 @app.command("list")
 def list_images(
-    workspace: Workspace = Path("."),
+    ctx: typer.Context,
+    workspace: Workspace = None,
     manifest: Manifest = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON for machines.")] = False,
     max_targets: MaxTargets = None,
 ) -> None:
     """List the images: target, tags, platforms (tags as bake resolves them with this env)."""
-    ws, path = _resolve(workspace, manifest)
-    plan = plan_workspace(ws, path, max_targets)
-    rows = records(plan, os.environ)
+    from bakegen.listing import records
+    from bakegen.pipeline import plan_workspace
+
+    ws, path = _where(ctx, workspace, manifest)
+    rows = records(plan_workspace(ws, path, max_targets), os.environ)
     if as_json:
-        sys.stdout.write(json.dumps(rows, indent=2) + "\n")
+        _write_stdout(json.dumps(rows, indent=2) + "\n")
         return
-    table = Table("target", "python", "cuda", "platforms", "parent", "tags")
-    for row in rows:
-        table.add_row(
-            row["target"],
-            row["python"],
-            row["cuda"] or "",
-            ",".join(row["platforms"]),
-            row["parent"] or "",
-            "\n".join(row["tags"]) or ("(not pushed)" if not row["push"] else "(gated off)"),
-        )
-    out.print(table)
+    table(
+        out,
+        ("target", "python", "cuda", "platforms", "parent", "tags"),
+        [
+            (
+                row["target"],
+                row["python"],
+                row["cuda"] or "",
+                ",".join(row["platforms"]),
+                row["parent"] or "",
+                " ".join(row["tags"]) or ("(not pushed)" if not row["push"] else "(gated off)"),
+            )
+            for row in rows
+        ],
+    )
 
 
 @app.command()
 def schema() -> None:
     """Print the manifest's JSON Schema (for editors and check-jsonschema)."""
-    sys.stdout.write(resource_text("manifest.schema.json"))
+    from bakegen.schema import SCHEMA, resource_text
+
+    _write_stdout(resource_text(SCHEMA))
+
+
+@app.command()
+def explain(
+    ctx: typer.Context,
+    target: Annotated[str, typer.Argument(help="A bake target (bakegen list shows them).")],
+    workspace: Workspace = None,
+    manifest: Manifest = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON for machines.")] = False,
+) -> None:
+    """Every value of one bake target, with the manifest line it comes from."""
+    from bakegen.commands.explain import as_json as explained_json
+    from bakegen.commands.explain import as_text
+    from bakegen.commands.explain import explain as explain_target
+    from bakegen.pipeline import plan_manifest, read_manifest
+
+    ws, path = _where(ctx, workspace, manifest)
+    typed = read_manifest(ws, path)
+    note, rows = explain_target(typed, plan_manifest(typed), target)
+    if as_json:
+        _write_stdout(json.dumps(explained_json(target, note, rows), indent=2) + "\n")
+        return
+    for line in as_text(target, note, rows):
+        out.print(line)
+
+
+@app.command()
+def graph(
+    ctx: typer.Context,
+    workspace: Workspace = None,
+    manifest: Manifest = None,
+    fmt: Annotated[
+        GraphFormat, typer.Option("--format", "-f", help="mermaid (for markdown) or dot.")
+    ] = GraphFormat.mermaid,
+    package: Annotated[str | None, typer.Option(help="Only this package's images.")] = None,
+    release_type: Annotated[
+        str | None, typer.Option("--release-type", help="Only this release type's images.")
+    ] = None,
+    target: Annotated[
+        str | None, typer.Option(help="Only this target, its parents and its children.")
+    ] = None,
+) -> None:
+    """The image graph: what is built FROM what."""
+    from bakegen.commands import graph as drawing
+    from bakegen.pipeline import plan_workspace
+
+    ws, path = _where(ctx, workspace, manifest)
+    images = drawing.select(
+        plan_workspace(ws, path), package=package, release_type=release_type, target=target
+    )
+    if not images:
+        raise UsageError("no image matches those options; bakegen list shows them all")
+    text = drawing.mermaid(images) if fmt == GraphFormat.mermaid else drawing.dot(images)
+    _write_stdout(text)
+
+
+@app.command()
+def docs(
+    ctx: typer.Context,
+    workspace: Workspace = None,
+    manifest: Manifest = None,
+    write: Annotated[
+        Path | None,
+        typer.Option(help="Replace the text between <!-- bakegen:tags --> markers in FILE."),
+    ] = None,
+) -> None:
+    """A Markdown table of every published image and its tags (with this environment)."""
+    from bakegen.commands.docs import replace_between_markers
+    from bakegen.commands.docs import table as tag_table
+    from bakegen.pipeline import plan_workspace
+
+    ws, path = _where(ctx, workspace, manifest)
+    text = tag_table(plan_workspace(ws, path), os.environ)
+    if write is None:
+        _write_stdout(text)
+        return
+    try:
+        current = write.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"{write}: cannot read: {getattr(exc, 'strerror', None) or exc}") from None
+    updated = replace_between_markers(current, text, str(write))
+    if updated != current:
+        write.write_text(updated, encoding="utf-8")
+        err.print(f"{write}: image table updated")
+    else:
+        err.print(f"{write}: image table up to date")
+
+
+@app.command()
+def init(
+    directory: Annotated[Path, typer.Argument(help="Where (default: the current folder).")] = Path(
+        "."
+    ),
+) -> None:
+    """Write a starter workspace; refuse when any of its files exists."""
+    from bakegen.commands.init import init as make
+
+    written = make(directory)
+    for rel in written:
+        err.print(f"created {directory / rel}")
+    err.print(f"next: bakegen -C {directory} render && docker buildx bake --print")
+
+
+@app.command()
+def smoke(
+    ctx: typer.Context,
+    targets: Annotated[
+        list[str] | None, typer.Argument(help="Images to test (default: all with tests).")
+    ] = None,
+    workspace: Workspace = None,
+    manifest: Manifest = None,
+    no_gpu: Annotated[bool, typer.Option("--no-gpu", help="Skip tests that need a GPU.")] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Print the docker run commands; run nothing.")
+    ] = False,
+) -> None:
+    """Run the declared tests of built images with docker run; exit 1 when one fails."""
+    from bakegen.commands.smoke import smoke as run_smoke
+    from bakegen.pipeline import plan_workspace
+
+    ws, path = _where(ctx, workspace, manifest)
+    code, outcomes = run_smoke(
+        plan_workspace(ws, path),
+        os.environ,
+        targets or [],
+        gpu=not no_gpu,
+        dry_run=dry_run,
+        say=out.print,
+    )
+    if outcomes:
+        table(
+            out,
+            ("target", "test", "result", "detail"),
+            [(o.target, o.test, o.result, o.detail) for o in outcomes],
+        )
+    if code:
+        raise typer.Exit(code)
+
+
+@app.command()
+def affected(
+    ctx: typer.Context,
+    since: Annotated[str, typer.Option(help="A git revision to compare with, e.g. origin/main.")],
+    workspace: Workspace = None,
+    manifest: Manifest = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Each target with its reasons.")] = False,
+    bake: Annotated[
+        Path | None, typer.Option(help="Write a bake file with one group `affected` here.")
+    ] = None,
+) -> None:
+    """The bake targets whose build inputs changed since a git revision."""
+    from bakegen.commands.affected import affected as find
+    from bakegen.commands.affected import bake_file
+
+    ws, path = _where(ctx, workspace, manifest)
+    found = find(ws, since, path)
+    if found.note:
+        err.print(f"warning: {found.note}")
+    if bake is not None:
+        bake.write_text(bake_file(list(found.targets)), encoding="utf-8")
+    if as_json:
+        _write_stdout(json.dumps(found.targets, indent=2) + "\n")
+        return
+    for target in found.targets:
+        out.print(target)
 
 
 @app.command()
@@ -164,20 +405,85 @@ def version() -> None:
     out.print(__version__)
 
 
+def _write_stdout(text: str) -> None:
+    if sys.stdout is None:
+        raise OutputUnwritable("standard output is closed")
+    sys.stdout.write(text)
+
+
 def main() -> None:
     """Run the CLI; errors become one line each and an exit code, never a traceback."""
+    from bakegen.signals import handled
+
+    code = 0
     try:
-        app(standalone_mode=True)
+        with handled():
+            try:
+                result = app(standalone_mode=False)
+                code = result if isinstance(result, int) else 0
+            finally:
+                if sys.stdout is not None:
+                    sys.stdout.flush()
+    except typer.Exit as exc:
+        code = exc.exit_code
+    except NO_ARGS as exc:
+        code = _say(exc.format_message(), EXIT_INVALID)
+    except CLICK.ClickException as exc:
+        code = _say(f"bakegen: error: {exc.format_message()}", EXIT_INVALID)
+    except typer.Abort:
+        code = _say("bakegen: interrupted; nothing was changed", EXIT_INTERRUPTED)
     except BakegenError as exc:
         for line in exc.lines():
-            err.print(line, markup=False, soft_wrap=True)
-        sys.exit(exc.exit_code)
-    except Exception as exc:  # the last resort: a bug in bakegen, not in the input
-        if os.environ.get("BAKEGEN_DEBUG"):
-            traceback.print_exc()
+            if _say(line, exc.exit_code) == EXIT_OUTPUT:
+                break
+        code = exc.exit_code
+    except Interrupted as exc:
+        code = _say(f"bakegen: interrupted by {exc.name}; nothing was changed", 128 + exc.signum)
+    except OSError as exc:
+        if exc.errno is None or not _is_output_error(exc):
+            code = _internal(exc)
         else:
-            err.print(
-                f"internal error: {type(exc).__name__}: {exc} (set BAKEGEN_DEBUG=1 for a traceback)",
-                markup=False,
-            )
-        sys.exit(70)
+            code = _say(f"bakegen: cannot write the output: {exc.strerror}", EXIT_OUTPUT)
+    except Exception as exc:  # the last resort: a bug in bakegen, not in the input
+        code = _internal(exc)
+    _exit(code)
+
+
+def _is_output_error(exc: OSError) -> bool:
+    return exc.errno in (errno.EPIPE, errno.ENOSPC, errno.EBADF, errno.EIO)
+
+
+def _internal(exc: BaseException) -> int:
+    if os.environ.get("BAKEGEN_DEBUG"):
+        traceback.print_exc()
+        return EXIT_INTERNAL
+    return _say(
+        f"internal error: {type(exc).__name__}: {exc} (set BAKEGEN_DEBUG=1 for a traceback)",
+        EXIT_INTERNAL,
+    )
+
+
+def _say(line: str, code: int) -> int:
+    """Print one line on stderr; when stderr cannot be written, the exit code still tells."""
+    try:
+        err.print(one_line(line))
+        err.file.flush()
+    except (OSError, ValueError, AttributeError):
+        return EXIT_OUTPUT if code == 0 else code
+    return code
+
+
+def _exit(code: int) -> None:
+    """Exit with `code`; output that cannot be flushed at exit must not change it."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            if stream is not None:
+                stream.flush()
+        except (OSError, ValueError):
+            # Nothing more can be written there: point the descriptor at /dev/null so that the
+            # interpreter's own flush at exit does not fail again, and say so by the code.
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            with contextlib.suppress(OSError, ValueError):
+                os.dup2(devnull, stream.fileno())
+            code = code or EXIT_OUTPUT
+    sys.exit(code)

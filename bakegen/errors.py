@@ -9,7 +9,8 @@ EXIT_OK = 0
 EXIT_DRIFT = 1  # `render --check` found files that would change
 EXIT_INVALID = 2  # a bad manifest, template, workspace or command line
 EXIT_INTERNAL = 70  # a bug in bakegen (EX_SOFTWARE)
-EXIT_INTERRUPTED = 130  # stopped by a signal (128 + SIGINT), with nothing half-written
+EXIT_OUTPUT = 74  # standard output or error could not be written (EX_IOERR)
+EXIT_INTERRUPTED = 130  # stopped by Ctrl-C (128 + SIGINT); other signals give 128 + their number
 
 KeyPath = tuple[str | int, ...]
 
@@ -111,3 +112,28 @@ class OutputConflict(BakegenError):
 
     def lines(self) -> list[str]:
         return [one_line(m) for m in self.messages]
+
+
+class WriteFailed(BakegenError):
+    """The output could not be written (a full disk, a read-only folder); all rolled back."""
+
+
+class Drift(BakegenError):
+    """`render --check` found files that would change."""
+
+    exit_code = EXIT_DRIFT
+
+
+class OutputUnwritable(BakegenError):
+    """Standard output or error cannot be written (closed, a full disk, a closed pipe)."""
+
+    exit_code = EXIT_OUTPUT
+
+
+class Interrupted(BaseException):
+    """A termination signal arrived: everything in progress rolls back, as for Ctrl-C."""
+
+    def __init__(self, signum: int, name: str) -> None:
+        super().__init__(name)
+        self.signum = signum
+        self.name = name

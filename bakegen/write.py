@@ -5,10 +5,16 @@
 - replaced and removed files are kept as backups until every rename is done, and restored if one
   fails; temporary and backup names are unique to the run, so they never meet leftovers of an
   earlier run that was killed;
-- a stale file is removed only when it carries bakegen's marker; anything else found in the output
-  folder is reported and left alone, and a file without the marker where bakegen would write is
-  an error, never overwritten;
-- no write goes through a symlink; two renders of one workspace take turns (a lock on its folder).
+- a stale file is removed only when it is bakegen's (`owned`: the marker as bakegen writes it,
+  in the file's leading comment lines, or as the JSON bake file's first variable; the word alone
+  in a person's text is not enough); anything else found in the output folder is reported and
+  left alone, and a file without the marker where bakegen would write is an error, never
+  overwritten;
+- leftovers of a killed run (`<name>.<8 hex>.bakegen-tmp|bak` holding bakegen's text, or empty)
+  are drift, and removed by the next render; other files with such names are a person's;
+- no write goes through a symlink, or into a path where a file stands for a folder;
+- a failure (a full disk, a read-only folder) rolls everything back and says which file, once;
+- two renders of one workspace take turns (a lock on its folder), and the second says it waits.
 """
 
 from __future__ import annotations
@@ -16,18 +22,21 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import re
 import secrets
 import stat
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bakegen.errors import OutputConflict, UsageError
+from bakegen.errors import OutputConflict, UsageError, WriteFailed
 from bakegen.layout import BAK_SUFFIX, BAKE_FILES, MARKER, TMP_SUFFIX
 
-MARKERS = (MARKER.encode(),)
 # The marker follows the header of a Dockerfile, which may be long: look that far.
 SNIFF_BYTES = 1024 * 1024
+MARKER_LINE = f"# {MARKER}"
+JSON_HEAD = ("{", '  "variable": {', '    "BAKEGEN": {', f'      "default": "{MARKER}"')
+LEFTOVER = re.compile(r"^(?P<name>.+)\.[0-9a-f]{8}(?P<suffix>\.bakegen-(?:tmp|bak))$")
 
 # Fault injection for tests: called with a step name before each file operation.
 Hook = Callable[[str, str], None]
@@ -56,16 +65,53 @@ class Changes:
         return sorted(out, key=lambda line: line.split(" ", 1)[1])
 
 
-def is_generated(path: Path) -> bool:
-    """Whether `path` is a regular file carrying bakegen's marker (a FIFO is never opened)."""
+def owned(text: str, *, json_file: bool = False) -> bool:
+    """Whether `text` is bakegen's: the marker line in its leading comment lines (after a
+    Dockerfile's header), or, for a JSON bake file, its first variable `BAKEGEN`."""
+    lines = text.split("\n")
+    if json_file:
+        return tuple(lines[: len(JSON_HEAD)]) == JSON_HEAD
+    for line in lines:
+        if line == MARKER_LINE or line.startswith(MARKER_LINE + " ("):
+            return True
+        if line.strip() and not line.startswith("#"):
+            return False
+    return False
+
+
+def _head(path: Path) -> str | None:
+    """The first bytes of a regular file as text, or None (a FIFO is never opened)."""
     try:
         if not stat.S_ISREG(path.lstat().st_mode):
-            return False
+            return None
         with path.open("rb") as handle:
-            head = handle.read(SNIFF_BYTES)
+            return handle.read(SNIFF_BYTES).decode("utf-8", "replace")
     except OSError:
+        return None
+
+
+def is_generated(path: Path) -> bool:
+    """Whether `path` is a regular file that is bakegen's."""
+    head = _head(path)
+    match = LEFTOVER.match(path.name)
+    name = match.group("name") if match else path.name
+    return head is not None and owned(head, json_file=name.endswith(".json"))
+
+
+def is_leftover(path: Path) -> bool:
+    """Whether `path` is a killed run's staged or backup file: bakegen's name and bakegen's
+    text (a staged file may be empty, or cut short inside its header)."""
+    if not LEFTOVER.match(path.name):
         return False
-    return any(marker in head for marker in MARKERS)
+    head = _head(path)
+    if head is None:
+        return False
+    if not head or is_generated(path):
+        return True
+    lines = head.split("\n")
+    return all(not line.strip() or line.startswith("#") for line in lines[:-1]) and (
+        lines[-1].startswith("#") or lines[-1] == ""
+    )
 
 
 def _check_inside(workspace: Path, rel: str) -> Path:
@@ -84,12 +130,30 @@ def _check_inside(workspace: Path, rel: str) -> Path:
     return current
 
 
+def _file_in_the_way(workspace: Path, rel: str) -> str | None:
+    """The folder on the way to `rel` that is something else than a folder, if any."""
+    current = workspace
+    for part in Path(rel).parts[:-1]:
+        current = current / part
+        if current.exists() and not current.is_dir():
+            return current.relative_to(workspace).as_posix()
+    return None
+
+
 def plan_changes(workspace: Path, outputs: dict[str, str], output_dir: str) -> Changes:
     changes = Changes()
     conflicts: list[str] = []
+    in_the_way: set[str] = set()
     for rel in sorted(outputs):
         dest = _check_inside(workspace, rel)
-        if not dest.exists():
+        blocker = _file_in_the_way(workspace, rel)
+        if blocker:
+            if blocker not in in_the_way:
+                in_the_way.add(blocker)
+                conflicts.append(
+                    f"{blocker}: is a file where bakegen needs a folder (for {rel}); move it away"
+                )
+        elif not dest.exists():
             changes.create.append(rel)
         elif dest.is_dir():
             conflicts.append(f"{rel}: is a folder where bakegen writes a file; move it away")
@@ -115,25 +179,37 @@ def plan_changes(workspace: Path, outputs: dict[str, str], output_dir: str) -> C
             dirnames.sort()
             existing.extend(Path(dirpath) / name for name in sorted(filenames))
     existing.extend(workspace / name for name in BAKE_FILES.values())
+    # A killed run's staged or backed-up bake file, beside the bake file.
+    bake_names = tuple(BAKE_FILES.values())
+    existing.extend(
+        p
+        for p in sorted(workspace.iterdir())
+        if (m := LEFTOVER.match(p.name)) and m.group("name") in bake_names
+    )
     for path in existing:
         rel = path.relative_to(workspace).as_posix()
         if rel in outputs or not path.exists() or path.is_symlink():
             continue
         if not stat.S_ISREG(path.lstat().st_mode):
             changes.foreign.append(rel)
-        elif path.name.endswith((TMP_SUFFIX, BAK_SUFFIX)) or is_generated(path):
+        elif is_leftover(path) or (not LEFTOVER.match(path.name) and is_generated(path)):
             changes.delete.append(rel)
-        elif path.parent != workspace:
+        elif path.parent != workspace or LEFTOVER.match(path.name):
             changes.foreign.append(rel)
     return changes
 
 
 @contextlib.contextmanager
-def workspace_lock(workspace: Path) -> Iterator[None]:
-    """Hold an exclusive lock on the workspace folder while rendering into it."""
+def workspace_lock(workspace: Path, on_wait: Callable[[], None] = lambda: None) -> Iterator[None]:
+    """Hold an exclusive lock on the workspace folder while rendering into it; `on_wait` is
+    called once when another render holds it."""
     fd = os.open(workspace, os.O_RDONLY)
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            on_wait()
+            fcntl.flock(fd, fcntl.LOCK_EX)
         yield
     finally:
         os.close(fd)
@@ -166,7 +242,21 @@ def _remove_folders(folders: list[Path]) -> None:
 def apply(
     workspace: Path, outputs: dict[str, str], changes: Changes, hook: Hook = _no_hook
 ) -> None:
-    """Make the tree match `changes`, all or nothing."""
+    """Make the tree match `changes`, all or nothing; a failure to write is one line."""
+    try:
+        _apply(workspace, outputs, changes, hook)
+    except OSError as exc:
+        where = Path(exc.filename or workspace)
+        if match := LEFTOVER.match(where.name):  # a staged file: name its destination
+            where = where.with_name(match.group("name"))
+        with contextlib.suppress(ValueError):
+            where = where.relative_to(workspace)
+        raise WriteFailed(
+            f"{where}: cannot write: {exc.strerror or exc}; nothing was changed"
+        ) from None
+
+
+def _apply(workspace: Path, outputs: dict[str, str], changes: Changes, hook: Hook) -> None:
     token = secrets.token_hex(4)
     staged: list[tuple[Path, Path]] = []
     made: list[Path] = []

@@ -17,6 +17,7 @@ import pytest
 
 from bakegen import cli
 from bakegen.cli import main
+from bakegen.output import console
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKSPACES = Path(__file__).resolve().parent / "workspaces"
@@ -44,8 +45,8 @@ def run_cli(*args: str, cwd: Path) -> Result:
         ):
             mp.setattr(sys, "argv", ["bakegen", *args])
             mp.setenv("COLUMNS", "200")
-            mp.setattr(cli, "out", cli.console(file=stdout, width=200))
-            mp.setattr(cli, "err", cli.console(file=stderr, width=200))
+            mp.setattr(cli, "out", console(file=stdout, width=200))
+            mp.setattr(cli, "err", console(file=stderr, width=200))
             try:
                 main()
             except SystemExit as exc:

@@ -21,6 +21,7 @@ from typing import Any
 
 import pytest
 
+from bakegen.errors import WriteFailed
 from bakegen.layout import BAK_SUFFIX, MARKER, OUTPUT_DIR, TMP_SUFFIX
 from bakegen.pipeline import compile_workspace
 from bakegen.write import Changes, apply, plan_changes, workspace_lock
@@ -120,8 +121,9 @@ def prepare(tmp_path: Path, fmt: str) -> Prepared:
     ws = rendered(tmp_path, "prepared")
     write_file(ws / FOREIGN, "a person's notes\n")
     write_file(ws / STALE, f"# {MARKER} (template: templates/std/base.Dockerfile.j2)\nFROM x\n")
-    for rel in LEFTOVERS:
-        write_file(ws / rel, "left by a render that was killed\n")
+    # A killed render's backup is a whole former Dockerfile; its staged file may be cut short.
+    write_file(ws / LEFTOVERS[0], f"# header\n# {MARKER} (template: t)\nFROM x\n")
+    write_file(ws / LEFTOVERS[1], "# header\n# genera")
     write_file(ws / "manifest" / "manifest.yml", NEW)
     compiled = compile_workspace(ws, None, fmt)
     changes = plan_changes(ws, compiled.outputs, OUTPUT_DIR)
@@ -216,7 +218,10 @@ def test_a_fault_at_every_step_leaves_the_previous_tree(
     assert calls[0] > 0
     for index in range(calls[0]):
         ws = prepared.copy(tmp_path / f"trial-{index}")
-        with patched(point, fail_at(index, real)) as hook, pytest.raises((Fault, OSError)):
+        with (
+            patched(point, fail_at(index, real)) as hook,
+            pytest.raises((Fault, OSError, WriteFailed)),
+        ):
             apply(ws, prepared.outputs, prepared.changes, hook)
         assert tree(ws) == prepared.files, f"{point} call {index}"
         assert folders(ws) == prepared.folders, f"{point} call {index}"
