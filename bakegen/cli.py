@@ -154,10 +154,10 @@ def render(
         compiled = compile_workspace(ws, path, fmt.value, max_targets)
         changes = plan_changes(ws, compiled.outputs, OUTPUT_DIR)
         for rel in changes.foreign:
-            err.print(f"warning: {rel}: not made by bakegen; left alone")
+            err.print(one_line(f"warning: {rel}: not made by bakegen; left alone"))
         if check:
             for line in changes.lines():
-                out.print(line)
+                out.print(one_line(line))
             if changes.drift:
                 raise Drift(f"{len(changes.lines())} file(s) would change; run `bakegen render`")
             err.print(f"up to date: {len(changes.unchanged)} file(s)")

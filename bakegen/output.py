@@ -35,8 +35,8 @@ def table(out: Console, columns: Sequence[str], rows: Sequence[Sequence[str]]) -
             grid.add_row(*row)
         out.print(grid, soft_wrap=False)
         return
-    for row in [list(columns), *rows]:
-        out.print("\t".join(cell.replace("\n", " ") for cell in row))
+    for row in [list(columns), *rows]:  # written as they are: rich would expand the tabs
+        out.file.write("\t".join(cell.replace("\n", " ").replace("\t", " ") for cell in row) + "\n")
 
 
 def stdout_usable() -> bool:

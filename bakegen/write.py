@@ -221,15 +221,16 @@ def _side_name(path: Path, token: str, suffix: str) -> Path:
 
 
 def _make_parents(workspace: Path, path: Path, made: list[Path]) -> None:
-    """Create the missing folders above `path`, noting each in `made` as soon as it exists."""
+    """Create the missing folders above `path`, noting each in `made` before it is made (a
+    signal between the two must not leave a folder the rollback does not know)."""
     missing: list[Path] = []
     current = path.parent
     while current != workspace and not current.exists():
         missing.append(current)
         current = current.parent
     for folder in reversed(missing):
-        folder.mkdir()
         made.append(folder)
+        folder.mkdir()
 
 
 def _remove_folders(folders: list[Path]) -> None:
@@ -256,64 +257,62 @@ def apply(
         ) from None
 
 
+@dataclass
+class _Progress:
+    """What a run has done so far, each step noted before it is taken, so that the rollback
+    (on any exception, a signal included) undoes exactly that."""
+
+    made: list[Path] = field(default_factory=list)
+    staged: list[tuple[Path, Path]] = field(default_factory=list)
+    backups: list[tuple[Path, Path]] = field(default_factory=list)
+    created: list[Path] = field(default_factory=list)
+
+    def roll_back(self) -> None:
+        for path in self.created:
+            path.unlink(missing_ok=True)
+        for bak, dest in reversed(self.backups):
+            if bak.exists():
+                os.replace(bak, dest)
+        for tmp, _ in self.staged:
+            tmp.unlink(missing_ok=True)
+        _remove_folders(self.made)
+
+
 def _apply(workspace: Path, outputs: dict[str, str], changes: Changes, hook: Hook) -> None:
     token = secrets.token_hex(4)
-    staged: list[tuple[Path, Path]] = []
-    made: list[Path] = []
+    done = _Progress()
+    removals = [workspace / rel for rel in changes.delete]
     try:
         for rel in changes.create + changes.update:
             dest = workspace / rel
             tmp = _side_name(dest, token, TMP_SUFFIX)
             hook("stage", rel)
-            _make_parents(workspace, dest, made)
+            _make_parents(workspace, dest, done.made)
+            done.staged.append((tmp, dest))
             with tmp.open("xb") as handle:
-                staged.append((tmp, dest))
                 handle.write(outputs[rel].encode())
                 handle.flush()
                 os.fsync(handle.fileno())
-    except BaseException:
-        for tmp, _ in staged:
-            tmp.unlink(missing_ok=True)
-        _remove_folders(made)
-        raise
-    _commit(workspace, token, staged, made, [workspace / rel for rel in changes.delete], hook)
-
-
-def _commit(
-    workspace: Path,
-    token: str,
-    staged: list[tuple[Path, Path]],
-    made: list[Path],
-    removals: list[Path],
-    hook: Hook,
-) -> None:
-    backups: list[tuple[Path, Path]] = []
-    created: list[Path] = []
-    try:
-        for tmp, dest in staged:
+        for tmp, dest in done.staged:
             hook("commit", dest.relative_to(workspace).as_posix())
             if dest.exists():
                 bak = _side_name(dest, token, BAK_SUFFIX)
+                done.backups.append((bak, dest))
                 os.replace(dest, bak)
-                backups.append((bak, dest))
             else:
-                created.append(dest)
+                done.created.append(dest)
             os.replace(tmp, dest)
         for path in removals:
             hook("delete", path.relative_to(workspace).as_posix())
             bak = _side_name(path, token, BAK_SUFFIX)
+            done.backups.append((bak, path))
             os.replace(path, bak)
-            backups.append((bak, path))
     except BaseException:
-        for path in created:
-            path.unlink(missing_ok=True)
-        for bak, dest in reversed(backups):
-            os.replace(bak, dest)
-        for tmp, _ in staged:
-            tmp.unlink(missing_ok=True)
-        _remove_folders(made)
+        done.roll_back()
         raise
-    for bak, _ in backups:
+    # The new tree is complete: backups are only leftovers from here on (a later render
+    # removes any that a signal leaves).
+    for bak, _ in done.backups:
         bak.unlink(missing_ok=True)
     _prune_empty(workspace, removals)
 
