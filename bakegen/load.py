@@ -13,6 +13,7 @@ Rules that make the manifest format safe to read:
 
 from __future__ import annotations
 
+import re
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -260,18 +261,39 @@ def load_file(path: Path, display: str) -> Loaded:
     text = _read_text(path, display)
     try:
         documents = list(yaml.compose_all(text, Loader=yaml.SafeLoader))
+    except yaml.reader.ReaderError as exc:
+        line = text.count("\n", 0, exc.position) + 1
+        column = exc.position - (text.rfind("\n", 0, exc.position) + 1) + 1
+        raise ManifestError(
+            [
+                Problem(
+                    Location(display, line, column),
+                    _nearest_key_path(text, line),
+                    f"character U+{exc.character:04X} is not allowed in YAML; remove it"
+                    if isinstance(exc.character, int)
+                    else f"character {exc.character!r} is not allowed in YAML; remove it",
+                )
+            ]
+        ) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         loc = Location(display, mark.line + 1, mark.column + 1) if mark else Location(display, 1, 1)
-        what = " ".join(str(p) for p in (exc.context, exc.problem) if p)
-        raise ManifestError([Problem(loc, (), f"YAML syntax error: {what}")]) from None
+        raise ManifestError(
+            [Problem(loc, _nearest_key_path(text, loc.line), _syntax_message(exc))]
+        ) from None
     except yaml.YAMLError as exc:
         raise ManifestError([Problem(Location(display, 1, 1), (), f"YAML error: {exc}")]) from None
     except RecursionError:
         raise ManifestError(
             [Problem(Location(display, 1, 1), (), "manifest is nested too deeply")]
         ) from None
-    documents = [d for d in documents if d is not None]
+    # An empty document (a trailing `---`, or one of only comments) holds nothing.
+    documents = [
+        d
+        for d in documents
+        if d is not None
+        and not (isinstance(d, ScalarNode) and d.tag == YAML + "null" and not d.value)
+    ]
     if not documents:
         raise ManifestError(
             [Problem(Location(display, 1, 1), (), "file is empty; a manifest is a YAML mapping")]
@@ -294,10 +316,68 @@ def load_file(path: Path, display: str) -> Loaded:
 
 
 def manifest_files(path: Path) -> list[Path]:
-    """The files a manifest path stands for: itself, or a directory's YAML files in name order."""
+    """The files a manifest path stands for: itself, or a directory's YAML files in name order
+    (hidden files, such as an editor's `.old.yml` or macOS's `._m.yml`, are not the manifest's)."""
     if path.is_dir():
-        return sorted(p for p in path.iterdir() if p.suffix in {".yml", ".yaml"} and p.is_file())
+        return sorted(
+            p
+            for p in path.iterdir()
+            if p.suffix in {".yml", ".yaml"} and not p.name.startswith(".") and p.is_file()
+        )
     return [path]
+
+
+# PyYAML's words for the common mistakes, and what to say instead.
+_SYNTAX = (
+    (
+        "expected <block end>, but found",
+        "this line is indented differently from the lines above "
+        "it (one level too much or too little?)",
+    ),
+    (
+        "mapping values are not allowed here",
+        "a ':' where no key can start (a value holding ': ' "
+        "needs quotes; or an indentation mistake)",
+    ),
+    ("could not find expected ':'", "a line without ':' inside a mapping (a key needs ': ')"),
+    ("found character '\\t' that cannot start any token", "a tab; YAML indents with spaces"),
+    ("while scanning a quoted scalar", "a quote that is never closed"),
+)
+
+
+def _syntax_message(exc: yaml.MarkedYAMLError) -> str:
+    said = " ".join(str(p) for p in (exc.context, exc.problem) if p)
+    if (alias := re.search(r"found undefined alias '([^']*)'", said)) is not None:
+        name = alias.group(1)
+        return f"YAML syntax error: the alias *{name} has no anchor &{name} before it"
+    for words, plain in _SYNTAX:
+        if words in said:
+            return f"YAML syntax error: {plain}"
+    return f"YAML syntax error: {said}"
+
+
+def _nearest_key_path(text: str, line: int) -> KeyPath:
+    """The key path of the mapping keys above `line`, read from their indentation."""
+    stack: list[tuple[int, str]] = []
+    lines = text.split("\n")
+
+    def nest(indent: int) -> None:
+        while stack and stack[-1][0] >= indent:
+            stack.pop()
+
+    for raw in lines[: max(line - 1, 0)]:
+        stripped = raw.lstrip(" ")
+        if not stripped or stripped.startswith(("#", "- ", "---", "...")):
+            continue
+        key, sep, _ = stripped.partition(":")
+        if not sep or not key or key.startswith(("[", "{")) or " #" in key:
+            continue
+        nest(len(raw) - len(stripped))
+        stack.append((len(raw) - len(stripped), key.strip().strip("'\"")))
+    if 0 < line <= len(lines):  # the keys the offending line itself sits under
+        here = lines[line - 1]
+        nest(len(here) - len(here.lstrip(" ")))
+    return tuple(k for _, k in stack)
 
 
 def load(path: Path, workspace: Path) -> Loaded:

@@ -109,3 +109,23 @@ def test_non_utf8_names_the_byte(tmp_path: Path) -> None:
     with pytest.raises(ManifestError) as info:
         load(path, tmp_path)
     assert info.value.lines() == ["m.yml:2:4: <root>: file is not UTF-8 text"]
+
+
+def test_empty_documents_are_nothing(tmp_path: Path) -> None:
+    for tail in ("---\n", "---\n# only a comment\n...\n", "---\n---\n"):
+        path = tmp_path / "m.yml"
+        path.write_text("version: '1.0'\n" + tail, encoding="utf-8")
+        assert load(path, tmp_path).data == {"version": "1.0"}
+    path.write_text("version: '1.0'\n---\nversion: '2.0'\n", encoding="utf-8")
+    with pytest.raises(ManifestError, match="one YAML document per file"):
+        load(path, tmp_path)
+
+
+def test_hidden_files_in_a_manifest_folder_are_not_read(tmp_path: Path) -> None:
+    folder = tmp_path / "manifest"
+    folder.mkdir()
+    (folder / "m.yml").write_text("version: '1.0'\n", encoding="utf-8")
+    (folder / ".old.yml").write_text("version: '0.1'\n", encoding="utf-8")
+    (folder / "._m.yml").write_bytes(b"\x00\x05\x16\x07\x00\x02\x00\x00Mac OS X")
+    (folder / "m.yml~").write_text("version: '0.2'\n", encoding="utf-8")
+    assert load(folder, tmp_path).data == {"version": "1.0"}
