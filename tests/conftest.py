@@ -28,6 +28,13 @@ SLOW_MODULES = frozenset(
         "test_write_safety",
     }
 )
+# Long tests in otherwise fast modules ("module::function", every parameter set).
+SLOW_TESTS = frozenset(
+    {
+        "test_limits::test_max_targets_option_raises_the_limit",
+        "test_limits::test_max_targets_in_the_manifest_and_the_option_wins",
+    }
+)
 DEFAULT_TIER = "fast"
 
 _TESTS = Path(__file__).resolve().parent
@@ -54,13 +61,20 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(f"pyproject.toml declares no marker for tiers {undeclared}")
 
 
+def _test_name(item: pytest.Item) -> str:
+    """`module::function` of a test, without its parameters."""
+    return (
+        f"{item.path.stem}::{item.originalname if isinstance(item, pytest.Function) else item.name}"
+    )
+
+
 def tier_of(item: pytest.Item) -> str:
     """The one tier of a test; a test that names two tiers itself is an error."""
     own = [t for t in TIERS if item.get_closest_marker(t) is not None]
     tools = [t for t in TOOL_TIERS if t in own]
     if tools:
         tier = tools[0]
-    elif item.path.stem in SLOW_MODULES:
+    elif item.path.stem in SLOW_MODULES or _test_name(item) in SLOW_TESTS:
         tier = "slow"
     else:
         tier = own[0] if own else DEFAULT_TIER
@@ -94,6 +108,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         tiers[item.nodeid] = tier
         _tier_of_collected[tier] += 1
     _selected.update(tiers)
+    names = {_test_name(i) for i in items}
+    modules = {i.path.stem for i in items}
+    stale = sorted(t for t in SLOW_TESTS if t.split("::")[0] in modules and t not in names)
+    if stale:
+        raise pytest.UsageError(f"tests/conftest.py: SLOW_TESTS names no test: {stale}")
     if _chose_tiers(config):
         return
     keep = [i for i in items if tiers[i.nodeid] == "fast"]
