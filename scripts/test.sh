@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The whole test suite, with everything it needs installed first:
-#   scripts/test.sh              # all tests (pytest arguments may follow, e.g. -k conformance)
+#   scripts/test.sh              # every tier of tests (pytest arguments may follow, e.g. -k conformance)
 # Installs bakegen with its test extras, the docker buildx plugin (bake --print), and, unless
 # BAKEGEN_NO_ENGINE=1, a local Docker engine with arm64 emulation for the end-to-end builds
 # (scripts/engine.sh; needs root on Debian). Then lint, types, and pytest.
@@ -30,7 +30,7 @@ mypy
 
 step "pytest"
 set +e
-python3 -m pytest "$@"
+python3 -m pytest --all-tiers "$@"
 code=$?
 set -e
 if [[ $code -eq 5 ]]; then
