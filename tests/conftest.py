@@ -25,6 +25,9 @@ SLOW_MODULES = frozenset(
     {
         "test_corpus",
         "test_determinism",
+        "test_hardening",
+        "test_precommit",
+        "test_schema",
         "test_write_safety",
     }
 )
