@@ -8,8 +8,9 @@ from typing import Any
 
 import jinja2
 
-from bakegen.errors import Problem
-from bakegen.jinja import strict_environment, template_problem
+from bakegen.dockerfile_checks import dockerfile_problems
+from bakegen.errors import Location, Problem
+from bakegen.jinja import TemplateFolderLoader, strict_environment, template_problem
 from bakegen.layout import MARKER
 from bakegen.model import Cuda, Dockerfile
 
@@ -24,7 +25,7 @@ def env_quote(value: str) -> str:
 
 def environment(workspace: Path, templates_dir: str) -> jinja2.Environment:
     env = strict_environment(
-        jinja2.FileSystemLoader(
+        TemplateFolderLoader(
             [workspace / templates_dir, (workspace / templates_dir).parent, workspace]
         )
     )
@@ -51,14 +52,20 @@ def _cuda(cuda: Cuda | None) -> dict[str, Any] | None:
     return out
 
 
-def render(df: Dockerfile, workspace: Path) -> str | Problem:
-    """The Dockerfile's text, or the problem that stopped its template."""
-    env = environment(workspace, df.templates_dir)
+def render(df: Dockerfile, workspace: Path, env: jinja2.Environment | None = None) -> str | Problem:
+    """The Dockerfile's text, or the problem that stopped its template. Pass the `environment`
+    of its templates folder to share it (each template is then compiled once)."""
+    env = env or environment(workspace, df.templates_dir)
     name = Path(df.template).name  # looked up in the templates folder first (the check's path)
+    where = ("releases", df.distro, df.distro_version, "templates_dir")
     try:
         body = env.get_template(name).render(context(df))
     except Exception as exc:  # any error raised by a user's template
-        where = ("releases", df.distro, df.distro_version, "templates_dir")
         return template_problem(exc, df.template, where, workspace)
+    problems = dockerfile_problems(body, from_parent=df.from_parent)
+    if problems:
+        line, message = problems[0]
+        image = f"the {df.package} {df.release_type} image on {df.distro_id}"
+        return Problem(Location(df.template, line, 1), where, f"{message} ({image})")
     header = df.header if not df.header or df.header.endswith("\n") else df.header + "\n"
     return f"{header}# {MARKER} (template: {df.template})\n{body}"

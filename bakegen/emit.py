@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import jinja2
+
 from bakegen import dockerfiles
 from bakegen.bakefile import BakeTemplate, bake_model, render_hcl, render_json
 from bakegen.errors import ManifestError, Problem
@@ -28,8 +30,12 @@ def emit(
     """
     outputs: dict[str, str] = {}
     problems: list[Problem] = []
+    envs: dict[str, jinja2.Environment] = {}  # one per templates folder: compiled once per run
     for df in plan.dockerfiles:
-        text = dockerfiles.render(df, workspace)
+        env = envs.get(df.templates_dir) or envs.setdefault(
+            df.templates_dir, dockerfiles.environment(workspace, df.templates_dir)
+        )
+        text = dockerfiles.render(df, workspace, env)
         if isinstance(text, Problem):
             problems.append(text)
         else:

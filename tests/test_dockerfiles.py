@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import dockerfile
@@ -93,3 +94,55 @@ def test_workspace_bake_template_overrides_and_its_errors_are_reported(tmp_path:
     (ws / "docker-bake.hcl.j2").write_text("# {{ marker }}\n# mine: {{ bake.targets | length }}\n")
     assert run_cli("render", cwd=ws).code == 0
     assert (ws / "docker-bake.hcl").read_text().splitlines()[1] == "# mine: 109"
+
+
+def fifo_workspace(tmp_path: Path, runtime: bytes, include: bytes | None = None) -> Path:
+    ws = tmp_path / "ws"
+    (ws / "manifest").mkdir(parents=True)
+    (ws / "templates" / "t").mkdir(parents=True)
+    (ws / "manifest" / "m.yml").write_text(
+        'python_versions: ["3.12"]\npackages:\n  app:\n    runtime: [debian]\nreleases:\n'
+        '  debian:\n    "12":\n      templates_dir: templates/t\n'
+        "      base_image: debian:bookworm-slim\n      add_to_tags: bookworm\n",
+        encoding="utf-8",
+    )
+    (ws / "templates" / "t" / "base.Dockerfile.j2").write_bytes(b"FROM {{ base_image }}\n")
+    (ws / "templates" / "t" / "runtime.Dockerfile.j2").write_bytes(runtime)
+    if include is not None:
+        (ws / "templates" / "inc.j2").write_bytes(include)
+    return ws
+
+
+def test_templates_saved_with_a_byte_order_mark_and_crlf(tmp_path: Path) -> None:
+    bom = b"\xef\xbb\xbf"
+    ws = fifo_workspace(
+        tmp_path,
+        bom + b'FROM base\r\n{% include "inc.j2" %}\r\n',
+        bom + b"RUN true\r\n",
+    )
+    result = run_cli("render", cwd=ws)
+    assert result.code == 0, result.err
+    text = (ws / "generated/app/debian12/runtime/Dockerfile").read_text(encoding="utf-8")
+    assert "\ufeff" not in text
+    assert "\r" not in text
+    assert [c.cmd for c in dockerfile.parse_string(text)] == ["FROM", "RUN"]
+
+
+@pytest.mark.parametrize("which", ["template", "include"])
+def test_a_fifo_template_is_never_opened(which: str, tmp_path: Path) -> None:
+    ws = fifo_workspace(tmp_path, b'FROM base\n{% include "inc.j2" %}\n', b"RUN true\n")
+    target = ws / (
+        "templates/t/runtime.Dockerfile.j2" if which == "template" else "templates/inc.j2"
+    )
+    target.unlink()
+    os.mkfifo(target)
+    result = run_cli("render", cwd=ws)  # would block forever if the FIFO were opened
+    assert result.code == 2
+    expected = (
+        "manifest/m.yml:8:7: releases.debian.12.templates_dir: template "
+        "'templates/t/runtime.Dockerfile.j2' is not a regular file"
+        if which == "template"
+        else "templates/inc.j2:1:1: releases.debian.12.templates_dir: template inc.j2 is not a "
+        "regular file"
+    )
+    assert result.err.splitlines() == [expected]

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bakegen.bakefile import bake_model
+from bakegen.dockerfile_checks import instructions
 from bakegen.errors import BakegenError, UsageError
 from bakegen.hcl import to_json_value
 from bakegen.layout import MARKER
@@ -81,7 +82,7 @@ def inputs(compiled: Compiled, workspace: Path) -> dict[str, Target]:
 
 def context_files(dockerfile: str, workspace: Path) -> Iterator[str]:
     """Workspace files (relative paths) that COPY and ADD instructions read from the context."""
-    for instruction in _instructions(dockerfile):
+    for _, instruction in instructions(dockerfile):
         match = _INSTRUCTION.match(instruction)
         if not match:
             continue
@@ -101,21 +102,6 @@ def context_files(dockerfile: str, workspace: Path) -> Iterator[str]:
             if "://" in source:
                 continue
             yield from _files(workspace, source)
-
-
-def _instructions(text: str) -> Iterator[str]:
-    """Dockerfile instructions with line continuations joined; comments dropped."""
-    current = ""
-    for line in text.splitlines():
-        if not current and line.lstrip().startswith("#"):
-            continue
-        if line.rstrip().endswith("\\"):
-            current += line.rstrip()[:-1] + " "
-            continue
-        yield current + line
-        current = ""
-    if current:
-        yield current
 
 
 def _files(workspace: Path, pattern: str) -> Iterator[str]:
