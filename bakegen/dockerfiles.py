@@ -9,7 +9,7 @@ from typing import Any
 import jinja2
 
 from bakegen.errors import Problem
-from bakegen.jinja import strict_environment, template_problem
+from bakegen.jinja import TemplateLoader, strict_environment, template_problem
 from bakegen.layout import MARKER
 from bakegen.model import Cuda, Dockerfile
 
@@ -24,9 +24,7 @@ def env_quote(value: str) -> str:
 
 def environment(workspace: Path, templates_dir: str) -> jinja2.Environment:
     env = strict_environment(
-        jinja2.FileSystemLoader(
-            [workspace / templates_dir, (workspace / templates_dir).parent, workspace]
-        )
+        TemplateLoader([workspace / templates_dir, (workspace / templates_dir).parent, workspace])
     )
     env.filters["env_quote"] = env_quote
     return env

@@ -3,12 +3,87 @@
 from __future__ import annotations
 
 import contextlib
+import os
+import stat
 import traceback
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import jinja2
 
 from bakegen.errors import KeyPath, Location, Problem
+
+BOM = "\ufeff"
+
+
+class TemplateFileError(Exception):
+    """A template or included file that cannot be read as a template, at a place in it."""
+
+    def __init__(self, filename: str, line: int, column: int, message: str) -> None:
+        super().__init__(message)
+        self.filename = filename
+        self.line = line
+        self.column = column
+        self.message = message
+
+
+def decode_utf8(raw: bytes) -> str | tuple[int, int]:
+    """`raw` as text (a leading BOM dropped), or the 1-based line and column of its first bad byte."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        before = raw[: exc.start].decode("utf-8")
+        line = before.count("\n") + 1
+        return line, len(before) - (before.rfind("\n") + 1) + 1
+    return text[1:] if text.startswith(BOM) else text
+
+
+class TemplateLoader(jinja2.BaseLoader):
+    """Templates from folders searched in order, read as UTF-8 text with LF line endings.
+
+    A leading byte order mark is dropped and CRLF (or CR) line endings become LF. A file that is
+    not UTF-8, or a name that is a folder or a FIFO, is a `TemplateFileError`; nothing that is not
+    a regular file is ever opened.
+    """
+
+    def __init__(self, searchpath: Sequence[Path]) -> None:
+        self.searchpath = list(searchpath)
+
+    def get_source(
+        self,
+        environment: jinja2.Environment,  # noqa: ARG002
+        template: str,
+    ) -> tuple[str, str | None, Callable[[], bool] | None]:
+        parts = jinja2.loaders.split_template_path(template)
+        for folder in self.searchpath:
+            path = folder.joinpath(*parts)
+            try:
+                info = path.stat()
+            except OSError:
+                continue
+            filename = os.path.normpath(path)
+            if stat.S_ISDIR(info.st_mode):
+                raise TemplateFileError(filename, 1, 1, "is a folder, not a template file")
+            if not stat.S_ISREG(info.st_mode):
+                raise TemplateFileError(filename, 1, 1, "is not a regular file")
+            try:
+                raw = path.read_bytes()
+            except OSError as exc:
+                raise TemplateFileError(filename, 1, 1, f"cannot read: {exc.strerror}") from None
+            text = decode_utf8(raw)
+            if isinstance(text, tuple):
+                raise TemplateFileError(filename, *text, "file is not UTF-8 text")
+            text = text.replace("\r\n", "\n").replace("\r", "\n")
+            mtime = info.st_mtime
+
+            def uptodate(path: Path = path, mtime: float = mtime) -> bool:
+                try:
+                    return path.stat().st_mtime == mtime
+                except OSError:
+                    return False
+
+            return text, filename, uptodate
+        raise jinja2.TemplateNotFound(template)
 
 
 def strict_environment(loader: jinja2.BaseLoader | None = None) -> jinja2.Environment:
@@ -25,7 +100,11 @@ def strict_environment(loader: jinja2.BaseLoader | None = None) -> jinja2.Enviro
 
 def template_problem(exc: Exception, template: str, path: KeyPath, workspace: Path) -> Problem:
     """`exc`, raised while rendering `template`, as one problem at the template's file and line."""
-    if isinstance(exc, jinja2.TemplateSyntaxError):
+    column = 1
+    filename: str | None
+    if isinstance(exc, TemplateFileError):
+        filename, line, column, message = exc.filename, exc.line, exc.column, exc.message
+    elif isinstance(exc, jinja2.TemplateSyntaxError):
         filename, line, message = exc.filename, exc.lineno, f"template syntax error: {exc.message}"
     elif isinstance(exc, jinja2.TemplateNotFound):
         filename, line = _template_frame(exc)
@@ -33,12 +112,17 @@ def template_problem(exc: Exception, template: str, path: KeyPath, workspace: Pa
     else:
         filename, line = _template_frame(exc)
         message = f"template error: {exc}"
+    return Problem(Location(shown_file(filename, template, workspace), line, column), path, message)
+
+
+def shown_file(filename: str | None, template: str, workspace: Path) -> str:
+    """How a template's file is named in a problem: relative to the workspace when inside it."""
     shown = template
     if filename and filename != "<template>" and not filename.endswith(template):
         shown = filename
         with contextlib.suppress(ValueError):
             shown = Path(filename).resolve().relative_to(workspace.resolve()).as_posix()
-    return Problem(Location(shown, line, 1), path, message)
+    return shown
 
 
 def _template_frame(exc: BaseException) -> tuple[str | None, int]:
