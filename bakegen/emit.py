@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bakegen import dockerfiles
+from bakegen import dockerfile_checks, dockerfiles
 from bakegen.bakefile import bake_model, render_hcl, render_json
 from bakegen.errors import ManifestError, Problem
 from bakegen.layout import BAKE_FILES, VERIFY_DOCKERFILE
@@ -22,6 +22,7 @@ def emit(plan: Plan, workspace: Path, fmt: str = "hcl") -> dict[str, str]:
             problems.append(text)
         else:
             outputs[df.path] = text
+            problems.extend(dockerfile_checks.problems(df, text, workspace))
     if problems:
         raise ManifestError(problems)
     if plan.verifies:
