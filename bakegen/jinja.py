@@ -67,7 +67,7 @@ class TemplateLoader(jinja2.BaseLoader):
             if not stat.S_ISREG(info.st_mode):
                 raise TemplateFileError(filename, 1, 1, "is not a regular file")
             try:
-                raw = path.read_bytes()
+                raw = _read_regular(path)
             except OSError as exc:
                 raise TemplateFileError(filename, 1, 1, f"cannot read: {exc.strerror}") from None
             text = decode_utf8(raw)
@@ -84,6 +84,15 @@ class TemplateLoader(jinja2.BaseLoader):
 
             return text, filename, uptodate
         raise jinja2.TemplateNotFound(template)
+
+
+def _read_regular(path: Path) -> bytes:
+    """The bytes of `path`, opened without blocking and read only if it is still a regular file."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):  # swapped for a FIFO since it was looked at
+            raise OSError(0, "not a regular file")
+        return handle.read()
 
 
 def strict_environment(loader: jinja2.BaseLoader | None = None) -> jinja2.Environment:
