@@ -1,68 +1,167 @@
-"""Checks on a rendered Dockerfile's text, what BuildKit would refuse or silently misbuild:
-no instruction at all, an instruction before the first FROM (other than ARG), and an image
-built FROM its parent whose FROM lines never use the parent (`base`)."""
+"""Checks on a rendered Dockerfile's text: the mistakes a template can make that bake finds late.
+
+- after parser directives and comments, the first instruction is FROM (or ARG before it);
+- there is at least one FROM;
+- an image built FROM a parent (bake gives it the context `base`) has a FROM that is `base` or a
+  stage descending from it.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import re
+from dataclasses import dataclass
+from pathlib import Path
 
-# The build context under which an image's parent reaches its Dockerfile.
-PARENT_CONTEXT = "base"
+from bakegen.errors import Location, Problem
+from bakegen.jinja import shown_file
+from bakegen.model import Dockerfile
+
+PARENT = "base"
+_DIRECTIVE = re.compile(r"#\s*([A-Za-z][A-Za-z0-9_-]*)\s*=\s*(\S+)\s*$")
+_HEREDOC = re.compile(r"<<-?\s*([\"']?)([A-Za-z_][A-Za-z0-9_]*)\1")
 
 
-def instructions(text: str) -> Iterator[tuple[int, str]]:
-    """(first line, instruction) of each instruction: continuations joined, comments and blank
-    lines (parser directives too) skipped."""
-    current, start = "", 0
-    for number, line in enumerate(text.split("\n"), 1):
-        if not current and (not line.strip() or line.lstrip().startswith("#")):
+@dataclass(frozen=True)
+class Finding:
+    """One problem in a rendered Dockerfile, with the offending instruction's text when known."""
+
+    message: str
+    instruction: str | None = None
+
+
+@dataclass(frozen=True)
+class Instruction:
+    keyword: str
+    words: list[str]
+    text: str
+
+
+def instructions(text: str) -> list[Instruction]:
+    """The instructions of `text`: directives, comments, blank lines and heredoc bodies skipped,
+    continued lines joined."""
+    lines = text.split("\n")
+    escape = "\\"
+    index = 0
+    while index < len(lines):  # parser directives: only at the very top, before anything else
+        match = _DIRECTIVE.match(lines[index].strip())
+        if not match:
+            break
+        if match.group(1).lower() == "escape" and match.group(2) in ("`", "\\"):
+            escape = match.group(2)
+        index += 1
+    out: list[Instruction] = []
+    current = ""
+    heredocs: list[str] = []
+    for line in lines[index:]:
+        if heredocs:
+            if line.lstrip("\t") == heredocs[0]:
+                heredocs.pop(0)
             continue
-        if not current:
-            start = number
-        if line.rstrip().endswith("\\"):
-            current += line.rstrip()[:-1] + " "
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
             continue
-        yield start, current + line
+        body = line.rstrip()
+        if body.endswith(escape):
+            current += body[: -len(escape)] + " "
+            continue
+        current += body
+        words = current.split()
+        out.append(Instruction(words[0].upper(), words[1:], " ".join(words)))
+        heredocs = (
+            [m.group(2) for m in _HEREDOC.finditer(current)]
+            if words[0].upper()
+            in (
+                "RUN",
+                "COPY",
+                "ADD",
+            )
+            else []
+        )
         current = ""
     if current.strip():
-        yield start, current
+        words = current.split()
+        out.append(Instruction(words[0].upper(), words[1:], " ".join(words)))
+    return out
 
 
-def dockerfile_problems(text: str, *, from_parent: bool) -> list[tuple[int, str]]:
-    """(line, message) for each problem of a rendered Dockerfile body."""
-    found = list(instructions(text))
+def check(text: str, from_parent: bool) -> list[Finding]:
+    """What is wrong with the rendered Dockerfile `text`; `from_parent`: bake gives it `base`."""
+    found = instructions(text)
     if not found:
-        return [(1, "renders no instruction; a Dockerfile starts with FROM (or ARG)")]
-    problems: list[tuple[int, str]] = []
-    first_line, first = found[0]
-    word = first.split(None, 1)[0].upper()
-    if word not in ("FROM", "ARG"):
-        problems.append(
-            (first_line, f"the first instruction is {word}; a Dockerfile starts with FROM (or ARG)")
-        )
-    derived = {PARENT_CONTEXT}
-    froms = 0
-    uses_parent = False
-    for _, instruction in found:
-        words = instruction.split()
-        if words[0].upper() != "FROM":
-            continue
-        froms += 1
-        args = [w for w in words[1:] if not w.startswith("--")]
-        image = args[0] if args else ""
-        stage = args[2] if len(args) >= 3 and args[1].lower() == "as" else None
-        if image in derived:
-            uses_parent = True
-            if stage:
-                derived.add(stage)
-    if not froms:
-        problems.append((first_line, "has no FROM line"))
-    elif from_parent and not uses_parent:
-        problems.append(
-            (
-                first_line,
-                f"is built FROM its parent, the `{PARENT_CONTEXT}` context, but no FROM line "
-                f"uses it; write FROM {PARENT_CONTEXT}",
+        return [Finding("renders no Dockerfile instruction; a Dockerfile starts with FROM")]
+    first = found[0]
+    findings: list[Finding] = []
+    if first.keyword not in ("FROM", "ARG"):
+        findings.append(
+            Finding(
+                f"the first instruction is {first.keyword}; a Dockerfile starts with FROM "
+                "(only ARG may come before it)",
+                first.text,
             )
         )
-    return problems
+    froms = [i for i in found if i.keyword == "FROM"]
+    if not froms:
+        findings.append(Finding("renders no FROM instruction; a Dockerfile needs one"))
+        return findings
+    if from_parent and not _uses_parent(froms):
+        findings.append(
+            Finding(
+                f"this image is built FROM its parent, the bake context '{PARENT}', "
+                f"but no FROM uses '{PARENT}' or a stage built from it",
+                froms[0].text,
+            )
+        )
+    return findings
+
+
+def _uses_parent(froms: list[Instruction]) -> bool:
+    descends: set[str] = {PARENT}
+    used = False
+    for instruction in froms:
+        words = [w for w in instruction.words if not w.startswith("--")]
+        if not words:
+            continue
+        image = words[0].lower()
+        if "$" in image:  # a build argument: what it names is known only at build time
+            return True
+        if image in descends:
+            used = True
+            if len(words) >= 3 and words[1].lower() == "as":
+                descends.add(words[2].lower())
+    return used
+
+
+def problems(df: Dockerfile, text: str, workspace: Path) -> list[Problem]:
+    """`check` of a rendered Dockerfile, as problems at its template (and line, when known)."""
+    found = check(text, df.from_parent)
+    if not found:
+        return []
+    where = ("releases", df.distro, df.distro_version, "templates_dir")
+    source = _template_lines(workspace / df.template)
+    out = []
+    for finding in found:
+        line = 1
+        if finding.instruction is not None:
+            matches = [
+                n for n, src in enumerate(source, 1) if " ".join(src.split()) == finding.instruction
+            ]
+            if len(matches) == 1:
+                line = matches[0]
+        shown = shown_file(None, df.template, workspace)
+        out.append(
+            Problem(
+                Location(shown, line, 1),
+                where,
+                f"{finding.message} (package {df.package}, {df.release_type} on {df.distro_id})",
+            )
+        )
+    return out
+
+
+def _template_lines(path: Path) -> list[str]:
+    try:
+        if not path.is_file():  # never open a FIFO
+            return []
+        return path.read_bytes().decode("utf-8", "replace").splitlines()
+    except OSError:
+        return []

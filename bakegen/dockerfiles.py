@@ -8,9 +8,8 @@ from typing import Any
 
 import jinja2
 
-from bakegen.dockerfile_checks import dockerfile_problems
-from bakegen.errors import Location, Problem
-from bakegen.jinja import TemplateFolderLoader, strict_environment, template_problem
+from bakegen.errors import Problem
+from bakegen.jinja import TemplateLoader, strict_environment, template_problem
 from bakegen.layout import MARKER
 from bakegen.model import Cuda, Dockerfile
 
@@ -25,9 +24,7 @@ def env_quote(value: str) -> str:
 
 def environment(workspace: Path, templates_dir: str) -> jinja2.Environment:
     env = strict_environment(
-        TemplateFolderLoader(
-            [workspace / templates_dir, (workspace / templates_dir).parent, workspace]
-        )
+        TemplateLoader([workspace / templates_dir, (workspace / templates_dir).parent, workspace])
     )
     env.filters["env_quote"] = env_quote
     return env
@@ -62,10 +59,5 @@ def render(df: Dockerfile, workspace: Path, env: jinja2.Environment | None = Non
         body = env.get_template(name).render(context(df))
     except Exception as exc:  # any error raised by a user's template
         return template_problem(exc, df.template, where, workspace)
-    problems = dockerfile_problems(body, from_parent=df.from_parent)
-    if problems:
-        line, message = problems[0]
-        image = f"the {df.package} {df.release_type} image on {df.distro_id}"
-        return Problem(Location(df.template, line, 1), where, f"{message} ({image})")
     header = df.header if not df.header or df.header.endswith("\n") else df.header + "\n"
     return f"{header}# {MARKER} (template: {df.template})\n{body}"

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import jinja2
 
-from bakegen import dockerfiles
+from bakegen import dockerfile_checks, dockerfiles
 from bakegen.bakefile import BakeTemplate, bake_model, render_hcl, render_json
 from bakegen.errors import ManifestError, Problem
 from bakegen.layout import BAKE_FILES, VERIFY_DOCKERFILE
@@ -40,6 +40,7 @@ def emit(
             problems.append(text)
         else:
             outputs[df.path] = text
+            problems.extend(dockerfile_checks.problems(df, text, workspace))
     if problems:
         raise ManifestError(problems)
     if plan.verifies:

@@ -3,59 +3,96 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import stat
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import jinja2
 
 from bakegen.errors import KeyPath, Location, Problem
 
+BOM = "\ufeff"
 
-class TemplateFileError(jinja2.TemplateNotFound):
-    """A template or included file that exists but cannot be read as a template."""
 
-    def __init__(self, name: str, path: Path, reason: str, line: int = 1, column: int = 1) -> None:
-        super().__init__(name, f"{name}: {reason}")
-        self.path = path
-        self.reason = reason
+class TemplateFileError(Exception):
+    """A template or included file that cannot be read as a template, at a place in it."""
+
+    def __init__(self, filename: str, line: int, column: int, message: str) -> None:
+        super().__init__(message)
+        self.filename = filename
         self.line = line
         self.column = column
+        self.message = message
 
 
-class TemplateFolderLoader(jinja2.FileSystemLoader):
-    """Templates from folders, read as bakegen reads every text: UTF-8 (a byte order mark, as
-    Windows editors save, is dropped), CRLF read as LF, and a FIFO or a folder never opened."""
+def decode_utf8(raw: bytes) -> str | tuple[int, int]:
+    """`raw` as text (a leading BOM dropped), or the 1-based line and column of its first bad byte."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        before = raw[: exc.start].decode("utf-8")
+        line = before.count("\n") + 1
+        return line, len(before) - (before.rfind("\n") + 1) + 1
+    return text[1:] if text.startswith(BOM) else text
+
+
+class TemplateLoader(jinja2.BaseLoader):
+    """Templates from folders searched in order, read as UTF-8 text with LF line endings.
+
+    A leading byte order mark is dropped and CRLF (or CR) line endings become LF. A file that is
+    not UTF-8, or a name that is a folder or a FIFO, is a `TemplateFileError`; nothing that is not
+    a regular file is ever opened.
+    """
+
+    def __init__(self, searchpath: Sequence[Path]) -> None:
+        self.searchpath = list(searchpath)
 
     def get_source(
-        self, _environment: jinja2.Environment, template: str
-    ) -> tuple[str, str, Callable[[], bool]]:
-        pieces = jinja2.loaders.split_template_path(template)
-        for searchpath in self.searchpath:
-            path = Path(searchpath, *pieces)
+        self,
+        environment: jinja2.Environment,  # noqa: ARG002
+        template: str,
+    ) -> tuple[str, str | None, Callable[[], bool] | None]:
+        parts = jinja2.loaders.split_template_path(template)
+        for folder in self.searchpath:
+            path = folder.joinpath(*parts)
             try:
                 info = path.stat()
             except OSError:
                 continue
+            filename = os.path.normpath(path)
             if stat.S_ISDIR(info.st_mode):
-                raise TemplateFileError(template, path, "is a folder, not a template file")
+                raise TemplateFileError(filename, 1, 1, "is a folder, not a template file")
             if not stat.S_ISREG(info.st_mode):
-                raise TemplateFileError(template, path, "is not a regular file")
-            raw = path.read_bytes()
+                raise TemplateFileError(filename, 1, 1, "is not a regular file")
             try:
-                text = raw.decode("utf-8")
-            except UnicodeDecodeError as exc:
-                line = raw[: exc.start].count(b"\n") + 1
-                column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
-                raise TemplateFileError(template, path, "is not UTF-8 text", line, column) from None
-            text = text.removeprefix("\ufeff").replace("\r\n", "\n")
-            return text, str(path), _unchanged(path, info.st_mtime)
+                raw = _read_regular(path)
+            except OSError as exc:
+                raise TemplateFileError(filename, 1, 1, f"cannot read: {exc.strerror}") from None
+            text = decode_utf8(raw)
+            if isinstance(text, tuple):
+                raise TemplateFileError(filename, *text, "file is not UTF-8 text")
+            text = text.replace("\r\n", "\n").replace("\r", "\n")
+            mtime = info.st_mtime
+
+            def uptodate(path: Path = path, mtime: float = mtime) -> bool:
+                try:
+                    return path.stat().st_mtime == mtime
+                except OSError:
+                    return False
+
+            return text, filename, uptodate
         raise jinja2.TemplateNotFound(template)
 
 
-def _unchanged(path: Path, mtime: float) -> Callable[[], bool]:
-    return lambda: path.stat().st_mtime == mtime
+def _read_regular(path: Path) -> bytes:
+    """The bytes of `path`, opened without blocking and read only if it is still a regular file."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):  # swapped for a FIFO since it was looked at
+            raise OSError(0, "not a regular file")
+        return handle.read()
 
 
 def strict_environment(loader: jinja2.BaseLoader | None = None) -> jinja2.Environment:
@@ -74,23 +111,27 @@ def template_problem(exc: Exception, template: str, path: KeyPath, workspace: Pa
     """`exc`, raised while rendering `template`, as one problem at the template's file and line."""
     column = 1
     filename: str | None
-    if isinstance(exc, jinja2.TemplateSyntaxError):
+    if isinstance(exc, TemplateFileError):
+        filename, line, column, message = exc.filename, exc.line, exc.column, exc.message
+    elif isinstance(exc, jinja2.TemplateSyntaxError):
         filename, line, message = exc.filename, exc.lineno, f"template syntax error: {exc.message}"
-    elif isinstance(exc, TemplateFileError):
-        filename, line, column = str(exc.path), exc.line, exc.column
-        message = f"template {exc.name} {exc.reason}"
     elif isinstance(exc, jinja2.TemplateNotFound):
         filename, line = _template_frame(exc)
         message = f"template not found: {exc.name}"
     else:
         filename, line = _template_frame(exc)
         message = f"template error: {exc}"
+    return Problem(Location(shown_file(filename, template, workspace), line, column), path, message)
+
+
+def shown_file(filename: str | None, template: str, workspace: Path) -> str:
+    """How a template's file is named in a problem: relative to the workspace when inside it."""
     shown = template
     if filename and filename != "<template>" and not filename.endswith(template):
         shown = filename
         with contextlib.suppress(ValueError):
             shown = Path(filename).resolve().relative_to(workspace.resolve()).as_posix()
-    return Problem(Location(shown, line, column), path, message)
+    return shown
 
 
 def _template_frame(exc: BaseException) -> tuple[str | None, int]:

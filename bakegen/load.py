@@ -7,14 +7,17 @@ Rules that make the manifest format safe to read:
 - a key repeated in one mapping is an error (checked before `<<:` merges: overriding a merged key
   is the point of a merge);
 - sequences nested in sequences (list aliases inside lists) flatten;
-- a manifest directory is its *.yml / *.yaml files merged in name order; a key defined in two files
-  is an error naming both places.
+- a manifest directory is its *.yml / *.yaml regular files merged in name order, hidden files
+  (`.old.yml`, macOS `._m.yml`) left out; a key defined in two files is an error naming both places;
+- empty documents (a trailing `---`, only comments) are ignored; two documents with content are not;
+- every YAML error is one line at its place, in plain words.
 """
 
 from __future__ import annotations
 
 import re
 import stat
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -256,44 +259,49 @@ def _read_text(path: Path, display: str) -> str:
         ) from None
 
 
+def _forbidden_character(text: str, exc: yaml.reader.ReaderError, display: str) -> Problem:
+    """A character YAML does not allow, at its line and column, in plain words."""
+    position = exc.position if 0 <= exc.position < len(text) else 0
+    line = text.count("\n", 0, position) + 1
+    column = position - (text.rfind("\n", 0, position) + 1) + 1
+    char = text[position] if text else "\0"
+    kind = "control character" if unicodedata.category(char) == "Cc" else "character"
+    message = f"{kind} U+{ord(char):04X} is not allowed in YAML; remove it"
+    return Problem(Location(display, line, column), _nearest_key_path(text, line), message)
+
+
+def _empty_document(node: Node | None) -> bool:
+    """A document with nothing in it: a stray `---` or `...`, or only comments."""
+    return node is None or (
+        isinstance(node, ScalarNode)
+        and node.tag == YAML + "null"
+        and node.value == ""
+        and node.style is None
+    )
+
+
 def load_file(path: Path, display: str) -> Loaded:
     """Load one YAML file holding one document that is a mapping."""
     text = _read_text(path, display)
     try:
         documents = list(yaml.compose_all(text, Loader=yaml.SafeLoader))
-    except yaml.reader.ReaderError as exc:
-        line = text.count("\n", 0, exc.position) + 1
-        column = exc.position - (text.rfind("\n", 0, exc.position) + 1) + 1
-        raise ManifestError(
-            [
-                Problem(
-                    Location(display, line, column),
-                    _nearest_key_path(text, line),
-                    f"character U+{exc.character:04X} is not allowed in YAML; remove it"
-                    if isinstance(exc.character, int)
-                    else f"character {exc.character!r} is not allowed in YAML; remove it",
-                )
-            ]
-        ) from None
+    except yaml.reader.ReaderError as exc:  # a character YAML forbids; `position` counts characters
+        raise ManifestError([_forbidden_character(text, exc, display)]) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         loc = Location(display, mark.line + 1, mark.column + 1) if mark else Location(display, 1, 1)
         raise ManifestError(
             [Problem(loc, _nearest_key_path(text, loc.line), _syntax_message(exc))]
         ) from None
-    except yaml.YAMLError as exc:
-        raise ManifestError([Problem(Location(display, 1, 1), (), f"YAML error: {exc}")]) from None
+    except yaml.YAMLError:
+        raise ManifestError(
+            [Problem(Location(display, 1, 1), (), "YAML error: the file cannot be read as YAML")]
+        ) from None
     except RecursionError:
         raise ManifestError(
             [Problem(Location(display, 1, 1), (), "manifest is nested too deeply")]
         ) from None
-    # An empty document (a trailing `---`, or one of only comments) holds nothing.
-    documents = [
-        d
-        for d in documents
-        if d is not None
-        and not (isinstance(d, ScalarNode) and d.tag == YAML + "null" and not d.value)
-    ]
+    documents = [d for d in documents if not _empty_document(d)]
     if not documents:
         raise ManifestError(
             [Problem(Location(display, 1, 1), (), "file is empty; a manifest is a YAML mapping")]
@@ -316,8 +324,11 @@ def load_file(path: Path, display: str) -> Loaded:
 
 
 def manifest_files(path: Path) -> list[Path]:
-    """The files a manifest path stands for: itself, or a directory's YAML files in name order
-    (hidden files, such as an editor's `.old.yml` or macOS's `._m.yml`, are not the manifest's)."""
+    """The files a manifest path stands for: itself, or a directory's YAML files in name order.
+
+    A directory's files are its regular files named *.yml or *.yaml that are not hidden: editor
+    and system leftovers (`.m.yml.swp`, `.old.yml`, macOS `._m.yml`) are never read.
+    """
     if path.is_dir():
         return sorted(
             p
@@ -339,7 +350,7 @@ _SYNTAX = (
         "a ':' where no key can start (a value holding ': ' "
         "needs quotes; or an indentation mistake)",
     ),
-    ("could not find expected ':'", "a line without ':' inside a mapping (a key needs ': ')"),
+    ("could not find expected ':'", "a mapping entry without ':' (a key needs ': ')"),
     ("found character '\\t' that cannot start any token", "a tab; YAML indents with spaces"),
     ("while scanning a quoted scalar", "a quote that is never closed"),
 )

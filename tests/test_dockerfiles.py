@@ -142,7 +142,6 @@ def test_a_fifo_template_is_never_opened(which: str, tmp_path: Path) -> None:
         "manifest/m.yml:8:7: releases.debian.12.templates_dir: template "
         "'templates/t/runtime.Dockerfile.j2' is not a regular file"
         if which == "template"
-        else "templates/inc.j2:1:1: releases.debian.12.templates_dir: template inc.j2 is not a "
-        "regular file"
+        else "templates/inc.j2:1:1: releases.debian.12.templates_dir: is not a regular file"
     )
     assert result.err.splitlines() == [expected]

@@ -111,21 +111,84 @@ def test_non_utf8_names_the_byte(tmp_path: Path) -> None:
     assert info.value.lines() == ["m.yml:2:4: <root>: file is not UTF-8 text"]
 
 
-def test_empty_documents_are_nothing(tmp_path: Path) -> None:
-    for tail in ("---\n", "---\n# only a comment\n...\n", "---\n---\n"):
-        path = tmp_path / "m.yml"
-        path.write_text("version: '1.0'\n" + tail, encoding="utf-8")
-        assert load(path, tmp_path).data == {"version": "1.0"}
-    path.write_text("version: '1.0'\n---\nversion: '2.0'\n", encoding="utf-8")
-    with pytest.raises(ManifestError, match="one YAML document per file"):
-        load(path, tmp_path)
-
-
-def test_hidden_files_in_a_manifest_folder_are_not_read(tmp_path: Path) -> None:
+def test_hidden_files_in_a_manifest_folder_are_ignored(tmp_path: Path) -> None:
     folder = tmp_path / "manifest"
     folder.mkdir()
-    (folder / "m.yml").write_text("version: '1.0'\n", encoding="utf-8")
-    (folder / ".old.yml").write_text("version: '0.1'\n", encoding="utf-8")
-    (folder / "._m.yml").write_bytes(b"\x00\x05\x16\x07\x00\x02\x00\x00Mac OS X")
-    (folder / "m.yml~").write_text("version: '0.2'\n", encoding="utf-8")
-    assert load(folder, tmp_path).data == {"version": "1.0"}
+    write(folder, "version: '1'\n", "m.yml")
+    write(folder, "version: '2'\n", ".old.yml")
+    (folder / "._m.yml").write_bytes(b"\x00\x05\x16\x07\x00\x02\x00\x00Mac OS X        ")
+    write(folder, "version: '3'\n", "m.yml~")
+    write(folder, "version: '4'\n", "#m.yml#")
+    loaded = load(folder, tmp_path)
+    assert loaded.data == {"version": "1"}
+    assert loaded.files == ["manifest/m.yml"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a: 1\n---\n",
+        "a: 1\n---\n# nothing here\n",
+        "a: 1\n...\n",
+        "---\n---\na: 1\n---\n...\n",
+        "# only a comment\n---\na: 1\n",
+    ],
+)
+def test_empty_documents_are_ignored(tmp_path: Path, text: str) -> None:
+    assert load(write(tmp_path, text), tmp_path).data == {"a": "1"}
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        (
+            b"a: 1\nb: x\x00y\n",
+            "m.yml:2:5: <root>: control character U+0000 is not allowed in YAML; remove it",
+        ),
+        (
+            "a: 1\n# caf\u00e9 \x1b[31m\n".encode(),
+            "m.yml:2:8: <root>: control character U+001B is not allowed in YAML; remove it",
+        ),
+        (
+            "a: \ufffe\n".encode(),
+            "m.yml:1:4: <root>: character U+FFFE is not allowed in YAML; remove it",
+        ),
+        (
+            b"a: 1\r\nb: \x7f\r\n",
+            "m.yml:2:4: <root>: control character U+007F is not allowed in YAML; remove it",
+        ),
+    ],
+)
+def test_characters_yaml_forbids_are_reported_where_they_are(
+    tmp_path: Path, raw: bytes, message: str
+) -> None:
+    path = tmp_path / "m.yml"
+    path.write_bytes(raw)
+    with pytest.raises(ManifestError) as info:
+        load(path, tmp_path)
+    assert info.value.lines() == [message]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a: [\n",
+        "a: 'unclosed\n",
+        'a: "\\q"\n',
+        "a: *nope\n",
+        "a: &x 1\nb: &x 2\nc: [\n",
+        "a:\n\tb: 1\n",
+        "%YAML 1.1\n%YAML 1.1\na: 1\n",
+        "a: !<tag:yaml.org,2002:str\n",
+        "? a\n? b\n: - c\n  d\n",
+    ],
+)
+def test_every_yaml_error_is_one_plain_line(tmp_path: Path, text: str) -> None:
+    with pytest.raises(ManifestError) as info:
+        load(write(tmp_path, text), tmp_path)
+    lines = info.value.lines()
+    assert len(lines) == 1, lines
+    assert lines[0].startswith("m.yml:"), lines
+    assert "position" not in lines[0], lines
+    assert "<unicode string>" not in lines[0], lines
+    assert "line " not in lines[0], lines

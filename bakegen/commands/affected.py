@@ -32,8 +32,6 @@ from bakegen.hcl import to_json_value
 from bakegen.layout import MARKER
 from bakegen.pipeline import Compiled, compile_workspace
 
-_INSTRUCTION = re.compile(r"^\s*(COPY|ADD)\s+(.*)$", re.IGNORECASE | re.DOTALL)
-
 
 @dataclass(frozen=True)
 class Target:
@@ -82,11 +80,10 @@ def inputs(compiled: Compiled, workspace: Path) -> dict[str, Target]:
 
 def context_files(dockerfile: str, workspace: Path) -> Iterator[str]:
     """Workspace files (relative paths) that COPY and ADD instructions read from the context."""
-    for _, instruction in instructions(dockerfile):
-        match = _INSTRUCTION.match(instruction)
-        if not match:
+    for instruction in instructions(dockerfile):
+        if instruction.keyword not in ("COPY", "ADD"):
             continue
-        rest = match.group(2).strip()
+        rest = " ".join(instruction.words)
         if rest.startswith("["):
             try:
                 words = [str(w) for w in json.loads(rest)]

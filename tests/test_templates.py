@@ -1,0 +1,184 @@
+"""Template files: read as UTF-8 text with LF line endings; files that cannot be templates are
+one problem at their place, and nothing that is not a regular file is ever opened."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bakegen.dockerfile_checks import check
+from tests.helpers import ROOT, run_cli
+
+MANIFEST = """\
+python_versions: ["3.12"]
+packages:
+  app:
+    runtime: [debian]
+releases:
+  debian:
+    "12":
+      templates_dir: templates/t
+      base_image: debian:bookworm-slim
+      add_to_tags: bookworm
+"""
+WHERE = "releases.debian.12.templates_dir"
+RUNTIME = "generated/app/debian12/runtime/Dockerfile"
+
+
+def workspace(tmp_path: Path, runtime: bytes = b"FROM base\n") -> Path:
+    ws = tmp_path / "ws"
+    (ws / "manifest").mkdir(parents=True)
+    (ws / "manifest" / "m.yml").write_text(MANIFEST, encoding="utf-8")
+    (ws / "templates" / "t").mkdir(parents=True)
+    (ws / "templates" / "t" / "base.Dockerfile.j2").write_bytes(b"FROM {{ base_image }}\n")
+    (ws / "templates" / "t" / "runtime.Dockerfile.j2").write_bytes(runtime)
+    return ws
+
+
+def render(ws: Path) -> subprocess.CompletedProcess[str]:
+    """`bakegen render` in a real process, so that a blocking read shows as a timeout."""
+    return subprocess.run(
+        [sys.executable, "-m", "bakegen", "render"],
+        cwd=ws,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+
+
+@pytest.mark.parametrize("include", [False, True])
+def test_a_byte_order_mark_is_dropped(tmp_path: Path, include: bool) -> None:
+    bom = b"\xef\xbb\xbf"
+    if include:
+        ws = workspace(tmp_path, bom + b'{% include "common/from.j2" %}\nRUN true\n')
+        (ws / "templates" / "common").mkdir()
+        (ws / "templates" / "common" / "from.j2").write_bytes(bom + b"FROM base\n")
+    else:
+        ws = workspace(tmp_path, bom + b"FROM base\n")
+    result = run_cli("render", cwd=ws)
+    assert result.code == 0, result.err
+    text = (ws / RUNTIME).read_text(encoding="utf-8")
+    assert "\ufeff" not in text
+    assert text.splitlines()[1] == "FROM base"
+
+
+def test_crlf_line_endings_become_lf(tmp_path: Path) -> None:
+    ws = workspace(tmp_path, b'FROM base\r\n{% raw %}RUN echo "{{x}}"\r\n{% endraw %}RUN true\r\n')
+    (ws / "templates" / "t" / "base.Dockerfile.j2").write_bytes(b"FROM {{ base_image }}\r\n")
+    assert run_cli("render", cwd=ws).code == 0
+    text = (ws / RUNTIME).read_bytes()
+    assert b"\r" not in text
+    assert text.endswith(b'FROM base\nRUN echo "{{x}}"\nRUN true\n')
+    assert b"\r" not in (ws / "generated/app/debian12/base/Dockerfile").read_bytes()
+
+
+@pytest.mark.parametrize("include", [False, True])
+def test_a_file_that_is_not_utf8_is_reported_at_the_byte(tmp_path: Path, include: bool) -> None:
+    bad = "FROM base\n# caf\u00e9 na\u00efve ".encode() + b"\xe9\n"
+    if include:
+        ws = workspace(tmp_path, b'FROM base\n{% include "common/x.j2" %}\n')
+        (ws / "templates" / "common").mkdir()
+        (ws / "templates" / "common" / "x.j2").write_bytes(bad)
+        shown = "templates/common/x.j2"
+    else:
+        ws = workspace(tmp_path, bad)
+        shown = "templates/t/runtime.Dockerfile.j2"
+    result = run_cli("render", cwd=ws)
+    assert result.code == 2
+    assert result.err.splitlines() == [f"{shown}:2:14: {WHERE}: file is not UTF-8 text"]
+
+
+@pytest.mark.parametrize("kind", ["fifo", "folder"])
+def test_an_include_that_is_not_a_regular_file_is_named_unopened(tmp_path: Path, kind: str) -> None:
+    ws = workspace(tmp_path, b'FROM base\n{% include "common/x.j2" %}\n')
+    (ws / "templates" / "common").mkdir()
+    target = ws / "templates" / "common" / "x.j2"
+    if kind == "fifo":
+        os.mkfifo(target)
+        message = "is not a regular file"
+    else:
+        target.mkdir()
+        message = "is a folder, not a template file"
+    proc = render(ws)
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.splitlines() == [f"templates/common/x.j2:1:1: {WHERE}: {message}"]
+
+
+# --- checks on the rendered text ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("runtime", "message", "line"),
+    [
+        (b"", "renders no Dockerfile instruction; a Dockerfile starts with FROM", 1),
+        (b"# only a comment\n{# and a Jinja one #}\n", "renders no Dockerfile instruction", 1),
+        (
+            b"# set up\n\nFROM nosuchstage\nRUN true\n",
+            "this image is built FROM its parent, the bake context 'base', "
+            "but no FROM uses 'base' or a stage built from it",
+            3,
+        ),
+        (
+            b"RUN true\nFROM base\n",
+            "the first instruction is RUN; a Dockerfile starts with FROM "
+            "(only ARG may come before it)",
+            1,
+        ),
+        (b"ARG X=1\nRUN true\n", "renders no FROM instruction; a Dockerfile needs one", 1),
+    ],
+)
+def test_a_template_that_renders_a_bad_dockerfile_is_reported_at_it(
+    tmp_path: Path, runtime: bytes, message: str, line: int
+) -> None:
+    ws = workspace(tmp_path, runtime)
+    for command in (["validate"], ["render"]):
+        result = run_cli(*command, cwd=ws)
+        assert result.code == 2, result.err
+        lines = result.err.splitlines()
+        assert len(lines) == 1, lines
+        assert lines[0].startswith(f"templates/t/runtime.Dockerfile.j2:{line}:1: {WHERE}: "), lines
+        assert message in lines[0]
+        assert lines[0].endswith("(package app, runtime on debian12)"), lines
+    assert not (ws / "generated").exists()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "FROM base\n",
+        "# syntax=docker/dockerfile:1\n# comment\nARG V=1\nFROM --platform=$BUILDPLATFORM base AS build\n"
+        "FROM build AS final\n",
+        "FROM base AS b1\nFROM alpine AS tools\nFROM b1\nCOPY --from=tools / /\n",
+        "FROM \\\n  --platform=linux/amd64 \\\n  base\n",
+        "# escape=`\nFROM `\n  base\n",
+        "FROM ${PARENT}\n",
+        "from Base as Stage\nfrom stage\n",
+    ],
+)
+def test_child_dockerfiles_that_use_base(text: str) -> None:
+    assert check(text, from_parent=True) == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "FROM nosuchstage\n",
+        "FROM alpine AS base2\nFROM base2\n",
+        "FROM alpine\nRUN <<EOF\nFROM base\nEOF\n",
+        "FROM alpine\n# FROM base\n",
+    ],
+)
+def test_child_dockerfiles_that_do_not_use_base(text: str) -> None:
+    assert [f.instruction for f in check(text, from_parent=True)] == [
+        text.split("\n", maxsplit=1)[0]
+    ]
+
+
+def test_a_parent_dockerfile_may_use_any_image() -> None:
+    assert check("FROM debian:bookworm-slim AS base\nRUN true\n", from_parent=False) == []
