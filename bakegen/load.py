@@ -393,11 +393,18 @@ def _nearest_key_path(text: str, line: int) -> KeyPath:
 
 def load(path: Path, workspace: Path) -> Loaded:
     """Load a manifest file or directory; files merge in name order, conflicts are errors."""
-    if not path.exists():
-        raise ManifestError(
-            [Problem(None, (), f"manifest not found: {path} (give --manifest FILE or DIR)")]
-        )
-    files = manifest_files(path)
+    def refuse(message: str) -> ManifestError:
+        return ManifestError([Problem(None, (), message)])
+
+    try:
+        found = path.exists()
+        files = manifest_files(path) if found else []
+    except OSError as exc:  # a name too long, a folder that cannot be listed
+        raise refuse(f"{path}: cannot use as the manifest: {exc.strerror or exc}") from None
+    if not found and path.is_symlink():
+        raise refuse(f"{path}: a symlink that leads nowhere (a loop, or a missing target)")
+    if not found:
+        raise refuse(f"manifest not found: {path} (give --manifest FILE or DIR)")
     if not files:
         raise ManifestError(
             [

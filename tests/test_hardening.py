@@ -347,3 +347,20 @@ def test_a_render_waiting_for_the_lock_says_so(tmp_path: Path) -> None:
     os.close(fd)
     _, rest = proc.communicate(timeout=60)
     assert proc.returncode == 0, rest
+
+
+def test_manifest_paths_that_cannot_be_read(tmp_path: Path) -> None:
+    ws = minimal(tmp_path)
+    (ws / "loop").symlink_to(ws / "loop")
+    long = "x" * 300
+    cases = {
+        "loop": f"<root>: {ws}/loop: a symlink that leads nowhere (a loop, or a missing target)",
+        long: f"<root>: {ws}/{long}: cannot use as the manifest: File name too long",
+        f"manifest/{long}.yml": (
+            f"<root>: {ws}/manifest/{long}.yml: cannot use as the manifest: File name too long"
+        ),
+    }
+    for given, message in cases.items():
+        result = run_cli("validate", "-m", given, cwd=ws)
+        assert result.code == 2, result.err
+        assert result.err.splitlines() == [message]
