@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+import typer
+
+from bakegen.cli import app
 from bakegen.schema import defaults, manifest_schema
 from tests.helpers import ROOT, run_cli
 
@@ -38,6 +41,8 @@ def test_every_default_release_type_is_documented() -> None:
 
 
 def test_every_command_is_documented() -> None:
-    for command in ("render", "validate", "list", "schema"):
-        assert f"`bakegen {command}" in README
+    commands = sorted(typer.main.get_command(app).commands)  # type: ignore[attr-defined]
+    assert {"render", "validate", "list", "schema", "explain", "graph", "docs"} <= set(commands)
+    for command in commands:
+        assert f"`bakegen {command}" in README, command
         assert run_cli(command, "--help", cwd=ROOT).code == 0
