@@ -393,6 +393,7 @@ def _nearest_key_path(text: str, line: int) -> KeyPath:
 
 def load(path: Path, workspace: Path) -> Loaded:
     """Load a manifest file or directory; files merge in name order, conflicts are errors."""
+
     def refuse(message: str) -> ManifestError:
         return ManifestError([Problem(None, (), message)])
 
