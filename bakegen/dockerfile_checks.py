@@ -8,7 +8,9 @@
 
 from __future__ import annotations
 
+import difflib
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,6 +29,7 @@ class Finding:
 
     message: str
     instruction: str | None = None
+    needle: str | None = None  # text on the template line to point at, when the line differs
 
 
 @dataclass(frozen=True)
@@ -84,7 +87,28 @@ def instructions(text: str) -> list[Instruction]:
     return out
 
 
-def check(text: str, from_parent: bool) -> list[Finding]:
+def secret_mounts(found: list[Instruction]) -> Iterator[tuple[str, Instruction]]:
+    """The ids of the secrets RUN instructions mount (`--mount=type=secret,id=X`; without an id,
+    the target's file name, as BuildKit reads it)."""
+    for instruction in found:
+        if instruction.keyword != "RUN":
+            continue
+        for word in instruction.words:
+            if not word.startswith("--mount="):
+                if not word.startswith("--"):
+                    break
+                continue
+            fields = dict(
+                part.partition("=")[::2] for part in word.removeprefix("--mount=").split(",")
+            )
+            if fields.get("type") == "secret":
+                target = (
+                    fields.get("target") or fields.get("dst") or fields.get("destination") or ""
+                )
+                yield fields.get("id") or target.rsplit("/", 1)[-1], instruction
+
+
+def check(text: str, from_parent: bool, secrets: tuple[str, ...] = ()) -> list[Finding]:
     """What is wrong with the rendered Dockerfile `text`; `from_parent`: bake gives it `base`."""
     found = instructions(text)
     if not found:
@@ -99,6 +123,18 @@ def check(text: str, from_parent: bool) -> list[Finding]:
                 first.text,
             )
         )
+    for sid, instruction in secret_mounts(found):
+        if sid not in secrets:
+            close = difflib.get_close_matches(sid, list(secrets), n=1, cutoff=0.6)
+            hint = f"; did you mean '{close[0]}'?" if close else ""
+            findings.append(
+                Finding(
+                    f"mounts the secret '{sid}', which the manifest does not declare under "
+                    f"`secrets`{hint}",
+                    instruction.text,
+                    f"id={sid}",
+                )
+            )
     froms = [i for i in found if i.keyword == "FROM"]
     if not froms:
         findings.append(Finding("renders no FROM instruction; a Dockerfile needs one"))
@@ -133,7 +169,7 @@ def _uses_parent(froms: list[Instruction]) -> bool:
 
 def problems(df: Dockerfile, text: str, workspace: Path) -> list[Problem]:
     """`check` of a rendered Dockerfile, as problems at its template (and line, when known)."""
-    found = check(text, df.from_parent)
+    found = check(text, df.from_parent, df.secrets)
     if not found:
         return []
     where = ("releases", df.distro, df.distro_version, "templates_dir")
@@ -147,6 +183,9 @@ def problems(df: Dockerfile, text: str, workspace: Path) -> list[Problem]:
             ]
             if len(matches) == 1:
                 line = matches[0]
+            elif finding.needle is not None:
+                near = [n for n, src in enumerate(source, 1) if finding.needle in src]
+                line = near[0] if len(near) == 1 else line
         shown = shown_file(None, df.template, workspace)
         out.append(
             Problem(

@@ -55,9 +55,12 @@ def render(df: Dockerfile, workspace: Path, env: jinja2.Environment | None = Non
     env = env or environment(workspace, df.templates_dir)
     name = Path(df.template).name  # looked up in the templates folder first (the check's path)
     where = ("releases", df.distro, df.distro_version, "templates_dir")
+    names = context(df)
     try:
-        body = env.get_template(name).render(context(df))
+        body = env.get_template(name).render(names)
     except Exception as exc:  # any error raised by a user's template
-        return template_problem(exc, df.template, where, workspace)
+        problem = template_problem(exc, df.template, where, workspace, names)
+        image = f"package {df.package}, {df.release_type} on {df.distro_id}"
+        return dataclasses.replace(problem, message=f"{problem.message} ({image})")
     header = df.header if not df.header or df.header.endswith("\n") else df.header + "\n"
     return f"{header}# {MARKER} (template: {df.template})\n{body}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import jinja2
@@ -42,7 +43,7 @@ def emit(
             outputs[df.path] = text
             problems.extend(dockerfile_checks.problems(df, text, workspace))
     if problems:
-        raise ManifestError(problems)
+        raise ManifestError(once_per_template_line(problems))
     if plan.verifies:
         outputs[VERIFY_DOCKERFILE] = verify_dockerfile
     model = bake_model(plan)
@@ -52,3 +53,22 @@ def emit(
     else:
         outputs[BAKE_FILES[fmt]] = render_json(model)
     return outputs
+
+
+IMAGE_NOTE = " (package "
+
+
+def once_per_template_line(problems: list[Problem]) -> list[Problem]:
+    """One problem per template line and message: a template shared by many images is told
+    once, naming the first image it failed for and how many more."""
+    groups: dict[tuple[object, str], list[Problem]] = {}
+    for problem in problems:
+        base = problem.message.split(IMAGE_NOTE, 1)[0]
+        groups.setdefault((problem.location, base), []).append(problem)
+    out = []
+    for same in groups.values():
+        first = same[0]
+        if len(same) > 1 and first.message.endswith(")"):
+            first = replace(first, message=f"{first.message[:-1]}; and {len(same) - 1} more)")
+        out.append(first)
+    return out

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import difflib
 import os
+import re
 import stat
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import jinja2
@@ -107,8 +109,50 @@ def strict_environment(loader: jinja2.BaseLoader | None = None) -> jinja2.Enviro
     )
 
 
-def template_problem(exc: Exception, template: str, path: KeyPath, workspace: Path) -> Problem:
-    """`exc`, raised while rendering `template`, as one problem at the template's file and line."""
+_UNDEFINED = re.compile(r"has no attribute '([^']+)'|^'([^']+)' is undefined")
+
+
+def _names_in(value: object, depth: int = 0) -> set[str]:
+    """The names a template can reach in `value`: mapping keys, a few levels deep."""
+    if not isinstance(value, dict) or depth > 2:
+        return set()
+    found = {str(k) for k in value}
+    for child in value.values():
+        found |= _names_in(child, depth + 1)
+    return found
+
+
+def _undefined(
+    exc: jinja2.UndefinedError, filename: str | None, line: int, context: Mapping[str, object]
+) -> tuple[str, int]:
+    """The message for an undefined name, with the closest name the template could mean, and
+    the column where the name is written."""
+    match = _UNDEFINED.search(str(exc.message or ""))
+    if not match:
+        return f"template error: {exc}", 1
+    name = match.group(1) or match.group(2)
+    choices = sorted(_names_in(dict(context)))
+    on_none = str(exc.message).startswith("'None' ")  # e.g. `cuda.version` where cuda is none
+    close = [] if on_none else difflib.get_close_matches(name, choices, n=1, cutoff=0.6)
+    hint = f"; did you mean '{close[0]}'?" if close else ""
+    column = 1
+    if filename and Path(filename).is_file():
+        with contextlib.suppress(OSError, IndexError, UnicodeDecodeError):
+            source = Path(filename).read_text(encoding="utf-8").split("\n")[line - 1]
+            found = re.search(rf"(?<![A-Za-z0-9_]){re.escape(name)}(?![A-Za-z0-9_])", source)
+            column = found.start() + 1 if found else 1
+    return f"template error: {exc.message}{hint}", column
+
+
+def template_problem(
+    exc: Exception,
+    template: str,
+    path: KeyPath,
+    workspace: Path,
+    context: Mapping[str, object] | None = None,
+) -> Problem:
+    """`exc`, raised while rendering `template` with `context`, as one problem at the
+    template's file, line and column."""
     column = 1
     filename: str | None
     if isinstance(exc, TemplateFileError):
@@ -118,6 +162,9 @@ def template_problem(exc: Exception, template: str, path: KeyPath, workspace: Pa
     elif isinstance(exc, jinja2.TemplateNotFound):
         filename, line = _template_frame(exc)
         message = f"template not found: {exc.name}"
+    elif isinstance(exc, jinja2.UndefinedError):
+        filename, line = _template_frame(exc)
+        message, column = _undefined(exc, filename, line, context or {})
     else:
         filename, line = _template_frame(exc)
         message = f"template error: {exc}"
