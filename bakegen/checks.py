@@ -10,11 +10,12 @@
 from __future__ import annotations
 
 import stat
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from string import Formatter
 
 from bakegen import names
+from bakegen.dockerfile_checks import instructions
 from bakegen.errors import KeyPath, Problem
 from bakegen.manifest import CUDA_PLATFORMS, DEFAULT, DistroRelease, Manifest
 from bakegen.model import Image, Plan, Text, resolve
@@ -530,3 +531,32 @@ def _group_problems(m: Manifest, plan: Plan) -> Iterator[Problem]:
 def _origin_of_type(plan: Plan, release_type: str) -> KeyPath:
     image = next(i for i in plan.images if i.release_type == release_type)
     return _origin(image)
+
+
+def envar_warnings(m: Manifest, plan: Plan, outputs: Mapping[str, str]) -> list[Problem]:
+    """`envars` entries that no Dockerfile of their distro release writes with ENV: the
+    templates never use them, so they have no effect (a warning, not an error)."""
+    written: dict[tuple[str, str], set[str]] = {}
+    for df in plan.dockerfiles:
+        keys = written.setdefault((df.distro, df.distro_version), set())
+        for instruction in instructions(outputs.get(df.path, "")):
+            if instruction.keyword == "ENV" and instruction.words:
+                words = instruction.words
+                keys.update(w.split("=", 1)[0] for w in words if "=" in w)
+                if "=" not in words[0]:
+                    keys.add(words[0])
+    warnings = []
+    for release in m.releases:
+        seen = written.get((release.distro, release.version))
+        if seen is None:
+            continue  # nothing is built on it
+        for index, (key, _) in enumerate(release.envars):
+            if key not in seen:
+                warnings.append(
+                    m.problem(
+                        (*release.path, "envars", index),
+                        f"no Dockerfile of {release.distro_id} writes {key} (ENV): templates "
+                        "see envars but none uses this one",
+                    )
+                )
+    return warnings

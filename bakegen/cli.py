@@ -152,6 +152,7 @@ def render(
 
     with workspace_lock(ws, on_wait=waiting):
         compiled = compile_workspace(ws, path, fmt.value, max_targets)
+        _warn(compiled.warnings)
         changes = plan_changes(ws, compiled.outputs, OUTPUT_DIR)
         for rel in changes.foreign:
             err.print(one_line(f"warning: {rel}: not made by bakegen; left alone"))
@@ -189,6 +190,7 @@ def validate(
 
     ws, path = _where(ctx, workspace, manifest)
     compiled = compile_workspace(ws, path, "hcl", max_targets)
+    _warn(compiled.warnings)
     err.print(f"ok: {_targets(compiled.plan)}")
 
 
@@ -403,6 +405,11 @@ def affected(
 def version() -> None:
     """Print bakegen's version."""
     out.print(__version__)
+
+
+def _warn(warnings: Any) -> None:
+    for warning in warnings:
+        err.print(one_line(f"warning: {warning}"))
 
 
 def _write_stdout(text: str) -> None:

@@ -12,6 +12,7 @@ from bakegen.bakefile import BakeTemplate, bake_model, render_hcl, render_json
 from bakegen.errors import ManifestError, Problem
 from bakegen.layout import BAKE_FILES, VERIFY_DOCKERFILE
 from bakegen.model import Plan
+from bakegen.template_checks import comparison_problems
 
 __all__ = ["BakeTemplate", "emit"]
 
@@ -42,6 +43,20 @@ def emit(
         else:
             outputs[df.path] = text
             problems.extend(dockerfile_checks.problems(df, text, workspace))
+    known = {
+        "package": {i.package for i in plan.images},
+        "release type": {i.release_type for i in plan.images},
+        "distro": {i.distro for i in plan.images},
+    }
+    checked: set[tuple[str, str]] = set()
+    for df in plan.dockerfiles:
+        if (df.templates_dir, df.template) in checked:
+            continue
+        checked.add((df.templates_dir, df.template))
+        where = ("releases", df.distro, df.distro_version, "templates_dir")
+        problems += comparison_problems(
+            envs[df.templates_dir], Path(df.template).name, known, where, workspace
+        )
     if problems:
         raise ManifestError(once_per_template_line(problems))
     if plan.verifies:

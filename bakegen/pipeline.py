@@ -26,6 +26,7 @@ class Compiled:
     manifest: Manifest
     plan: Plan
     outputs: dict[str, str]
+    warnings: tuple[Problem, ...] = ()
 
 
 def manifest_path(workspace: Path, manifest: Path | None) -> Path:
@@ -73,7 +74,7 @@ def compile_workspace(
         verify_dockerfile=resource_text("verify.Dockerfile"),
         bake_template=bake_template(workspace) if fmt == "hcl" else None,
     )
-    return Compiled(typed, plan, outputs)
+    return Compiled(typed, plan, outputs, tuple(checks.envar_warnings(typed, plan, outputs)))
 
 
 def bake_template(workspace: Path) -> BakeTemplate:

@@ -364,3 +364,20 @@ def test_manifest_paths_that_cannot_be_read(tmp_path: Path) -> None:
         result = run_cli("validate", "-m", given, cwd=ws)
         assert result.code == 2, result.err
         assert result.err.splitlines() == [message]
+
+
+def test_envars_no_dockerfile_writes_are_a_warning(tmp_path: Path) -> None:
+    manifest = MANIFEST.replace(
+        "add_to_tags: bookworm", "add_to_tags: bookworm\n      envars: [LANG=C.UTF-8, TZ=UTC]"
+    )
+    ws = minimal(tmp_path, manifest)
+    (ws / "templates/t/base.Dockerfile.j2").write_text(
+        'FROM {{ base_image }}\nENV LANG={{ envars["LANG"] | env_quote }}\n'
+    )
+    result = run_cli("validate", cwd=ws)
+    assert result.code == 0, result.err
+    assert result.err.splitlines() == [
+        "warning: manifest/m.yml:11:30: releases.debian.12.envars[1]: no Dockerfile of debian12 "
+        "writes TZ (ENV): templates see envars but none uses this one",
+        "ok: 3 targets (2 images, 1 verify)",
+    ]

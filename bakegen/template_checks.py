@@ -1,0 +1,91 @@
+"""Checks on templates' source: a comparison of `package`, `release_type` or `distro` with a
+name the manifest does not have (`{% if package == "torch-trian" %}`) is a typo that silently
+never matches."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+
+import jinja2
+from jinja2 import nodes
+
+from bakegen.errors import KeyPath, Location, Problem
+
+# Template names whose values are names from the manifest, and what they name.
+NAMED = {
+    "package": "package",
+    "release_type": "release type",
+    "release": "release type",
+    "distro": "distro",
+}
+
+
+def comparison_problems(
+    env: jinja2.Environment,
+    template: str,
+    known: Mapping[str, set[str]],
+    where: KeyPath,
+    workspace: Path,
+) -> list[Problem]:
+    """Comparisons in `template` (and the templates it includes) with unknown names."""
+    problems: list[Problem] = []
+    seen: set[str] = set()
+    pending = [template]
+    while pending:
+        name = pending.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        try:
+            assert env.loader is not None
+            source, filename, _ = env.loader.get_source(env, name)
+            tree = env.parse(source)
+        except Exception:  # reported where the template is rendered
+            continue
+        for node in tree.find_all(nodes.Include):
+            if isinstance(node.template, nodes.Const) and isinstance(node.template.value, str):
+                pending.append(node.template.value)
+        for lineno, variable, value in _comparisons(tree):
+            choices = sorted(known.get(NAMED[variable], set()))
+            if value in choices:
+                continue
+            close = difflib.get_close_matches(value, choices, n=1, cutoff=0.6)
+            hint = f"; did you mean '{close[0]}'?" if close else ""
+            shown = _relative(filename or name, workspace)
+            problems.append(
+                Problem(
+                    Location(shown, lineno, 1),
+                    where,
+                    f"compares {variable} with '{value}', which is no {NAMED[variable]} of the "
+                    f"manifest{hint}",
+                )
+            )
+    return problems
+
+
+def _comparisons(tree: nodes.Template) -> Iterator[tuple[int, str, str]]:
+    for compare in tree.find_all(nodes.Compare):
+        sides = [compare.expr, *(op.expr for op in compare.ops)]
+        names = [s.name for s in sides if isinstance(s, nodes.Name) and s.name in NAMED]
+        if not names:
+            continue
+        for side in sides:
+            for value in _constants(side):
+                yield compare.lineno, names[0], value
+
+
+def _constants(node: nodes.Node) -> Iterator[str]:
+    if isinstance(node, nodes.Const) and isinstance(node.value, str):
+        yield node.value
+    elif isinstance(node, (nodes.List, nodes.Tuple)):
+        for item in node.items:
+            yield from _constants(item)
+
+
+def _relative(filename: str, workspace: Path) -> str:
+    try:
+        return Path(filename).resolve().relative_to(workspace.resolve()).as_posix()
+    except ValueError:
+        return filename
