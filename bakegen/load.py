@@ -51,6 +51,7 @@ class Loaded:
     data: dict[str, Any]
     sources: dict[KeyPath, Location] = field(default_factory=dict)
     files: list[str] = field(default_factory=list)
+    texts: dict[str, str] = field(default_factory=dict)  # each file's text, by its shown name
 
     def where(self, path: KeyPath) -> Location | None:
         """The location of `path`, or of its nearest ancestor that has one."""
@@ -320,7 +321,7 @@ def load_file(path: Path, display: str) -> Loaded:
     data = builder.build(root, ())
     if builder.problems:
         raise ManifestError(builder.problems)
-    return Loaded(data=data, sources=builder.sources, files=[display])
+    return Loaded(data=data, sources=builder.sources, files=[display], texts={display: text})
 
 
 def manifest_files(path: Path) -> list[Path]:
@@ -425,6 +426,7 @@ def load(path: Path, workspace: Path) -> Loaded:
             continue
         _merge_into(merged, part, (), merged.data, part.data, problems)
         merged.files.append(display)
+        merged.texts.update(part.texts)
     if problems:
         raise ManifestError(problems)
     return merged

@@ -87,7 +87,61 @@ def schema_problems(loaded: Loaded) -> tuple[list[Problem], bool]:
     for error in _validator().iter_errors(loaded.data):
         problems.extend(_problems(loaded, error))
         sound = sound and _format_only(error)
-    return problems, sound
+    return _first_causes(loaded, problems), sound
+
+
+def _first_causes(loaded: Loaded, problems: list[Problem]) -> list[Problem]:
+    """A key left empty because the lines meant to be under it sit at its own level (one
+    level too little indentation) is told once, with that cause; the problems of the lines
+    that moved are left out, being the same mistake."""
+    out: list[Problem] = []
+    hidden: list[tuple[str, int, int]] = []  # (file, first line, last line) of moved blocks
+    for problem in sorted(problems, key=lambda p: p.sort_key()):
+        loc = problem.location
+        if loc and any(f == loc.file and a <= loc.line <= b for f, a, b in hidden):
+            continue
+        block = (
+            _dedented_block(loaded, problem) if problem.message.startswith("null is not") else None
+        )
+        if block and loc:
+            hidden.append((loc.file, loc.line + 1, block))
+            out.append(
+                Problem(
+                    loc,
+                    problem.path,
+                    f"{problem.message}: the lines after it are at its own level, not under it "
+                    "(indented one level too little?)",
+                )
+            )
+        else:
+            out.append(problem)
+    return out
+
+
+def _dedented_block(loaded: Loaded, problem: Problem) -> int | None:
+    """The last line of the block right after an empty key that sits at the key's own level,
+    or None when the next line is not such a block."""
+    loc = problem.location
+    text = loaded.texts.get(loc.file) if loc else None
+    if loc is None or text is None:
+        return None
+    lines = text.split("\n")
+    indent = loc.column - 1
+    last = None
+    for number in range(loc.line + 1, len(lines) + 1):
+        line = lines[number - 1]
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        own = len(line) - len(line.lstrip(" "))
+        if last is None:
+            if own != indent or line.lstrip().startswith("- "):
+                return None
+            last = number
+            continue
+        if own <= indent:
+            break
+        last = number
+    return last
 
 
 def _format_only(error: ValidationError) -> bool:
