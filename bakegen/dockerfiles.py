@@ -9,7 +9,7 @@ from typing import Any
 import jinja2
 
 from bakegen.errors import Problem
-from bakegen.jinja import TemplateLoader, strict_environment, template_problem
+from bakegen.jinja import TemplateFileError, TemplateLoader, strict_environment, template_problem
 from bakegen.layout import MARKER
 from bakegen.model import Cuda, Dockerfile
 
@@ -60,6 +60,10 @@ def render(df: Dockerfile, workspace: Path, env: jinja2.Environment | None = Non
         body = env.get_template(name).render(names)
     except Exception as exc:  # any error raised by a user's template
         problem = template_problem(exc, df.template, where, workspace, names)
+        if isinstance(
+            exc, (jinja2.TemplateSyntaxError, jinja2.TemplateNotFound, TemplateFileError)
+        ):
+            return problem  # about the file, whatever image is rendered
         image = f"package {df.package}, {df.release_type} on {df.distro_id}"
         return dataclasses.replace(problem, message=f"{problem.message} ({image})")
     header = df.header if not df.header or df.header.endswith("\n") else df.header + "\n"

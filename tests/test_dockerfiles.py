@@ -58,8 +58,9 @@ def test_undefined_template_variable_names_template_and_line(tmp_path: Path) -> 
     result = run_cli("render", cwd=ws)
     assert result.code == 2
     assert result.err.splitlines() == [
-        "templates/alpine/runtime.Dockerfile.j2:3:1: releases.alpine.3.14.templates_dir: "
-        "template error: 'no_such_name' is undefined"
+        "templates/alpine/runtime.Dockerfile.j2:3:13: releases.alpine.3.14.templates_dir: "
+        "template error: 'no_such_name' is undefined (package model-server, runtime on "
+        "alpine3.14)"
     ]
     assert not (ws / "generated").exists()
 

@@ -49,7 +49,8 @@ PLATFORMS = ["linux/amd64", "linux/arm64", "linux/arm/v7", "linux/ppc64le", "lin
 DEFAULT_TYPES = ["runtime", "devel", "cudnn"]
 GATE_PREFIX = "BAKEGEN_TEST_GATE_"
 TEMPLATE = (
-    "{% if from_parent %}FROM base{% else %}FROM {{ base_image }}{% endif %}\n"
+    # trim_blocks eats the newline right after a block tag: the second one ends the FROM line.
+    "{% if from_parent %}FROM base{% else %}FROM {{ base_image }}{% endif %}\n\n"
     "ARG PYTHON_VERSION={{ python_version }}\n"
     "{% for key, value in envars.items() %}ENV {{ key }}={{ value | env_quote }}\n{% endfor %}"
 )
