@@ -14,8 +14,7 @@ from pathlib import Path
 import jinja2
 
 from bakegen.errors import KeyPath, Location, Problem
-
-BOM = "\ufeff"
+from bakegen.text import decode_utf8
 
 
 class TemplateFileError(Exception):
@@ -27,17 +26,6 @@ class TemplateFileError(Exception):
         self.line = line
         self.column = column
         self.message = message
-
-
-def decode_utf8(raw: bytes) -> str | tuple[int, int]:
-    """`raw` as text (a leading BOM dropped), or the 1-based line and column of its first bad byte."""
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        before = raw[: exc.start].decode("utf-8")
-        line = before.count("\n") + 1
-        return line, len(before) - (before.rfind("\n") + 1) + 1
-    return text[1:] if text.startswith(BOM) else text
 
 
 class TemplateLoader(jinja2.BaseLoader):

@@ -26,6 +26,7 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from bakegen.errors import KeyPath, Location, ManifestError, Problem
+from bakegen.text import decode_utf8, nearest
 
 MAX_FILE_BYTES = 4 * 1024 * 1024
 MAX_DEPTH = 64
@@ -55,11 +56,7 @@ class Loaded:
 
     def where(self, path: KeyPath) -> Location | None:
         """The location of `path`, or of its nearest ancestor that has one."""
-        for end in range(len(path), -1, -1):
-            loc = self.sources.get(path[:end])
-            if loc is not None:
-                return loc
-        return None
+        return nearest(self.sources, path)
 
     def problem(self, path: KeyPath, message: str) -> Problem:
         return Problem(self.where(path), path, message)
@@ -250,14 +247,10 @@ def _read_text(path: Path, display: str) -> str:
         raise refuse(f"cannot read: {exc.strerror}") from None
     if len(raw) > MAX_FILE_BYTES:  # it grew while being read
         raise refuse(f"file is over {MAX_FILE_BYTES} bytes; manifests that large are refused")
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
-        raise ManifestError(
-            [Problem(Location(display, line, col), (), "file is not UTF-8 text")]
-        ) from None
+    text = decode_utf8(raw)
+    if isinstance(text, tuple):
+        raise ManifestError([Problem(Location(display, *text), (), "file is not UTF-8 text")])
+    return text
 
 
 def _forbidden_character(text: str, exc: yaml.reader.ReaderError, display: str) -> Problem:

@@ -20,6 +20,7 @@ from bakegen import names
 from bakegen.errors import KeyPath, Location, Problem
 from bakegen.load import Loaded
 from bakegen.model import CudaKey, Cudnn, Pairs, Secret
+from bakegen.text import nearest
 
 # The first part of the origin of a value that comes from bakegen's defaults, not the manifest.
 DEFAULT = "<default>"
@@ -242,13 +243,7 @@ class Manifest:
 
     def where(self, path: KeyPath) -> Location | None:
         """Where `path` is written, or its nearest written ancestor; None for a default."""
-        if path[:1] == (DEFAULT,):
-            return None
-        for end in range(len(path), -1, -1):
-            loc = self.sources.get(path[:end])
-            if loc is not None:
-                return loc
-        return None
+        return None if path[:1] == (DEFAULT,) else nearest(self.sources, path)
 
     def problem(self, path: KeyPath, message: str) -> Problem:
         return Problem(self.where(path), path, message)

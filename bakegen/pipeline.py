@@ -19,6 +19,7 @@ from bakegen.manifest import Manifest, build_manifest
 from bakegen.model import Plan
 from bakegen.plan import build_plan
 from bakegen.schema import defaults, resource_text, schema_problems
+from bakegen.text import decode_utf8
 
 
 @dataclass(frozen=True)
@@ -99,15 +100,10 @@ def bake_template(workspace: Path) -> BakeTemplate:
         raise ManifestError(
             [Problem(Location(BAKE_TEMPLATE, 1, 1), (), f"cannot read: {exc.strerror}")]
         ) from None
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
-        raise ManifestError(
-            [Problem(Location(BAKE_TEMPLATE, line, col), (), "file is not UTF-8 text")]
-        ) from None
-    return BakeTemplate(text.removeprefix("\ufeff"), BAKE_TEMPLATE, shipped=False)
+    text = decode_utf8(raw)
+    if isinstance(text, tuple):
+        raise ManifestError([Problem(Location(BAKE_TEMPLATE, *text), (), "file is not UTF-8 text")])
+    return BakeTemplate(text, BAKE_TEMPLATE, shipped=False)
 
 
 def _raise(problems: list[Problem]) -> None:

@@ -1,0 +1,30 @@
+"""Reading text as bakegen reads every input, and finding where a key path is written."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from bakegen.errors import KeyPath, Location
+
+BOM = "\ufeff"
+
+
+def decode_utf8(raw: bytes) -> str | tuple[int, int]:
+    """`raw` as text (a leading BOM dropped), or the 1-based line and column of its first bad
+    byte (the column counts characters)."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        before = raw[: exc.start].decode("utf-8")
+        line = before.count("\n") + 1
+        return line, len(before) - (before.rfind("\n") + 1) + 1
+    return text[1:] if text.startswith(BOM) else text
+
+
+def nearest(sources: Mapping[KeyPath, Location], path: KeyPath) -> Location | None:
+    """Where `path` is written, or its nearest ancestor that is."""
+    for end in range(len(path), -1, -1):
+        loc = sources.get(path[:end])
+        if loc is not None:
+            return loc
+    return None
