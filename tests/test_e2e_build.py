@@ -23,6 +23,7 @@ from bakegen.model import DeclaredTest
 from bakegen.pipeline import plan_workspace
 from bakegen.plan import verify_script
 from tests.engine import (
+    RUN_TIMEOUT,
     bake,
     engine_env,
     host_network_file,
@@ -34,7 +35,7 @@ from tests.engine import (
     short_name,
     tail,
 )
-from tests.helpers import ROOT, run_cli
+from tests.helpers import ROOT, run_cli, run_process
 
 PACKAGE = "model-server"
 REPO = "docker.io/example/model-server"
@@ -205,3 +206,35 @@ def test_buildkit_checks_report_nothing_on_any_generated_dockerfile(
     log = out.stdout + out.stderr
     assert log.count("Check complete, no warnings found.") == len(targets), tail(log)
     assert "WARNING" not in log
+
+
+def test_smoke_runs_declared_tests_in_the_built_image(
+    example: Path, engine: dict[str, str], version: str, tmp_path: Path
+) -> None:
+    """`bakegen smoke` runs the example's own tests in the built runtime image (they pass), and a
+    test that fails makes it exit 1, naming the test."""
+    env = {**engine, "VERSION": version, "HUB_PASSWORD": "x", "PYTHONPATH": str(ROOT)}
+    env.pop("GHCR_TOKEN", None)
+    runtime = f"{REPO}:{version}-python3.11-bookworm-runtime"
+    try:
+        bake(example, env, [RUNTIME], extra=["--set", "*.platform=linux/amd64"])
+        ok = run_process("smoke", RUNTIME, cwd=example, env=env, timeout=RUN_TIMEOUT)
+        assert ok.returncode == 0, ok.stdout + ok.stderr
+        assert ok.stdout.splitlines() == [
+            "target\ttest\tresult\tdetail",
+            f"{RUNTIME}\tutf8\tpass\texit 0",
+            f"{RUNTIME}\tentrypoint\tpass\texit 0",
+        ]
+        broken = shutil.copytree(example / "manifest", tmp_path / "ws" / "manifest")
+        shutil.copytree(example / "templates", tmp_path / "ws" / "templates")
+        manifest = broken / "manifest.yml"
+        text = manifest.read_text(encoding="utf-8")
+        head, tests, rest = text.partition("\n    tests:")
+        line, _, rest = rest.partition("\n")
+        broken_test = "      - name: broken\n        run: test -e /nonexistent"
+        manifest.write_text(f"{head}{tests}{line}\n{broken_test}\n{rest}", encoding="utf-8")
+        failed = run_process("smoke", RUNTIME, cwd=tmp_path / "ws", env=env, timeout=RUN_TIMEOUT)
+        assert failed.returncode == 1, failed.stdout + failed.stderr
+        assert f"{RUNTIME}\tbroken\tfail\texit 1" in failed.stdout.splitlines()
+    finally:
+        remove_images(engine, [runtime])
