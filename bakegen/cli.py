@@ -150,7 +150,7 @@ def render(
     def waiting() -> None:
         err.print(f"waiting for another bakegen render of {ws} to finish...")
 
-    with workspace_lock(ws, on_wait=waiting):
+    with workspace_lock(ws, on_wait=waiting), _progress("rendering"):
         compiled = compile_workspace(ws, path, fmt.value, max_targets)
         _warn(compiled.warnings)
         changes = plan_changes(ws, compiled.outputs, OUTPUT_DIR)
@@ -236,10 +236,31 @@ def schema() -> None:
     _write_stdout(resource_text(SCHEMA))
 
 
+def _complete_targets(ctx: typer.Context, incomplete: str) -> list[str]:
+    """Target names for shell completion, from the workspace given or the current folder."""
+    from bakegen.pipeline import plan_workspace
+
+    params = ctx.params or {}
+    workspace = params.get("workspace") or (
+        ctx.parent.params.get("workspace") if ctx.parent else None
+    )
+    try:
+        plan = plan_workspace((workspace or Path(".")).resolve())
+    except Exception:  # completion never fails loudly
+        return []
+    names = [i.target for i in plan.images] + [v.target for v in plan.verifies]
+    return [n for n in names if n.startswith(incomplete)]
+
+
 @app.command()
 def explain(
     ctx: typer.Context,
-    target: Annotated[str, typer.Argument(help="A bake target (bakegen list shows them).")],
+    target: Annotated[
+        str,
+        typer.Argument(
+            help="A bake target (bakegen list shows them).", autocompletion=_complete_targets
+        ),
+    ],
     workspace: Workspace = None,
     manifest: Manifest = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON for machines.")] = False,
@@ -341,7 +362,10 @@ def init(
 def smoke(
     ctx: typer.Context,
     targets: Annotated[
-        list[str] | None, typer.Argument(help="Images to test (default: all with tests).")
+        list[str] | None,
+        typer.Argument(
+            help="Images to test (default: all with tests).", autocompletion=_complete_targets
+        ),
     ] = None,
     workspace: Workspace = None,
     manifest: Manifest = None,
@@ -405,6 +429,13 @@ def affected(
 def version() -> None:
     """Print bakegen's version."""
     out.print(__version__)
+
+
+def _progress(what: str) -> contextlib.AbstractContextManager[Any]:
+    """A spinner on a terminal (gone when done); nothing in pipes, files or CI logs."""
+    if not err.is_terminal or os.environ.get("CI") or os.environ.get("NO_COLOR"):
+        return contextlib.nullcontext()
+    return err.status(f"{what}...", spinner="dots")
 
 
 def _warn(warnings: Any) -> None:
