@@ -7,6 +7,7 @@ from typing import Any
 import typer
 
 from bakegen.cli import app
+from bakegen.reference import begin, rewrite, tables
 from bakegen.schema import defaults, manifest_schema
 from tests.helpers import ROOT, run_cli
 
@@ -46,3 +47,10 @@ def test_every_command_is_documented() -> None:
     for command in commands:
         assert f"`bakegen {command}" in README, command
         assert run_cli(command, "--help", cwd=ROOT).code == 0
+
+
+def test_manifest_reference_is_made_from_the_schema() -> None:
+    """The README's key tables are the schema's descriptions: `python -m bakegen.reference`."""
+    assert rewrite(README) == README
+    for name in tables():
+        assert begin(name) in README
