@@ -1,0 +1,1 @@
+"""Commands beyond rendering, as plain functions returning an exit code."""
