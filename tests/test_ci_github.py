@@ -75,7 +75,7 @@ def assert_each_image_once(plan: Plan, jobs: dict[str, Any]) -> None:
     builds = [n for n in jobs if n.startswith("build")]
     for name, job in jobs.items():
         if name.startswith("merge"):
-            assert job["needs"] == builds
+            assert job["needs"] == ["check", *builds]
 
 
 EXAMPLE_DATA = manifest_data(

@@ -361,7 +361,9 @@ def _merge_job(
     return {
         "name": "merge ${{ matrix.name }}",
         "needs": needs,
-        "if": "${{ !cancelled() && " + NOT_PR + " }}",
+        # after every build, even failed ones (the merge refuses images missing a platform),
+        # but not after a failed check, which builds nothing
+        "if": "${{ !cancelled() && needs.check.result == 'success' && " + NOT_PR + " }}",
         "runs-on": options.runners.get("linux/amd64", DEFAULT_RUNNERS["linux/amd64"]),
         **_permissions(m),
         "strategy": {"fail-fast": False, "matrix": {"include": include}},
@@ -421,7 +423,7 @@ def workflow(
             jobs[name] = _build_job(m, plan, chunk, "check")
     for name, chunk in zip(_names("merge", len(merges)), merges, strict=True):
         if chunk:
-            jobs[name] = _merge_job(m, plan, chunk, build_names, options)
+            jobs[name] = _merge_job(m, plan, chunk, ["check", *build_names], options)
     document = {
         "name": "bakegen",
         "on": {
