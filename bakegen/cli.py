@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 from bakegen import __version__
+from bakegen.commands.ci_github import ci_github
 from bakegen.errors import EXIT_DRIFT, BakegenError
 from bakegen.layout import OUTPUT_DIR
 from bakegen.listing import records
@@ -156,6 +157,42 @@ def list_images(
 def schema() -> None:
     """Print the manifest's JSON Schema (for editors and check-jsonschema)."""
     sys.stdout.write(resource_text("manifest.schema.json"))
+
+
+ci_app = typer.Typer(help="Generate CI configuration.", no_args_is_help=True)
+app.add_typer(ci_app, name="ci")
+
+
+@ci_app.command("github")
+def ci_github_command(
+    workspace: Workspace = Path("."),
+    manifest: Manifest = None,
+    output: Annotated[
+        str, typer.Option("--output", "-o", help="The workflow file to write.")
+    ] = ".github/workflows/bakegen.yml",
+    requirement: Annotated[
+        str | None, typer.Option(help="How the check job installs bakegen (a pip requirement).")
+    ] = None,
+    runner: Annotated[
+        list[str] | None, typer.Option(help="PLATFORM=LABEL: the runner of a platform.")
+    ] = None,
+    branch: Annotated[list[str] | None, typer.Option(help="Branches whose pushes publish.")] = None,
+    check: Annotated[
+        bool, typer.Option("--check", help="Write nothing; exit 1 when the workflow would change.")
+    ] = False,
+) -> None:
+    """Write a GitHub Actions workflow building the plan across runners."""
+    runners = dict(r.split("=", 1) for r in runner or [] if "=" in r)
+    code = ci_github(
+        workspace,
+        manifest,
+        output=output,
+        requirement=requirement,
+        runners=runners or None,
+        branches=tuple(branch or ("main",)),
+        check=check,
+    )
+    raise typer.Exit(code)
 
 
 @app.command()
