@@ -9,9 +9,15 @@ from bakegen.errors import ManifestError
 from bakegen.hcl import Call, Expr, Ref, hcl_string, to_hcl, to_json, to_json_value
 from bakegen.jinja import strict_environment, template_problem
 from bakegen.layout import MARKER, VERIFY_DOCKERFILE
-from bakegen.model import Image, Plan, Tag, Verify
+from bakegen.model import CI, Image, Plan, Tag, Text, Var, Verify
 
 COMMON = "_common"
+# docker/metadata-action's bake file defines this target; bakegen's bake file declares it empty
+# so that a bake without that file still resolves.
+METADATA_TARGET = "docker-metadata-action"
+# Set per job (e.g. to `-linux-arm64`) where each job builds one platform, so no two jobs write
+# one cache; empty on a laptop.
+CACHE_SUFFIX = "CACHE_SUFFIX"
 GATE_FUNCTION = (
     "gate",
     ("cond", "refs"),
@@ -49,7 +55,10 @@ def bake_model(plan: Plan) -> BakeModel:
     if plan.secrets:
         common.append(("secret", [_secret(s.id, s.env, s.src) for s in plan.secrets]))
     targets = [Block(COMMON, tuple(common))]
-    targets.extend(_target(image) for image in plan.images)
+    if plan.ci.metadata_action:
+        targets.append(Block(METADATA_TARGET, ()))
+    parents = {i.target: i.parent for i in plan.images}
+    targets.extend(_target(image, plan.ci, parents) for image in plan.images)
     targets.extend(_verify_target(v) for v in plan.verifies)
     return BakeModel(
         variables=plan.variables,
@@ -70,9 +79,12 @@ def _secret(sid: str, env: str | None, src: str | None) -> str:
     return f"id={sid},env={env}" if env else f"id={sid},src={src}"
 
 
-def _target(image: Image) -> Block:
+def _target(image: Image, ci: CI, parents: dict[str, str | None]) -> Block:
+    inherits: list[Expr] = [COMMON]
+    if ci.metadata_action and image.push:
+        inherits.append(METADATA_TARGET)
     attrs: list[tuple[str, Expr]] = [
-        ("inherits", [COMMON]),
+        ("inherits", inherits),
         ("dockerfile", image.dockerfile),
         ("platforms", list(image.platforms)),
     ]
@@ -81,7 +93,40 @@ def _target(image: Image) -> Block:
     attrs.append(("args", dict(image.args)))
     if image.push:
         attrs.append(("tags", tags_expr(image.tags)))
+    if ci.cache:
+        chain = [image.target]
+        while (parent := parents.get(chain[-1])) and parent not in chain:
+            chain.append(parent)
+        attrs.append(("cache-from", [cache_entry(ci, t, write=False) for t in chain]))
+        attrs.append(("cache-to", [cache_entry(ci, image.target, write=True)]))
+    if image.push and attest_entries(ci):
+        attrs.append(("attest", list(attest_entries(ci))))
     return Block(image.target, tuple(attrs))
+
+
+def cache_entry(ci: CI, target: str, *, write: bool) -> Text:
+    """One cache-from (or cache-to, `write`) entry of `target`: its own scope, per platform
+    through CACHE_SUFFIX. Writes export every layer (mode=max), parents' stages included."""
+    cache = ci.cache
+    assert cache is not None
+    suffix = Var(CACHE_SUFFIX)
+    mode = ",mode=max" if write else ""
+    if cache.type == "gha":
+        return (f"type=gha,scope={target}", suffix, mode)
+    if cache.type == "registry":
+        return (f"type=registry,ref={cache.ref}:{target}", suffix, mode)
+    where = "dest" if write else "src"
+    return (f"type=local,{where}={cache.dir}/{target}", suffix, mode)
+
+
+def attest_entries(ci: CI) -> tuple[str, ...]:
+    """Bake `attest` entries of pushed images."""
+    out = []
+    if ci.attestations.sbom:
+        out.append("type=sbom")
+    if ci.attestations.provenance:
+        out.append(f"type=provenance,mode={ci.attestations.provenance}")
+    return tuple(out)
 
 
 def _verify_target(verify: Verify) -> Block:

@@ -425,6 +425,62 @@ def affected(
         out.print(target)
 
 
+ci_app = typer.Typer(help="Generate CI configuration from the plan.", no_args_is_help=True)
+app.add_typer(ci_app, name="ci")
+
+
+@ci_app.command("github")
+def ci_github(
+    ctx: typer.Context,
+    workspace: Workspace = None,
+    manifest: Manifest = None,
+    output: Annotated[
+        str, typer.Option("--output", "-o", help="The workflow file to write, in the workspace.")
+    ] = ".github/workflows/bakegen.yml",
+    requirement: Annotated[
+        str | None,
+        typer.Option(
+            help="How the check job installs bakegen (a pip requirement).", show_default=False
+        ),
+    ] = None,
+    runner: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="PLATFORM=LABEL: the runner of a platform (repeatable).", show_default=False
+        ),
+    ] = None,
+    gpu_runner: Annotated[
+        str | None,
+        typer.Option(help="Add a job running `bakegen smoke` (GPU tests) on this runner label."),
+    ] = None,
+    branch: Annotated[
+        list[str] | None, typer.Option(help="Branches whose pushes publish (default: main).")
+    ] = None,
+    max_jobs: Annotated[
+        int,
+        typer.Option(min=1, help="Most build jobs; past it, several images share a job."),
+    ] = 1024,
+    check: Annotated[
+        bool, typer.Option("--check", help="Write nothing; exit 1 when the workflow would change.")
+    ] = False,
+    max_targets: MaxTargets = None,
+) -> None:
+    """Write a GitHub Actions workflow that builds the plan on native runners and merges by digest."""
+    from bakegen.commands import ci_github as gh
+
+    ws, path = _where(ctx, workspace, manifest)
+    defaults = gh.Options()
+    options = gh.Options(
+        output=output,
+        requirement=requirement or defaults.requirement,
+        runners={**defaults.runners, **dict(gh.runner_option(r) for r in runner or [])},
+        branches=tuple(branch or defaults.branches),
+        max_jobs=max_jobs,
+        gpu_runner=gpu_runner,
+    )
+    err.print(gh.ci_github(ws, path, options, check=check, max_targets=max_targets))
+
+
 @app.command()
 def version() -> None:
     """Print bakegen's version."""

@@ -19,7 +19,7 @@ from typing import Any
 from bakegen import names
 from bakegen.errors import KeyPath, Location, Problem
 from bakegen.load import Loaded
-from bakegen.model import CudaKey, Cudnn, Pairs, Secret
+from bakegen.model import CI, Attestations, Cache, CudaKey, Cudnn, Pairs, Secret
 from bakegen.text import nearest
 
 # The first part of the origin of a value that comes from bakegen's defaults, not the manifest.
@@ -233,6 +233,7 @@ class Manifest:
     max_targets: int
     labels: Pairs
     secrets: tuple[Secret, ...]
+    ci: CI
     registries: tuple[Registry, ...]
     cuda_versions: Mapping[str, CudaVersion]
     release_types: Mapping[str, ReleaseType]
@@ -341,6 +342,7 @@ def build_manifest(loaded: Loaded, defaults: Mapping[str, Any]) -> Manifest:
         secrets=tuple(
             Secret(s["id"], s.get("env"), s.get("src")) for s in data.get("secrets") or []
         ),
+        ci=_ci(data),
         registries=tuple(
             Registry(
                 name=name,
@@ -361,6 +363,24 @@ def build_manifest(loaded: Loaded, defaults: Mapping[str, Any]) -> Manifest:
         releases=releases,
         sources=dict(loaded.sources),
         files=tuple(loaded.files),
+    )
+
+
+def _ci(data: Mapping[str, Any]) -> CI:
+    cache = data.get("cache") or {}
+    attest = data.get("attestations") or {}
+    return CI(
+        cache=Cache(
+            str(cache["type"]),
+            ref=cache.get("ref"),
+            dir=str(cache["dir"]).rstrip("/") if cache.get("dir") else None,
+        )
+        if cache and cache["type"] != "none"
+        else None,
+        attestations=Attestations(
+            sbom=bool(attest.get("sbom", False)), provenance=attest.get("provenance")
+        ),
+        metadata_action=bool(data.get("metadata_action", False)),
     )
 
 

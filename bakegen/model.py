@@ -153,6 +153,32 @@ class Verify:
 
 
 @dataclass(frozen=True)
+class Cache:
+    """Where bake keeps each image target's build cache: `gha`, `registry` (images `ref:<target>`)
+    or `local` (folders `dir/<target>`)."""
+
+    type: str
+    ref: str | None = None
+    dir: str | None = None
+
+
+@dataclass(frozen=True)
+class Attestations:
+    sbom: bool = False
+    provenance: str | None = None  # min or max
+
+
+@dataclass(frozen=True)
+class CI:
+    """The bake file's CI settings: cache, attestations, and inheriting docker/metadata-action's
+    target. The defaults add nothing, so a local bake needs no CI service."""
+
+    cache: Cache | None = None
+    attestations: Attestations = Attestations()
+    metadata_action: bool = False
+
+
+@dataclass(frozen=True)
 class Group:
     name: str
     targets: tuple[str, ...]
@@ -168,6 +194,7 @@ class Plan:
     labels: tuple[tuple[str, Text], ...]
     secrets: tuple[Secret, ...]
     verifies: tuple[Verify, ...] = ()
+    ci: CI = CI()
 
     def image(self, target: str) -> Image:
         return next(i for i in self.images if i.target == target)

@@ -71,11 +71,13 @@ def build_plan(m: Manifest, max_targets: int | None = None) -> Plan:
             ("REVISION", ""),
             ("SOURCE", ""),
             *((g, "") for g in gates),
+            *((("CACHE_SUFFIX", ""),) if m.ci.cache else ()),
         ),
         gates=gates,
         labels=_labels(m),
         secrets=m.secrets,
         verifies=verifies,
+        ci=m.ci,
     )
 
 

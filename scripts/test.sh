@@ -15,6 +15,9 @@ python3 -m pip install --quiet --disable-pip-version-check -e '.[test]'
 step "docker buildx"
 scripts/engine.sh install-buildx
 
+step "actionlint"
+scripts/tools.sh actionlint >/dev/null
+
 if [[ ${BAKEGEN_NO_ENGINE:-0} != 1 && -n $(find tests -name 'test_e2e*.py' -print -quit) ]]; then
   step "docker engine"
   eval "$(scripts/engine.sh start)"

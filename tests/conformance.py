@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from bakegen.bakefile import attest_entries, cache_entry
 from bakegen.listing import tag_strings
-from bakegen.model import Plan, resolve
+from bakegen.model import Plan, Text, resolve
 
 
 def expected_targets(
@@ -43,11 +44,37 @@ def expected_targets(
             target["tags"] = tags
         if image.parent:
             target["contexts"] = {"base": f"target:{image.parent}"}
+        if plan.ci.cache:
+            chain = [image]
+            while chain[-1].parent:
+                chain.append(plan.image(chain[-1].parent or ""))
+            target["cache-from"] = [
+                _entry(cache_entry(plan.ci, i.target, write=False), values) for i in chain
+            ]
+            target["cache-to"] = [_entry(cache_entry(plan.ci, image.target, write=True), values)]
+        if image.push and attest_entries(plan.ci):
+            target["attest"] = [_entry((a,), values) for a in attest_entries(plan.ci)]
         out[image.target] = target
     return out
 
 
-FIELDS = ("context", "dockerfile", "args", "labels", "platforms", "tags", "contexts")
+def _entry(text: Text, values: Mapping[str, str]) -> dict[str, str]:
+    """A cache or attest entry as bake prints it: its `key=value` pairs as a mapping."""
+    return dict(pair.split("=", 1) for pair in resolve(text, values).split(","))
+
+
+FIELDS = (
+    "context",
+    "dockerfile",
+    "args",
+    "labels",
+    "platforms",
+    "tags",
+    "contexts",
+    "cache-from",
+    "cache-to",
+    "attest",
+)
 
 
 def printed_targets(printed: dict[str, Any]) -> dict[str, dict[str, Any]]:

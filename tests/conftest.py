@@ -36,6 +36,9 @@ SLOW_TESTS = frozenset(
     {
         "test_limits::test_max_targets_option_raises_the_limit",
         "test_limits::test_max_targets_in_the_manifest_and_the_option_wins",
+        "test_ci_github::test_check_jsonschema_github_workflows",
+        "test_ci_github::test_actionlint_finds_nothing",
+        "test_ci_github::test_thousands_of_targets_fit_githubs_limits",
     }
 )
 DEFAULT_TIER = "fast"
