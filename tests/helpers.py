@@ -9,9 +9,10 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import pytest
 
@@ -56,19 +57,73 @@ def run_cli(*args: str, cwd: Path) -> Result:
     return Result(code, stdout.getvalue(), stderr.getvalue())
 
 
+def _process_env(env: Mapping[str, str] | None) -> dict[str, str]:
+    """`env` (default: this process's environment) with this checkout's bakegen importable."""
+    return {**(os.environ if env is None else env), "PYTHONPATH": str(ROOT)}
+
+
 def run_process(
-    *args: str, cwd: Path, env: dict[str, str] | None = None, timeout: float | None = None
+    *args: str,
+    cwd: Path,
+    env: Mapping[str, str] | None = None,
+    timeout: float | None = None,
+    stdout: int | IO[Any] = subprocess.PIPE,
+    stderr: int | IO[Any] = subprocess.PIPE,
+    preexec_fn: Callable[[], Any] | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    """Run `python -m bakegen ARGS` in a real process (what a user's shell does)."""
+    """Run `python -m bakegen ARGS` in a real process (what a user's shell does), with this
+    checkout's bakegen; `env` replaces the environment (default: this process's)."""
     return subprocess.run(
         [sys.executable, "-m", "bakegen", *args],
         cwd=cwd,
-        env=env,
-        capture_output=True,
+        env=_process_env(env),
+        stdout=stdout,
+        stderr=stderr,
+        preexec_fn=preexec_fn,
         text=True,
         check=False,
         timeout=timeout,
     )
+
+
+def start_process(*args: str, cwd: Path) -> subprocess.Popen[str]:
+    """Start `python -m bakegen ARGS` in a real process, its output piped."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "bakegen", *args],
+        cwd=cwd,
+        env=_process_env(None),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+# The smallest workspace: one package, one Debian release, templates in templates/t.
+MINIMAL_MANIFEST = """\
+python_versions: ["3.12"]
+packages:
+  app:
+    runtime: [debian]
+releases:
+  debian:
+    "12":
+      templates_dir: templates/t
+      base_image: debian:bookworm-slim
+      add_to_tags: bookworm
+"""
+
+
+def minimal_workspace(
+    tmp: Path, manifest: str = MINIMAL_MANIFEST, runtime: bytes = b"FROM base\n"
+) -> Path:
+    """`tmp/ws` holding the minimal manifest (or `manifest`) and a two-line template pair."""
+    ws = tmp / "ws"
+    (ws / "manifest").mkdir(parents=True)
+    (ws / "templates" / "t").mkdir(parents=True)
+    (ws / "manifest" / "m.yml").write_text(manifest, encoding="utf-8")
+    (ws / "templates" / "t" / "base.Dockerfile.j2").write_bytes(b"FROM {{ base_image }}\n")
+    (ws / "templates" / "t" / "runtime.Dockerfile.j2").write_bytes(runtime)
+    return ws
 
 
 def make_workspace(tmp: Path, manifest: str, *, templates_from: Path = ROOT) -> Path:

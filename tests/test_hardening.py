@@ -20,30 +20,21 @@ from typing import IO, Any
 import pytest
 
 from bakegen.layout import MARKER
-from tests.helpers import ROOT, run_cli, tree
+from tests.helpers import (
+    MINIMAL_MANIFEST,
+    ROOT,
+    minimal_workspace,
+    run_cli,
+    run_process,
+    start_process,
+    tree,
+)
 
-MANIFEST = """\
-python_versions: ["3.12"]
-packages:
-  app:
-    runtime: [debian]
-releases:
-  debian:
-    "12":
-      templates_dir: templates/t
-      base_image: debian:bookworm-slim
-      add_to_tags: bookworm
-"""
+MANIFEST = MINIMAL_MANIFEST
 
 
 def minimal(tmp: Path, manifest: str = MANIFEST) -> Path:
-    ws = tmp / "ws"
-    (ws / "manifest").mkdir(parents=True)
-    (ws / "templates" / "t").mkdir(parents=True)
-    (ws / "manifest" / "m.yml").write_text(manifest, encoding="utf-8")
-    (ws / "templates" / "t" / "base.Dockerfile.j2").write_text("FROM {{ base_image }}\n")
-    (ws / "templates" / "t" / "runtime.Dockerfile.j2").write_text("FROM base\n")
-    return ws
+    return minimal_workspace(tmp, manifest)
 
 
 def bakegen(
@@ -52,17 +43,8 @@ def bakegen(
     env: dict[str, str] | None = None,
     stderr: int | IO[Any] = subprocess.PIPE,
 ) -> subprocess.CompletedProcess[str]:
-    """`python -m bakegen ARGS` in a real process, with this checkout's bakegen."""
-    result: subprocess.CompletedProcess[str] = subprocess.run(
-        [sys.executable, "-m", "bakegen", *args],
-        cwd=cwd,
-        env={**os.environ, **(env or {}), "PYTHONPATH": str(ROOT)},
-        stdout=subprocess.PIPE,
-        stderr=stderr,
-        text=True,
-        check=False,
-    )
-    return result
+    """`python -m bakegen ARGS` in a real process, with `env` added to this one's."""
+    return run_process(*args, cwd=cwd, env={**os.environ, **(env or {})}, stderr=stderr)
 
 
 # --- lost or half-written files -----------------------------------------------------------
@@ -87,15 +69,7 @@ def test_a_signal_mid_write_rolls_everything_back(signame: str, tmp_path: Path) 
     assert bakegen("render", cwd=ws).returncode == 0
     (ws / "templates/t/runtime.Dockerfile.j2").write_text("FROM base\nRUN true\n")
     before = tree(ws)
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "bakegen", "render"],
-        cwd=ws,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    proc = start_process("render", cwd=ws)
     deadline = time.monotonic() + 60
     staged = False
     while time.monotonic() < deadline and proc.poll() is None:
@@ -257,28 +231,11 @@ def closed_stdout() -> None:
 @pytest.mark.parametrize("args", [["list", "--json"], ["schema"]])
 def test_closed_or_full_stdout_is_exit_74(args: list[str], tmp_path: Path) -> None:
     ws = minimal(tmp_path)
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    closed = subprocess.run(
-        [sys.executable, "-m", "bakegen", *args],
-        cwd=ws,
-        env=env,
-        preexec_fn=closed_stdout,
-        stderr=subprocess.PIPE,
-        text=True,
-        check=False,
-    )
+    closed = run_process(*args, cwd=ws, preexec_fn=closed_stdout)
     assert closed.returncode == 74, closed.stderr
     assert closed.stderr == "standard output is closed\n"
     with open("/dev/full", "w") as full:
-        proc = subprocess.run(
-            [sys.executable, "-m", "bakegen", *args],
-            cwd=ws,
-            env=env,
-            stdout=full,
-            stderr=subprocess.PIPE,
-            text=True,
-            check=False,
-        )
+        proc = run_process(*args, cwd=ws, stdout=full)
     assert proc.returncode == 74, proc.stderr
     assert proc.stderr == "bakegen: cannot write the output: No space left on device\n"
 

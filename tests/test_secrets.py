@@ -8,8 +8,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -124,14 +122,7 @@ def test_no_credential_in_a_real_process_or_its_errors(tmp_path: Path) -> None:
     values = sentinels(ws)
     env = {**os.environ, **values, "PYTHONPATH": str(ROOT), "BAKEGEN_DEBUG": ""}
     for args in (["render"], ["list", "--json"]):
-        proc = subprocess.run(
-            [sys.executable, "-m", "bakegen", *args],
-            cwd=ws,
-            env=env,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
+        proc = run_process(*args, cwd=ws, env=env)
         assert proc.returncode == 0, proc.stderr
         assert_no_sentinel(" ".join(args), proc.stdout + proc.stderr, values)
     manifest = ws / "manifest" / "manifest.yml"

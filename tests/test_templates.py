@@ -5,51 +5,24 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from bakegen.dockerfile_checks import check
-from tests.helpers import ROOT, run_cli
+from tests.helpers import minimal_workspace, run_cli, run_process
 
-MANIFEST = """\
-python_versions: ["3.12"]
-packages:
-  app:
-    runtime: [debian]
-releases:
-  debian:
-    "12":
-      templates_dir: templates/t
-      base_image: debian:bookworm-slim
-      add_to_tags: bookworm
-"""
 WHERE = "releases.debian.12.templates_dir"
 RUNTIME = "generated/app/debian12/runtime/Dockerfile"
 
 
 def workspace(tmp_path: Path, runtime: bytes = b"FROM base\n") -> Path:
-    ws = tmp_path / "ws"
-    (ws / "manifest").mkdir(parents=True)
-    (ws / "manifest" / "m.yml").write_text(MANIFEST, encoding="utf-8")
-    (ws / "templates" / "t").mkdir(parents=True)
-    (ws / "templates" / "t" / "base.Dockerfile.j2").write_bytes(b"FROM {{ base_image }}\n")
-    (ws / "templates" / "t" / "runtime.Dockerfile.j2").write_bytes(runtime)
-    return ws
+    return minimal_workspace(tmp_path, runtime=runtime)
 
 
 def render(ws: Path) -> subprocess.CompletedProcess[str]:
     """`bakegen render` in a real process, so that a blocking read shows as a timeout."""
-    return subprocess.run(
-        [sys.executable, "-m", "bakegen", "render"],
-        cwd=ws,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=60,
-    )
+    return run_process("render", cwd=ws, timeout=60)
 
 
 @pytest.mark.parametrize("include", [False, True])

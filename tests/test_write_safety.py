@@ -10,7 +10,6 @@ import itertools
 import os
 import shutil
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -25,7 +24,7 @@ from bakegen.errors import WriteFailed
 from bakegen.layout import BAK_SUFFIX, MARKER, OUTPUT_DIR, TMP_SUFFIX
 from bakegen.pipeline import compile_workspace
 from bakegen.write import Changes, apply, plan_changes, workspace_lock
-from tests.helpers import ROOT, run_cli, run_process, tree
+from tests.helpers import ROOT, run_cli, run_process, start_process, tree
 
 TEMPLATES = Path(__file__).resolve().parent / "corpus" / "_base" / "templates"
 
@@ -366,16 +365,8 @@ def test_symlinks_off_the_output_paths_are_left_alone(tmp_path: Path) -> None:
 
 def test_a_render_waits_for_the_lock(tmp_path: Path) -> None:
     ws = workspace(tmp_path)
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
     with workspace_lock(ws):
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "bakegen", "render"],
-            cwd=ws,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
+        proc = start_process("render", cwd=ws)
         try:
             time.sleep(1.5)
             assert proc.poll() is None, "render ran while another held the lock"
