@@ -12,11 +12,11 @@ import shutil
 import subprocess
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 import pytest
 
-from tests.helpers import IN_CI, ROOT
+from tests.helpers import ROOT, unavailable
 
 ENGINE_SH = ROOT / "scripts" / "engine.sh"
 ENGINE_STATE = Path(os.environ.get("BAKEGEN_ENGINE_STATE", "/tmp/bakegen-engine"))
@@ -27,13 +27,6 @@ BUILD_TIMEOUT = 1800
 RUN_TIMEOUT = 300
 
 
-def _unavailable(message: str) -> NoReturn:
-    """Fail in CI, skip locally: the engine is part of CI's job but optional on a laptop."""
-    if IN_CI:
-        pytest.fail(message)
-    pytest.skip(message)
-
-
 def engine_env() -> dict[str, str]:
     """The environment for docker commands against the engine, or fail (CI) / skip (locally).
 
@@ -41,7 +34,7 @@ def engine_env() -> dict[str, str]:
     """
     env = dict(os.environ)
     if shutil.which("docker") is None:
-        _unavailable(f"docker CLI not found; {START_HINT}")
+        unavailable(f"docker CLI not found; {START_HINT}")
     if not env.get("DOCKER_HOST") and (ENGINE_STATE / "docker.sock").is_socket():
         env["DOCKER_HOST"] = f"unix://{ENGINE_STATE / 'docker.sock'}"
     where = env.get("DOCKER_HOST", "the default socket")
@@ -55,15 +48,15 @@ def engine_env() -> dict[str, str]:
             check=False,
         )
     except subprocess.TimeoutExpired:
-        _unavailable(f"no answer from a Docker engine at {where} in 30 s; {START_HINT}")
+        unavailable(f"no answer from a Docker engine at {where} in 30 s; {START_HINT}")
     if probe.returncode != 0:
         said = (probe.stderr.strip().splitlines() or ["no answer"])[-1]
-        _unavailable(f"no Docker engine at {where} ({said}); {START_HINT}")
+        unavailable(f"no Docker engine at {where} ({said}); {START_HINT}")
     bx = subprocess.run(
         ["docker", "buildx", "version"], env=env, capture_output=True, text=True, check=False
     )
     if bx.returncode != 0:
-        _unavailable(f"docker buildx plugin missing; {START_HINT}")
+        unavailable(f"docker buildx plugin missing; {START_HINT}")
     return env
 
 
@@ -78,7 +71,7 @@ def need_base_image(env: dict[str, str], image: str, *platforms: str) -> None:
             check=False,
         )
         if found.returncode != 0:
-            _unavailable(
+            unavailable(
                 f"the engine has no {image} for {platform}; run scripts/engine.sh base-images"
             )
 

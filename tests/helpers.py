@@ -12,7 +12,7 @@ import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, NoReturn
 
 import pytest
 
@@ -152,15 +152,25 @@ def tree(path: Path) -> dict[str, bytes]:
     }
 
 
+def unavailable(message: str) -> NoReturn:
+    """A test that cannot run here: a failure in CI, a skip (saying how to run it) elsewhere."""
+    if IN_CI:
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+def need_root(what: str) -> None:
+    """Fail (CI) or skip (locally) unless this process is root."""
+    if os.geteuid() != 0:
+        unavailable(f"{what} needs root; run the tests as root")
+
+
 def need_tool(name: str, how: str) -> str:
     """The path of a real tool; in CI a missing tool fails the test, locally it skips."""
     found = shutil.which(name)
     if found:
         return found
-    message = f"{name} not found; {how}"
-    if IN_CI:
-        pytest.fail(message)
-    pytest.skip(message)
+    unavailable(f"{name} not found; {how}")
 
 
 def buildx() -> list[str]:
@@ -170,10 +180,7 @@ def buildx() -> list[str]:
         ["docker", "buildx", "version"], capture_output=True, text=True, check=False
     )
     if probe.returncode != 0:
-        message = "docker buildx plugin missing; run scripts/engine.sh install-buildx"
-        if IN_CI:
-            pytest.fail(message)
-        pytest.skip(message)
+        unavailable("docker buildx plugin missing; run scripts/engine.sh install-buildx")
     return ["docker", "buildx"]
 
 

@@ -24,6 +24,7 @@ from tests.helpers import (
     MINIMAL_MANIFEST,
     ROOT,
     minimal_workspace,
+    need_root,
     run_cli,
     run_process,
     start_process,
@@ -154,8 +155,7 @@ def tiny_disk(path: Path) -> Iterator[None]:
 
 
 def test_a_full_disk_is_one_line_and_rolled_back(tmp_path: Path) -> None:
-    if os.geteuid() != 0:
-        pytest.skip("mounting a small tmpfs needs root")
+    need_root("mounting a small tmpfs")
     disk = tmp_path / "disk"
     with tiny_disk(disk):
         ws = minimal(disk)
@@ -176,8 +176,7 @@ def test_a_full_disk_is_one_line_and_rolled_back(tmp_path: Path) -> None:
 
 
 def test_an_immutable_output_folder_is_one_line(tmp_path: Path) -> None:
-    if os.geteuid() != 0:
-        pytest.skip("chattr +i needs root")
+    need_root("chattr +i")
     ws = minimal(tmp_path)
     assert run_cli("render", cwd=ws).code == 0
     (ws / "templates/t/runtime.Dockerfile.j2").write_text("FROM base\nRUN true\n")
