@@ -42,31 +42,35 @@ MATRIX_LIMIT = 256  # GitHub's limit of jobs per matrix
 DEFAULT_MAX_JOBS = 1024  # past this, several images share a job
 DIGESTS_DIR = "${{ runner.temp }}/digests"
 
-# Actions by the commit of a release tag (the tag in the comment).
-ACTIONS = {
-    "checkout": "actions/checkout@3d3c42e5aac5ba805825da76410c181273ba90b1",  # v7.0.1
-    "setup-python": "actions/setup-python@5fda3b95a4ea91299a34e894583c3862153e4b97",  # v7.0.0
-    "upload-artifact": "actions/upload-artifact@bbbca2ddaa5d8feaa63e36b76fdaad77386f024f",  # v7.0.0
-    "download-artifact": (
-        "actions/download-artifact@3e5f45b2cfb9172054b4087a40e8e0b5a5461e7c"  # v8.0.1
+# The actions the workflow uses: repository, the commit of a release tag, and that tag.
+PINS = {
+    "checkout": ("actions/checkout", "3d3c42e5aac5ba805825da76410c181273ba90b1", "v7.0.1"),
+    "setup-python": ("actions/setup-python", "5fda3b95a4ea91299a34e894583c3862153e4b97", "v7.0.0"),
+    "upload-artifact": (
+        "actions/upload-artifact",
+        "bbbca2ddaa5d8feaa63e36b76fdaad77386f024f",
+        "v7.0.0",
     ),
-    "setup-qemu": "docker/setup-qemu-action@96fe6ef7f33517b61c61be40b68a1882f3264fb8",  # v4.2.0
-    "setup-buildx": "docker/setup-buildx-action@37fe631027851001ddb9b187196cc803df7f5f0e",  # v4.3.0
-    "login": "docker/login-action@4907a6ddec9925e35a0a9e82d7399ccc52663121",  # v4.1.0
-    "metadata": "docker/metadata-action@dc802804100637a589fabce1cb79ff13a1411302",  # v6.2.0
-    "bake": "docker/bake-action@a66e1c87e2eca0503c343edf1d208c716d54b8a8",  # v7.1.0
+    "download-artifact": (
+        "actions/download-artifact",
+        "3e5f45b2cfb9172054b4087a40e8e0b5a5461e7c",
+        "v8.0.1",
+    ),
+    "setup-qemu": (
+        "docker/setup-qemu-action",
+        "96fe6ef7f33517b61c61be40b68a1882f3264fb8",
+        "v4.2.0",
+    ),
+    "setup-buildx": (
+        "docker/setup-buildx-action",
+        "37fe631027851001ddb9b187196cc803df7f5f0e",
+        "v4.3.0",
+    ),
+    "login": ("docker/login-action", "4907a6ddec9925e35a0a9e82d7399ccc52663121", "v4.1.0"),
+    "metadata": ("docker/metadata-action", "dc802804100637a589fabce1cb79ff13a1411302", "v6.2.0"),
+    "bake": ("docker/bake-action", "a66e1c87e2eca0503c343edf1d208c716d54b8a8", "v7.1.0"),
 }
-ACTION_TAGS = {
-    "checkout": "v7.0.1",
-    "setup-python": "v7.0.0",
-    "upload-artifact": "v7.0.0",
-    "download-artifact": "v8.0.1",
-    "setup-qemu": "v4.2.0",
-    "setup-buildx": "v4.3.0",
-    "login": "v4.1.0",
-    "metadata": "v6.2.0",
-    "bake": "v7.1.0",
-}
+ACTIONS = {name: f"{repo}@{commit}" for name, (repo, commit, _tag) in PINS.items()}
 NOT_PR = "github.event_name != 'pull_request'"
 
 
@@ -501,7 +505,7 @@ def workflow(
         "# Made by `bakegen ci github` from the manifest; run it again after changing the "
         "manifest.\n"
         "# Actions are pinned by commit: "
-        + ", ".join(f"{ACTIONS[k].split('@')[0]} {v}" for k, v in ACTION_TAGS.items())
+        + ", ".join(f"{repo} {tag}" for repo, _commit, tag in PINS.values())
         + "\n"
     )
     return header + _dump(document)
