@@ -335,7 +335,9 @@ def build_manifest(loaded: Loaded, defaults: Mapping[str, Any]) -> Manifest:
         python_versions=top_pythons,
         platforms=top_platforms,
         cuda_repo_url=cuda_repo_url,
-        cuda_repo_key=cuda_key(str(data.get("cuda_repo_key") or defaults["cuda_repo_key"])),
+        cuda_repo_key=cuda_key(str(data["cuda_repo_key"]))
+        if data.get("cuda_repo_key")
+        else CudaKey(),
         verify=bool(data.get("verify", defaults["verify"])),
         max_targets=int(data.get("max_targets") or defaults["max_targets"]),
         labels=tuple(sorted((str(k), str(v)) for k, v in (data.get("labels") or {}).items())),

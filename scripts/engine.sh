@@ -162,7 +162,7 @@ install_buildx() {
 }
 
 ENGINE_BINS=(dockerd docker-proxy containerd containerd-shim-runc-v2)
-HOST_PKGS=(runc iptables qemu-user-static debootstrap busybox-static)
+HOST_PKGS=(runc iptables qemu-user-static debootstrap busybox-static gnupg)
 
 install_engine() {
   install_buildx

@@ -4,13 +4,14 @@ one problem at their place, and nothing that is not a regular file is ever opene
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 
 from bakegen.dockerfile_checks import check
-from tests.helpers import minimal_workspace, run_cli, run_process
+from tests.helpers import ROOT, minimal_workspace, run_cli, run_process
 
 WHERE = "releases.debian.12.templates_dir"
 RUNTIME = "generated/app/debian12/runtime/Dockerfile"
@@ -155,3 +156,46 @@ def test_child_dockerfiles_that_do_not_use_base(text: str) -> None:
 
 def test_a_parent_dockerfile_may_use_any_image() -> None:
     assert check("FROM debian:bookworm-slim AS base\nRUN true\n", from_parent=False) == []
+
+
+@pytest.mark.parametrize(
+    ("key", "apt", "dnf"),
+    [
+        (None, "/ubuntu2404/${arch}/3bf863cc.pub", "/rhel9/${arch}/D42D0685.pub"),
+        ("mirror.pub", "/ubuntu2404/${arch}/mirror.pub", "/rhel9/${arch}/mirror.pub"),
+        ("https://keys.example/cuda.asc", '"https://keys.example/cuda.asc"', "keys.example"),
+        ("./keys/cuda.asc", "< /usr/share/keyrings/cuda.asc", "file:///etc/pki/rpm-gpg/cuda.asc"),
+    ],
+)
+def test_the_cuda_key_reaches_apt_and_dnf(
+    tmp_path: Path, key: str | None, apt: str, dnf: str
+) -> None:
+    """`cuda_repo_key` in each of its forms, in the Debian-family and the RHEL cudnn templates."""
+    shutil.copytree(ROOT / "manifest", tmp_path / "manifest")
+    shutil.copytree(ROOT / "templates", tmp_path / "templates")
+    (tmp_path / "keys").mkdir()
+    (tmp_path / "keys" / "cuda.asc").write_text("-----BEGIN PGP PUBLIC KEY BLOCK-----\n")
+    if key:
+        path = tmp_path / "manifest" / "manifest.yml"
+        path.write_text(
+            f"cuda_repo_key: {key}\n" + path.read_text(encoding="utf-8"), encoding="utf-8"
+        )
+    result = run_cli("render", cwd=tmp_path)
+    assert result.code == 0, result.err
+    ubuntu = (
+        tmp_path / "generated/model-server/ubuntu24.04/cudnn-cuda12.6.3/Dockerfile"
+    ).read_text()
+    rocky = (
+        tmp_path / "generated/model-server/rockylinux9/cudnn-cuda12.6.3/Dockerfile"
+    ).read_text()
+    assert apt in ubuntu
+    assert dnf in rocky
+    copies = [line for line in ubuntu.splitlines() + rocky.splitlines() if line.startswith("COPY")]
+    assert copies == (
+        [
+            "COPY keys/cuda.asc /usr/share/keyrings/cuda.asc",
+            "COPY keys/cuda.asc /etc/pki/rpm-gpg/cuda.asc",
+        ]
+        if key == "./keys/cuda.asc"
+        else []
+    )
