@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, with everything it needs installed first:
 #   scripts/test.sh              # every tier of tests (pytest arguments may follow, e.g. -k conformance)
-# Installs bakegen with its test extras, the docker buildx plugin (bake --print), and, unless
+# Installs bakegen with its test extras, the docker buildx plugin (bake --print), the registry
+# tools of the pin tests, and, unless
 # BAKEGEN_NO_ENGINE=1, a local Docker engine with arm64 emulation for the end-to-end builds
 # (scripts/engine.sh; needs root on Debian). Then lint, types, and pytest.
 set -euo pipefail
@@ -14,6 +15,9 @@ python3 -m pip install --quiet --disable-pip-version-check -e '.[test]'
 
 step "docker buildx"
 scripts/engine.sh install-buildx
+
+step "registry tools (docker-registry, htpasswd, openssl)"
+scripts/engine.sh install-registry
 
 if [[ ${BAKEGEN_NO_ENGINE:-0} != 1 && -n $(find tests -name 'test_e2e*.py' -print -quit) ]]; then
   step "docker engine"
