@@ -49,6 +49,7 @@ ATTEMPTS = 3  # tries of a request that could not connect, timed out, or got 5xx
 BACKOFF = 1.0  # seconds before the second try; doubled for each further one
 MAX_BODY = 4 * 1024 * 1024  # a manifest, an index, an image config or a token answer
 MAX_REDIRECTS = 5
+SHOWN_TAGS = 10  # of an image whose tag is unknown
 USER_AGENT = "bakegen-pin"
 
 
@@ -186,7 +187,7 @@ class Client:
         if missing:
             has = ", ".join(served) or "none"
             raise RegistryError(
-                f"{ref} ({digest[:19]}...) has no {', '.join(missing)} image "
+                f"the tag names {digest[:19]}..., which has no {', '.join(missing)} image "
                 f"(it has {has}); build it for fewer platforms or choose another tag"
             )
         return Resolved(digest, tuple(sorted(set(served))))
@@ -212,13 +213,22 @@ class Client:
         )
 
     def _not_found(self, ref: Reference, response: Response) -> str:
-        codes = _error_codes(response.body)
+        """Which is unknown, the image or its tag (the tag list tells), and what to do."""
         where = f"{ref.domain}/{ref.repository}"
+        codes = _error_codes(response.body)
+        tags: list[str] | None = None
+        if "NAME_UNKNOWN" not in codes:
+            listed = self._get(ref, f"/v2/{ref.repository}/tags/list?n={SHOWN_TAGS}", "*/*")
+            if listed.status == 200:
+                found = _json(listed.body, "the tag list").get("tags")
+                tags = [str(t) for t in found] if isinstance(found, list) else []
+            elif listed.status == 404:
+                codes = ["NAME_UNKNOWN"]
         if "NAME_UNKNOWN" in codes:
             return f"no image {where} at {ref.host} (404); check the name"
-        if "MANIFEST_UNKNOWN" in codes or not codes:
-            return f"no tag '{ref.tag}' in {where} (404); check the tag"
-        return f"{where}:{ref.tag} not found (404 {', '.join(codes)})"
+        more = ", ..." if tags and len(tags) >= SHOWN_TAGS else ""
+        some = f" (it has {', '.join(tags)}{more})" if tags else ""
+        return f"no tag '{ref.tag}' in {where} (404); check the tag{some}"
 
     def _expect_ok(self, ref: Reference, response: Response) -> None:
         if response.status == 200:
