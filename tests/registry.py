@@ -91,8 +91,14 @@ class Registry:
     def start(self) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
         config = subprocess.run(
-            ["bash", str(ENGINE_SH), "registry-config", str(self.folder / "data"), self.addr]
-            + self.auth,
+            [
+                "bash",
+                str(ENGINE_SH),
+                "registry-config",
+                str(self.folder / "data"),
+                self.addr,
+                *self.auth,
+            ],
             capture_output=True,
             text=True,
             check=True,
@@ -141,13 +147,9 @@ class Registry:
     def push_blob(self, repo: str, data: bytes) -> str:
         digest = "sha256:" + hashlib.sha256(data).hexdigest()
         with self._call("POST", f"/v2/{repo}/blobs/uploads/", b"") as started:
-            location = urllib.parse.urljoin(
-                f"http://{self.addr}/", started.headers["Location"]
-            )
+            location = urllib.parse.urljoin(f"http://{self.addr}/", started.headers["Location"])
         sep = "&" if "?" in location else "?"
-        with self._call(
-            "PUT", f"{location}{sep}digest={digest}", data, "application/octet-stream"
-        ):
+        with self._call("PUT", f"{location}{sep}digest={digest}", data, "application/octet-stream"):
             pass
         return digest
 
@@ -201,7 +203,9 @@ class Registry:
         for platform in platforms:
             document = self._image(repo, platform, salt)
             body = json.dumps(document).encode()
-            digest = self.push_manifest(repo, "sha256:" + hashlib.sha256(body).hexdigest(), document)
+            digest = self.push_manifest(
+                repo, "sha256:" + hashlib.sha256(body).hexdigest(), document
+            )
             os_name, arch, *variant = platform.split("/")
             manifests.append(
                 {
@@ -234,9 +238,7 @@ def running(folder: Path, auth: list[str] | None = None) -> Iterator[Registry]:
 def htpasswd(path: Path, user: str, password: str) -> None:
     """A bcrypt htpasswd file (the only kind docker-registry reads)."""
     need_tools("htpasswd")
-    subprocess.run(
-        ["htpasswd", "-bBc", str(path), user, password], check=True, capture_output=True
-    )
+    subprocess.run(["htpasswd", "-bBc", str(path), user, password], check=True, capture_output=True)
 
 
 # -- token auth --------------------------------------------------------------------------------
@@ -287,7 +289,7 @@ class TokenService:
     def token(self, scope: str, subject: str = "") -> str:
         access = []
         if scope:
-            kind, name, actions = scope.split(":")[0], scope.split(":")[1], scope.split(":")[2]
+            kind, name, actions = scope.split(":", 2)
             access.append({"type": kind, "name": name, "actions": actions.split(",")})
         now = int(time.time())
         header = {"typ": "JWT", "alg": "RS256", "x5c": [self.x5c]}
@@ -301,9 +303,7 @@ class TokenService:
             "jti": secrets.token_hex(8),
             "access": access,
         }
-        signing = (
-            _b64url(json.dumps(header).encode()) + "." + _b64url(json.dumps(claims).encode())
-        )
+        signing = _b64url(json.dumps(header).encode()) + "." + _b64url(json.dumps(claims).encode())
         signature = subprocess.run(
             ["openssl", "dgst", "-sha256", "-sign", str(self.key)],
             input=signing.encode(),
@@ -316,7 +316,7 @@ class TokenService:
         service = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 (the name http.server calls)
+            def do_GET(self) -> None:
                 service.requests.append(self.path)
                 query = urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query)
                 if service.user is not None:
@@ -335,7 +335,7 @@ class TokenService:
                 self.end_headers()
                 self.wfile.write(body)
 
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+            def log_message(self, format: str, *args: Any) -> None:
                 pass
 
         self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)

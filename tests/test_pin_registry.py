@@ -65,7 +65,7 @@ def test_pin_render_repush_update_and_check(tmp_path: Path) -> None:
         assert pinned.code == 0, pinned.err
         assert pinned.out == f"{image}  {first}  new\n"
         assert lock_digest(ws, image) == first
-        assert "platforms: [\"linux/amd64\", \"linux/arm64\"]" in (ws / "manifest.lock").read_text()
+        assert 'platforms: ["linux/amd64", "linux/arm64"]' in (ws / "manifest.lock").read_text()
         assert run_cli("render", cwd=ws).code == 0
         assert from_line(ws) == f"FROM {image}@{first}"
 
@@ -131,7 +131,7 @@ def test_single_platform_image_and_missing_platforms(tmp_path: Path) -> None:
         manifest = ws / "manifest" / "m.yml"
         manifest.write_text(manifest.read_text().replace(", linux/arm64]", "]"))
         assert run_cli("pin", cwd=ws).code == 0
-        assert "platforms: [\"linux/amd64\"]" in (ws / "manifest.lock").read_text()
+        assert 'platforms: ["linux/amd64"]' in (ws / "manifest.lock").read_text()
 
 
 def test_each_error_is_one_line_naming_the_image_and_the_lock_stays(tmp_path: Path) -> None:
@@ -144,8 +144,7 @@ def test_each_error_is_one_line_naming_the_image_and_the_lock_stays(tmp_path: Pa
         manifest = ws / "manifest" / "m.yml"
         cases = {
             f"{registry.addr}/library/nothing:12": (
-                f"no image {registry.addr}/library/nothing at {registry.addr} (404); "
-                "check the name"
+                f"no image {registry.addr}/library/nothing at {registry.addr} (404); check the name"
             ),
             f"{registry.addr}/library/debian:99": (
                 f"no tag '99' in {registry.addr}/library/debian (404); check the tag (it has 12)"
@@ -196,7 +195,8 @@ def test_basic_auth_with_credentials_from_the_environment(
         monkeypatch.setenv("REG_PWD", "wrong")
         wrong = run_cli("pin", cwd=ws)
         assert wrong.code == 2
-        assert "401 unauthorized at" in wrong.err and "with the credentials given" in wrong.err
+        assert "401 unauthorized at" in wrong.err
+        assert "with the credentials given" in wrong.err
         assert not (ws / "manifest.lock").exists()
 
         monkeypatch.setenv("REG_PWD", "s3cret-pw")
@@ -210,28 +210,27 @@ def test_basic_auth_with_credentials_from_the_environment(
 
 def test_bearer_token_challenge_anonymous_and_with_credentials(tmp_path: Path) -> None:
     (tmp_path / "token").mkdir()
-    with TokenService(tmp_path / "token") as tokens:
-        with running(tmp_path / "registry", tokens.registry_auth()) as registry:
-            registry.authorization = "Bearer " + tokens.token(
-                "repository:library/debian:pull,push"
-            )
-            digest = registry.push_index("library/debian", "12", ["linux/amd64", "linux/arm64"])
-            image = f"{registry.addr}/library/debian:12"
-            ws = workspace(tmp_path, image)
-            result = run_cli("pin", cwd=ws)
-            assert result.code == 0, result.err
-            assert lock_digest(ws, image) == digest
-            assert tokens.requests == [
-                "/token?service=bakegen-test-registry&scope=repository%3Alibrary%2Fdebian%3Apull"
-            ]
+    with (
+        TokenService(tmp_path / "token") as tokens,
+        running(tmp_path / "registry", tokens.registry_auth()) as registry,
+    ):
+        registry.authorization = "Bearer " + tokens.token("repository:library/debian:pull,push")
+        digest = registry.push_index("library/debian", "12", ["linux/amd64", "linux/arm64"])
+        image = f"{registry.addr}/library/debian:12"
+        ws = workspace(tmp_path, image)
+        result = run_cli("pin", cwd=ws)
+        assert result.code == 0, result.err
+        assert lock_digest(ws, image) == digest
+        assert tokens.requests == [
+            "/token?service=bakegen-test-registry&scope=repository%3Alibrary%2Fdebian%3Apull"
+        ]
 
-            # A token service that wants credentials refuses an anonymous pull.
-            tokens.user, tokens.password = "bob", "t0ken-pw"
-            refused = run_cli("pin", "--update", cwd=ws)
-            assert refused.code == 2
-            assert refused.err.splitlines() == [
-                f"manifest/m.yml:9:7: releases.debian.12.base_image: {image}: the token "
-                f"service of {registry.addr} refused an anonymous pull (401); name credentials "
-                f"under base_registries.{registry.addr}"
-            ]
-
+        # A token service that wants credentials refuses an anonymous pull.
+        tokens.user, tokens.password = "bob", "t0ken-pw"
+        refused = run_cli("pin", "--update", cwd=ws)
+        assert refused.code == 2
+        assert refused.err.splitlines() == [
+            f"manifest/m.yml:9:7: releases.debian.12.base_image: {image}: the token "
+            f"service of {registry.addr} refused an anonymous pull (401); name credentials "
+            f"under base_registries.{registry.addr}"
+        ]
