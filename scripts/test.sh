@@ -2,9 +2,9 @@
 # The whole test suite, with everything it needs installed first:
 #   scripts/test.sh              # every tier of tests (pytest arguments may follow, e.g. -k conformance)
 # Installs bakegen with its test extras, the docker buildx plugin (bake --print), the registry
-# tools of the pin tests, and, unless
-# BAKEGEN_NO_ENGINE=1, a local Docker engine with arm64 emulation for the end-to-end builds
-# (scripts/engine.sh; needs root on Debian). Then lint, types, and pytest.
+# tools of the pin tests (docker-registry, htpasswd, openssl) and, unless BAKEGEN_NO_ENGINE=1, a
+# local Docker engine with arm64 emulation for the end-to-end builds (scripts/engine.sh; needs
+# root on Debian). Then lint, types, and pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
