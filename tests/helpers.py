@@ -31,6 +31,17 @@ class Result:
     err: str
 
 
+def git(repo: Path, *args: str) -> str:
+    """Run git in `repo` with a fixed author; its standard output."""
+    return subprocess.run(
+        ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *args],
+        cwd=repo,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+
+
 def run_cli(*args: str, cwd: Path) -> Result:
     """Run `bakegen ARGS` in-process in `cwd`, returning exit code and output."""
     stdout, stderr = io.StringIO(), io.StringIO()
@@ -144,3 +155,28 @@ def bake_print(
     assert proc.returncode == 0, proc.stderr
     data: dict[str, Any] = json.loads(proc.stdout)
     return data
+
+
+MINIMAL_MANIFEST = """\
+python_versions: ["3.12"]
+packages:
+  app:
+    runtime: [debian]
+releases:
+  debian:
+    "12":
+      templates_dir: templates/t
+      base_image: debian:bookworm-slim
+      add_to_tags: bookworm
+"""
+
+
+def minimal_workspace(tmp: Path, manifest: str = MINIMAL_MANIFEST) -> Path:
+    """A workspace in `tmp`/ws: one package, one distro release, two one-line templates."""
+    ws = tmp / "ws"
+    (ws / "manifest").mkdir(parents=True)
+    (ws / "templates" / "t").mkdir(parents=True)
+    (ws / "manifest" / "m.yml").write_text(manifest, encoding="utf-8")
+    (ws / "templates" / "t" / "base.Dockerfile.j2").write_text("FROM {{ base_image }}\n")
+    (ws / "templates" / "t" / "runtime.Dockerfile.j2").write_text("FROM base\n")
+    return ws

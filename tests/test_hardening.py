@@ -20,30 +20,9 @@ from typing import IO, Any
 import pytest
 
 from bakegen.layout import MARKER
+from tests.helpers import MINIMAL_MANIFEST as MANIFEST
 from tests.helpers import ROOT, run_cli, tree
-
-MANIFEST = """\
-python_versions: ["3.12"]
-packages:
-  app:
-    runtime: [debian]
-releases:
-  debian:
-    "12":
-      templates_dir: templates/t
-      base_image: debian:bookworm-slim
-      add_to_tags: bookworm
-"""
-
-
-def minimal(tmp: Path, manifest: str = MANIFEST) -> Path:
-    ws = tmp / "ws"
-    (ws / "manifest").mkdir(parents=True)
-    (ws / "templates" / "t").mkdir(parents=True)
-    (ws / "manifest" / "m.yml").write_text(manifest, encoding="utf-8")
-    (ws / "templates" / "t" / "base.Dockerfile.j2").write_text("FROM {{ base_image }}\n")
-    (ws / "templates" / "t" / "runtime.Dockerfile.j2").write_text("FROM base\n")
-    return ws
+from tests.helpers import minimal_workspace as minimal
 
 
 def bakegen(

@@ -10,7 +10,6 @@ import json
 import re
 import shutil
 import socket
-import subprocess
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -22,7 +21,7 @@ from bakegen.commands.pin import pin
 from bakegen.lock import Pin, lock_path, lock_text, needs, read_lock
 from bakegen.pipeline import plan_manifest, read_manifest
 from bakegen.registry import Client, Credentials, Reference, RegistryError, base_url
-from tests.helpers import ROOT, WORKSPACES, run_cli
+from tests.helpers import ROOT, WORKSPACES, git, run_cli
 
 DIGEST = "sha256:" + "a" * 64
 Handler = Callable[[http.server.BaseHTTPRequestHandler], tuple[int, dict[str, str], bytes]]
@@ -358,15 +357,6 @@ def test_pin_resolves_only_what_the_lock_lacks(
         **pins,
         "alpine:3.21": Pin("sha256:" + "c" * 64, pins["alpine:3.21"].platforms),
     }
-
-
-def git(repo: Path, *args: str) -> None:
-    subprocess.run(
-        ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *args],
-        cwd=repo,
-        check=True,
-        capture_output=True,
-    )
 
 
 def test_affected_builds_exactly_the_images_whose_base_moved(tmp_path: Path) -> None:

@@ -9,37 +9,21 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import run_cli
+from tests.helpers import MINIMAL_MANIFEST, minimal_workspace, run_cli
 from tests.registry import TokenService, htpasswd, running
 
 pytestmark = pytest.mark.registry
 
-MANIFEST = """\
-python_versions: ["3.12"]
-{extra}packages:
-  app:
-    runtime: [debian]
-releases:
-  debian:
-    "12":
-      templates_dir: templates/t
-      base_image: {image}
-      add_to_tags: bookworm
-      platforms: [linux/amd64, linux/arm64]
-"""
 BASE_DOCKERFILE = "generated/app/debian12/base/Dockerfile"
 
 
 def workspace(tmp: Path, image: str, extra: str = "") -> Path:
-    ws = tmp / "ws"
-    (ws / "manifest").mkdir(parents=True, exist_ok=True)
-    (ws / "templates" / "t").mkdir(parents=True, exist_ok=True)
-    (ws / "manifest" / "m.yml").write_text(
-        MANIFEST.format(image=image, extra=extra), encoding="utf-8"
+    """The minimal workspace on `image`, built for two platforms, with `extra` top-level keys."""
+    manifest = MINIMAL_MANIFEST.replace("debian:bookworm-slim", image).replace(
+        "add_to_tags: bookworm\n",
+        "add_to_tags: bookworm\n      platforms: [linux/amd64, linux/arm64]\n",
     )
-    (ws / "templates" / "t" / "base.Dockerfile.j2").write_text("FROM {{ base_image }}\n")
-    (ws / "templates" / "t" / "runtime.Dockerfile.j2").write_text("FROM base\n")
-    return ws
+    return minimal_workspace(tmp, extra + manifest)
 
 
 def from_line(ws: Path) -> str:
@@ -108,7 +92,7 @@ def test_single_platform_image_and_missing_platforms(tmp_path: Path) -> None:
         digest = registry.push_image("one/arch", "1", "linux/amd64")
         registry.push_index("two/arch", "1", ["linux/amd64", "linux/arm/v7"])
         single = f"{registry.addr}/one/arch:1"
-        ws = workspace(tmp_path, single)
+        ws = workspace(tmp_path / "single", single)
         result = run_cli("pin", cwd=ws)
         assert result.code == 2
         assert result.err.splitlines() == [
@@ -119,7 +103,7 @@ def test_single_platform_image_and_missing_platforms(tmp_path: Path) -> None:
         assert not (ws / "manifest.lock").exists()
 
         index = f"{registry.addr}/two/arch:1"
-        ws = workspace(tmp_path, index)
+        ws = workspace(tmp_path / "index", index)
         result = run_cli("pin", cwd=ws)
         assert result.code == 2
         assert f"{index}: the tag names sha256:" in result.err
@@ -127,7 +111,7 @@ def test_single_platform_image_and_missing_platforms(tmp_path: Path) -> None:
         assert "Traceback" not in result.err
 
         # Built for the one platform it has, it pins.
-        ws = workspace(tmp_path, single)
+        ws = workspace(tmp_path / "fewer", single)
         manifest = ws / "manifest" / "m.yml"
         manifest.write_text(manifest.read_text().replace(", linux/arm64]", "]"))
         assert run_cli("pin", cwd=ws).code == 0
