@@ -57,6 +57,10 @@ class RegistryError(Exception):
     """Resolving one image failed; the message is one line, without the image's name."""
 
 
+class Unreachable(RegistryError):
+    """A host did not answer within the tries: not asked again in the same run."""
+
+
 @dataclass(frozen=True)
 class Reference:
     """An image reference by tag: `debian:bookworm-slim` is docker.io, library/debian,
@@ -158,6 +162,7 @@ class Client:
         self.backoff = backoff
         self.sleep = sleep
         self._auth: dict[tuple[str, str], str] = {}
+        self._down: dict[str, str] = {}  # host -> why it could not be reached in this run
         self._context = ssl.create_default_context()
 
     # -- resolving -----------------------------------------------------------------------------
@@ -336,6 +341,17 @@ class Client:
         raise RegistryError(f"more than {MAX_REDIRECTS} redirects from {origin}")
 
     def _attempts(self, url: str, headers: Mapping[str, str]) -> Response:
+        """`_tries`, once per host: a host that could not be reached is not tried again."""
+        host = urllib.parse.urlsplit(url).netloc
+        if host in self._down:
+            raise Unreachable(self._down[host])
+        try:
+            return self._tries(url, headers)
+        except Unreachable as exc:
+            self._down[host] = str(exc)
+            raise
+
+    def _tries(self, url: str, headers: Mapping[str, str]) -> Response:
         host = urllib.parse.urlsplit(url).netloc
         delay = self.backoff
         for attempt in range(1, self.attempts + 1):
@@ -344,7 +360,7 @@ class Client:
                 response = self._once(url, headers)
             except TimeoutError:
                 if last:
-                    raise RegistryError(
+                    raise Unreachable(
                         f"no answer from {host} within {self.timeout:g} s "
                         f"({self.attempts} tries); is the registry up?"
                     ) from None
@@ -353,7 +369,7 @@ class Client:
             except (OSError, http.client.HTTPException) as exc:
                 if last:
                     reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
-                    raise RegistryError(
+                    raise Unreachable(
                         f"cannot reach {host}: {reason} ({self.attempts} tries); "
                         "is the registry up?"
                     ) from None
