@@ -157,12 +157,17 @@ def render(
         for rel in changes.foreign:
             err.print(one_line(f"warning: {rel}: not made by bakegen; left alone"))
         if check:
-            for line in changes.lines():
+            for line in (*changes.lines(), *compiled.lock_drift):
                 out.print(one_line(line))
             if changes.drift:
                 raise Drift(f"{len(changes.lines())} file(s) would change; run `bakegen render`")
+            if compiled.lock_drift:
+                raise Drift(
+                    f"the lock lacks {len(compiled.lock_drift)} base image(s); run `bakegen pin`"
+                )
             err.print(f"up to date: {len(changes.unchanged)} file(s)")
             return
+        _warn(compiled.lock_drift)
         apply(ws, compiled.outputs, changes)
     dockerfiles = {d.path for d in compiled.plan.dockerfiles}
     counts = {"Dockerfiles": [0, 0, 0, 0], "other files": [0, 0, 0, 0]}
@@ -479,6 +484,39 @@ def ci_github(
         gpu_runner=gpu_runner,
     )
     err.print(gh.ci_github(ws, path, options, check=check, max_targets=max_targets))
+
+
+@app.command()
+def pin(
+    ctx: typer.Context,
+    images: Annotated[
+        list[str] | None,
+        typer.Argument(help="Base images to resolve again (with --update; default: all)."),
+    ] = None,
+    workspace: Workspace = None,
+    manifest: Manifest = None,
+    update: Annotated[
+        bool,
+        typer.Option("--update", help="Resolve the images again, not only those the lock lacks."),
+    ] = False,
+    timeout: Annotated[
+        float, typer.Option(min=0.1, max=600, help="Seconds to wait for each registry answer.")
+    ] = 20.0,
+) -> None:
+    """Resolve base images to digests in the lock file beside the manifest; render pins FROM."""
+    from bakegen.commands.pin import pin as resolve
+    from bakegen.registry import Client
+
+    ws, path = _where(ctx, workspace, manifest)
+    if images and not update:
+        raise UsageError("naming images re-resolves them: add --update")
+    with _progress("resolving base images"):
+        outcome = resolve(
+            ws, path, Client(timeout=timeout), os.environ, update=update, only=images or []
+        )
+    for row in outcome.rows:
+        out.print(one_line(f"{row.image}  {row.digest}  {row.change}"))
+    err.print(one_line(outcome.summary))
 
 
 @app.command()

@@ -155,6 +155,17 @@ class Registry:
 
 
 @dataclass(frozen=True)
+class BaseRegistry:
+    """Where `bakegen pin` finds credentials for one registry of base images: the names of two
+    environment variables (their values are read when pinning, never kept)."""
+
+    name: str  # the registry as base images name it: docker.io, registry.example.com:5000
+    user: str
+    pwd: str
+    path: KeyPath
+
+
+@dataclass(frozen=True)
 class DistroPick:
     """One item of a package's release-type list: a distro, or some of its versions."""
 
@@ -235,6 +246,7 @@ class Manifest:
     secrets: tuple[Secret, ...]
     ci: CI
     registries: tuple[Registry, ...]
+    base_registries: tuple[BaseRegistry, ...]
     cuda_versions: Mapping[str, CudaVersion]
     release_types: Mapping[str, ReleaseType]
     packages: Mapping[str, Package]
@@ -355,6 +367,10 @@ def build_manifest(loaded: Loaded, defaults: Mapping[str, Any]) -> Manifest:
                 path=("repository", name),
             )
             for name, spec in sorted((data.get("repository") or {}).items())
+        ),
+        base_registries=tuple(
+            BaseRegistry(str(name), spec["user"], spec["pwd"], ("base_registries", str(name)))
+            for name, spec in sorted((data.get("base_registries") or {}).items())
         ),
         cuda_versions=cuda_versions,
         release_types=_release_types(data.get("release_types") or {}, defaults),

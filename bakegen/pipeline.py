@@ -7,14 +7,16 @@ workspace's bake-template override, and passes text and values in. Writing is th
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from bakegen import checks
+from bakegen import checks, lock
 from bakegen.emit import BakeTemplate, emit
 from bakegen.errors import Location, ManifestError, Problem
 from bakegen.layout import BAKE_TEMPLATE, DEFAULT_MANIFEST
 from bakegen.load import load
+from bakegen.lock import Pin, display, lock_path, pinned, read_lock
 from bakegen.manifest import Manifest, build_manifest
 from bakegen.model import Plan
 from bakegen.plan import build_plan
@@ -28,6 +30,7 @@ class Compiled:
     plan: Plan
     outputs: dict[str, str]
     warnings: tuple[Problem, ...] = ()
+    lock_drift: tuple[str, ...] = ()  # base images the lock file does not cover, one line each
 
 
 def manifest_path(workspace: Path, manifest: Path | None) -> Path:
@@ -48,8 +51,10 @@ def read_manifest(workspace: Path, manifest: Path | None = None) -> Manifest:
     return typed
 
 
-def plan_manifest(typed: Manifest, max_targets: int | None = None) -> Plan:
-    plan = build_plan(typed, max_targets)
+def plan_manifest(
+    typed: Manifest, max_targets: int | None = None, pins: Mapping[str, str] | None = None
+) -> Plan:
+    plan = build_plan(typed, max_targets, pins)
     _raise(checks.plan_problems(typed, plan))
     return plan
 
@@ -67,7 +72,12 @@ def compile_workspace(
     max_targets: int | None = None,
 ) -> Compiled:
     typed = read_manifest(workspace, manifest)
-    plan = plan_manifest(typed, max_targets)
+    locked = read_lock_of(workspace, manifest)
+    plan = plan_manifest(typed, max_targets, {i: pinned(i, p) for i, p in (locked or {}).items()})
+    drift: tuple[str, ...] = ()
+    if locked is not None:
+        shown = display(lock_path(manifest_path(workspace, manifest)), workspace)
+        drift = tuple(lock.drift(locked, lock.needs(typed, plan), shown))
     outputs = emit(
         plan,
         workspace,
@@ -75,7 +85,13 @@ def compile_workspace(
         verify_dockerfile=resource_text("verify.Dockerfile"),
         bake_template=bake_template(workspace) if fmt == "hcl" else None,
     )
-    return Compiled(typed, plan, outputs, tuple(checks.envar_warnings(typed, plan, outputs)))
+    return Compiled(typed, plan, outputs, tuple(checks.envar_warnings(typed, plan, outputs)), drift)
+
+
+def read_lock_of(workspace: Path, manifest: Path | None = None) -> dict[str, Pin] | None:
+    """The pins of the manifest's lock file; None when it has none."""
+    path = lock_path(manifest_path(workspace, manifest))
+    return read_lock(path, display(path, workspace))
 
 
 def bake_template(workspace: Path) -> BakeTemplate:

@@ -7,7 +7,7 @@ Plan afterwards (`checks.plan_problems`).
 from __future__ import annotations
 
 import shlex
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
 from string import Formatter
 from typing import Any
@@ -39,8 +39,11 @@ from bakegen.model import (
 OCI = "org.opencontainers.image."
 
 
-def build_plan(m: Manifest, max_targets: int | None = None) -> Plan:
-    """Expand the manifest into images, Dockerfiles and groups."""
+def build_plan(
+    m: Manifest, max_targets: int | None = None, pins: Mapping[str, str] | None = None
+) -> Plan:
+    """Expand the manifest into images, Dockerfiles and groups; `pins` gives the reference a
+    Dockerfile names for a base image (with its digest, from the lock)."""
     images: dict[tuple[str, ...], Image] = {}
     dockerfiles: dict[str, Dockerfile] = {}
     cells = list(_cells(m))
@@ -48,7 +51,7 @@ def build_plan(m: Manifest, max_targets: int | None = None) -> Plan:
     pythons: dict[str, set[str]] = {}
     for cell in cells:
         parent = _parent_target(m, cell)
-        df = _dockerfile(m, cell, parent is not None)
+        df = _dockerfile(m, cell, parent is not None, pins or {})
         dockerfiles.setdefault(df.path, df)
         pythons.setdefault(df.path, set()).update(cell.pythons)
         for python in cell.pythons:
@@ -178,7 +181,7 @@ def _v(cuda: Cuda | None) -> str | None:
     return cuda.version if cuda else None
 
 
-def _dockerfile(m: Manifest, cell: _Cell, from_parent: bool) -> Dockerfile:
+def _dockerfile(m: Manifest, cell: _Cell, from_parent: bool, pins: Mapping[str, str]) -> Dockerfile:
     release, cuda, kind = cell.release, cell.cuda, cell.release_type
     leaf = kind if cuda is None or len(cell.cudas) < 2 else f"{kind}-cuda{cuda.version}"
     return Dockerfile(
@@ -190,7 +193,7 @@ def _dockerfile(m: Manifest, cell: _Cell, from_parent: bool) -> Dockerfile:
         distro=release.distro,
         distro_version=release.version,
         distro_id=release.distro_id,
-        base_image=release.base_image,
+        base_image=pins.get(release.base_image, release.base_image),
         header=release.header,
         envars=release.envars,
         python_versions=cell.pythons,

@@ -38,6 +38,9 @@ usage: $0 COMMAND
                           read \`docker buildx bake --print\` JSON on stdin, write a bake file that puts
                           every target on the host network (and optionally adds the CA bundle secret)
   registry                start a registry on $REGISTRY_ADDR and print its address
+  install-registry        install docker-registry, htpasswd and openssl (the pin tests need them)
+  registry-config DATA_DIR ADDR [htpasswd FILE | token REALM SERVICE ISSUER CERT.pem]
+                          print a registry configuration (open, basic auth, or token auth)
 State lives in \${BAKEGEN_ENGINE_STATE:-/tmp/bakegen-engine}.
 EOF
   exit 2
@@ -380,21 +383,59 @@ print(out)
 ' "$file" "$ca"
 }
 
-registry() {
-  command -v docker-registry >/dev/null || apt-get install -y -qq --no-install-recommends docker-registry >&2
-  if curl -fs "http://$REGISTRY_ADDR/v2/" >/dev/null 2>&1; then echo "$REGISTRY_ADDR"; return 0; fi
-  local dir=$STATE/registry i
-  mkdir -p "$dir"
-  cat >"$dir/config.yml" <<EOF
+# The registry tools: Debian's docker-registry, htpasswd (bcrypt files for basic auth), openssl.
+install_registry() {
+  local missing=() p
+  for p in docker-registry apache2-utils openssl; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")
+  done
+  ((${#missing[@]})) || return 0
+  log "installing ${missing[*]}"
+  if ! apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2; then
+    apt-get update -qq >&2
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+  fi
+}
+
+# registry_config DATA_DIR ADDR [htpasswd FILE | token REALM SERVICE ISSUER CERT.pem]: the
+# configuration of a registry storing in DATA_DIR and listening on ADDR: open, behind basic
+# auth (a bcrypt htpasswd file), or behind token auth (JWTs signed by CERT's key).
+registry_config() {
+  local data=${1:-} addr=${2:-}
+  [[ -n $data && -n $addr ]] || usage
+  cat <<EOF
 version: 0.1
+log:
+  level: warn
 storage:
   filesystem:
-    rootdirectory: $dir/data
+    rootdirectory: $data
   delete:
     enabled: true
 http:
-  addr: $REGISTRY_ADDR
+  addr: $addr
 EOF
+  case ${3:-} in
+    "") ;;
+    htpasswd)
+      [[ -n ${4:-} ]] || usage
+      printf 'auth:\n  htpasswd:\n    realm: bakegen-registry\n    path: %s\n' "$4"
+      ;;
+    token)
+      [[ -n ${7:-} ]] || usage
+      printf 'auth:\n  token:\n    realm: %s\n    service: %s\n    issuer: %s\n    rootcertbundle: %s\n' \
+        "$4" "$5" "$6" "$7"
+      ;;
+    *) usage ;;
+  esac
+}
+
+registry() {
+  command -v docker-registry >/dev/null || install_registry
+  if curl -fs "http://$REGISTRY_ADDR/v2/" >/dev/null 2>&1; then echo "$REGISTRY_ADDR"; return 0; fi
+  local dir=$STATE/registry i
+  mkdir -p "$dir"
+  registry_config "$dir/data" "$REGISTRY_ADDR" >"$dir/config.yml"
   setsid nohup docker-registry serve "$dir/config.yml" </dev/null >>"$dir/log" 2>&1 9>&- &
   echo $! >"$dir/pid"
   for i in $(seq 40); do
@@ -422,5 +463,7 @@ case ${1:-} in
   base-images) lock; base_images ;;
   host-network) shift; host_network "$@" ;;
   registry) registry ;;
+  install-registry) lock; install_registry ;;
+  registry-config) shift; registry_config "$@" ;;
   *) usage ;;
 esac

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The whole test suite, with everything it needs installed first:
 #   scripts/test.sh              # every tier of tests (pytest arguments may follow, e.g. -k conformance)
-# Installs bakegen with its test extras, the docker buildx plugin (bake --print), and, unless
-# BAKEGEN_NO_ENGINE=1, a local Docker engine with arm64 emulation for the end-to-end builds
-# (scripts/engine.sh; needs root on Debian). Then lint, types, and pytest.
+# Installs bakegen with its test extras, the docker buildx plugin (bake --print), the registry
+# tools of the pin tests (docker-registry, htpasswd, openssl) and, unless BAKEGEN_NO_ENGINE=1, a
+# local Docker engine with arm64 emulation for the end-to-end builds (scripts/engine.sh; needs
+# root on Debian). Then lint, types, and pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,6 +18,9 @@ scripts/engine.sh install-buildx
 
 step "actionlint"
 scripts/tools.sh actionlint >/dev/null
+
+step "registry tools (docker-registry, htpasswd, openssl)"
+scripts/engine.sh install-registry
 
 if [[ ${BAKEGEN_NO_ENGINE:-0} != 1 && -n $(find tests -name 'test_e2e*.py' -print -quit) ]]; then
   step "docker engine"

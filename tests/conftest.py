@@ -1,6 +1,7 @@
 """Test tiers: every test is in exactly one, assigned here.
 
 - engine:   real builds on a running Docker engine (the `engine` marker)
+- registry: real registries on loopback (Debian's docker-registry; the `registry` marker)
 - hadolint: runs hadolint (the `hadolint` marker)
 - buildx:   runs `docker buildx bake --print`, no daemon (the `buildx` marker)
 - slow:     in-process but long: the modules in SLOW_MODULES
@@ -17,9 +18,9 @@ from pathlib import Path
 
 import pytest
 
-TIERS = ("fast", "slow", "buildx", "hadolint", "engine")
+TIERS = ("fast", "slow", "registry", "buildx", "hadolint", "engine")
 # Markers a test module sets itself, because the test needs a tool: the first found wins.
-TOOL_TIERS = ("engine", "hadolint", "buildx")
+TOOL_TIERS = ("engine", "hadolint", "buildx", "registry")
 # In-process but long (measured with --durations=0): not part of the quick check.
 SLOW_MODULES = frozenset(
     {
@@ -54,7 +55,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(
         "--all-tiers",
         action="store_true",
-        help="run every tier (fast, slow, buildx, hadolint, engine), not only the fast one",
+        help="run every tier (fast, slow, registry, buildx, hadolint, engine), not only the fast one",
     )
 
 

@@ -32,6 +32,17 @@ class Result:
     err: str
 
 
+def git(repo: Path, *args: str) -> str:
+    """Run git in `repo` with a fixed author; its standard output."""
+    return subprocess.run(
+        ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *args],
+        cwd=repo,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+
+
 def run_cli(*args: str, cwd: Path) -> Result:
     """Run `bakegen ARGS` in-process in `cwd`, returning exit code and output."""
     stdout, stderr = io.StringIO(), io.StringIO()

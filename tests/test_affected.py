@@ -24,19 +24,9 @@ from hypothesis import strategies as st
 
 from bakegen.commands.affected import affected, bake_file
 from bakegen.errors import UsageError
-from tests.helpers import ROOT, bake_print, run_cli
+from tests.helpers import ROOT, bake_print, git, run_cli
 
 pytestmark = pytest.mark.buildx
-
-
-def git(repo: Path, *args: str) -> str:
-    return subprocess.run(
-        ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *args],
-        cwd=repo,
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
 
 
 def example_repo(tmp: Path) -> Path:

@@ -27,7 +27,7 @@ from bakegen.commands.ci_github import (
 from bakegen.layout import MARKER
 from bakegen.model import Plan
 from bakegen.pipeline import plan_manifest, plan_workspace, read_manifest
-from tests.helpers import ROOT, buildx, make_workspace, need_tool, run_cli, unavailable
+from tests.helpers import ROOT, buildx, git, make_workspace, need_tool, run_cli, unavailable
 from tests.unit import RELEASE, manifest_data, plan_of, typed
 
 WORKFLOW = ".github/workflows/bakegen.yml"
@@ -338,17 +338,6 @@ def test_a_pull_request_job_builds_only_affected_targets() -> None:
     ]
 
 
-def git(ws: Path, *args: str) -> str:
-    proc = subprocess.run(
-        ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *args],
-        cwd=ws,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return proc.stdout.strip()
-
-
 @pytest.mark.buildx
 def test_a_pull_request_builds_exactly_what_affected_names(tmp_path: Path) -> None:
     """The check job's step and the build jobs' settings script, run as the workflow runs them
@@ -362,7 +351,7 @@ def test_a_pull_request_builds_exactly_what_affected_names(tmp_path: Path) -> No
     git(ws, "init", "-q")
     git(ws, "add", "-A")
     git(ws, "commit", "-qm", "base")
-    base = git(ws, "rev-parse", "HEAD")
+    base = git(ws, "rev-parse", "HEAD").strip()
     template = ws / "templates" / "debian" / "devel.Dockerfile.j2"
     template.write_text(template.read_text(encoding="utf-8") + "# changed\n", encoding="utf-8")
     assert run_cli("render", cwd=ws).code == 0

@@ -8,18 +8,9 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from tests.helpers import ROOT, need_tool, run_cli
+from tests.helpers import ROOT, git, need_tool, run_cli
 
 BASE = ROOT / "tests" / "corpus" / "_base"
-
-
-def git(repo: Path, *args: str) -> None:
-    subprocess.run(
-        ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *args],
-        cwd=repo,
-        check=True,
-        capture_output=True,
-    )
 
 
 def try_repo(repo: Path, home: Path) -> subprocess.CompletedProcess[str]:

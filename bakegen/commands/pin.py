@@ -1,0 +1,119 @@
+"""`bakegen pin`: resolve the manifest's base images to digests and keep them in its lock file.
+
+Without `--update` only the base images the lock does not cover are resolved (new ones, ones
+whose reference changed in the manifest, ones now built for a platform the lock lacks); with it,
+all of them, or the ones named. The lock keeps exactly the base images the manifest builds on.
+Every image is resolved before anything is written: one that fails is one line naming it (at
+its place in the manifest), and the lock stays as it was; so does an interrupted run, since the
+new lock replaces the old in one rename.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from bakegen.errors import ManifestError, Problem, UsageError
+from bakegen.lock import Need, Pin, covered, display, lock_path, lock_text, needs
+from bakegen.manifest import Manifest
+from bakegen.pipeline import manifest_path, plan_manifest, read_lock_of, read_manifest
+from bakegen.registry import Client, Credentials, Reference, RegistryError
+from bakegen.write import Changes, apply, workspace_lock
+
+
+@dataclass(frozen=True)
+class Row:
+    image: str
+    digest: str
+    change: str  # "new", "unchanged", "moved from sha256:...", "kept"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    rows: tuple[Row, ...]
+    summary: str
+
+
+def credentials(m: Manifest, env: Mapping[str, str]) -> dict[str, Credentials]:
+    """The credentials of each registry under `base_registries` whose variables are set."""
+    found = {}
+    for registry in m.base_registries:
+        user, password = env.get(registry.user), env.get(registry.pwd)
+        if user and password:
+            found[registry.name] = Credentials(user, password)
+    return found
+
+
+def pin(
+    workspace: Path,
+    manifest: Path | None,
+    client: Client,
+    env: Mapping[str, str],
+    *,
+    update: bool = False,
+    only: Sequence[str] = (),
+) -> Outcome:
+    typed = read_manifest(workspace, manifest)
+    wanted = needs(typed, plan_manifest(typed))
+    unknown = [i for i in only if i not in wanted]
+    if unknown:
+        listed = ", ".join(wanted) or "none"
+        raise UsageError(f"'{unknown[0]}' is no base image of the manifest (they are: {listed})")
+    path = lock_path(manifest_path(workspace, manifest))
+    shown = display(path, workspace)
+    if shown == str(path):
+        raise UsageError(f"{path}: the lock file must lie inside the workspace {workspace}")
+    client.credentials = credentials(typed, env)
+    with workspace_lock(workspace):
+        current = read_lock_of(workspace, manifest) or {}
+        chosen = set(only) if only else set(wanted)
+        todo = [
+            need
+            for image, need in wanted.items()
+            if (update and image in chosen) or not covered(current.get(image), need)
+        ]
+        resolved = _resolve(typed, client, todo)
+        pins = {i: resolved.get(i) or current[i] for i in wanted}
+        rows = tuple(
+            _row(image, current.get(image), pins[image], image in resolved) for image in pins
+        )
+        text = lock_text(pins)
+        exists = path.exists()
+        if not exists or path.read_text(encoding="utf-8") != text:
+            change = Changes(update=[shown]) if exists else Changes(create=[shown])
+            apply(workspace, {shown: text}, change)
+            verb = "written" if not exists else "updated"
+        else:
+            verb = "unchanged"
+    dropped = sorted(set(current) - set(wanted))
+    summary = f"{shown}: {verb}; {len(pins)} base image(s), {len(todo)} resolved"
+    if dropped:
+        summary += f", {len(dropped)} no longer used dropped ({', '.join(dropped)})"
+    return Outcome(rows, summary)
+
+
+def _resolve(typed: Manifest, client: Client, todo: list[Need]) -> dict[str, Pin]:
+    """Each image's pin; every failure is one problem naming the image, raised together."""
+    pins: dict[str, Pin] = {}
+    problems: list[Problem] = []
+    for need in todo:
+        try:
+            found = client.resolve(Reference.parse(need.image), need.platforms)
+        except RegistryError as exc:
+            problems.append(typed.problem(need.path, f"{need.image}: {exc}"))
+            continue
+        pins[need.image] = Pin(found.digest, found.platforms)
+    if problems:
+        raise ManifestError(problems)
+    return pins
+
+
+def _row(image: str, old: Pin | None, new: Pin, resolved: bool) -> Row:
+    if old is None:
+        change = "new"
+    elif old.digest != new.digest:
+        change = f"moved from {old.digest}"
+    else:
+        change = "unchanged" if resolved else "kept"
+    return Row(image, new.digest, change)
