@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from bakegen.bake_template import BakeTemplate, loader, shape_problems
 from bakegen.errors import ManifestError
 from bakegen.hcl import Call, Expr, Ref, hcl_string, to_hcl, to_json, to_json_value
 from bakegen.jinja import strict_environment, template_problem
@@ -163,26 +164,22 @@ def tags_expr(tags: tuple[Tag, ...]) -> Expr:
     return Call(OR_LOCAL_FUNCTION[0], (expr, fallback)) if fallback else expr
 
 
-@dataclass(frozen=True)
-class BakeTemplate:
-    """The text of the bake-file template: the workspace's override or the one bakegen ships."""
-
-    source: str
-    name: str
-    shipped: bool
-
-
 def render_hcl(model: BakeModel, template: BakeTemplate, workspace: Path) -> str:
     """Render the bake model through `template`.
 
-    The file always starts with bakegen's marker line, whatever an override prints, so that
-    later renders know the file as bakegen's own.
+    The file always starts with bakegen's marker line, whatever an override prints (or leaves
+    out of the blocks it replaces), so that later renders know the file as bakegen's own.
     """
-    env = strict_environment()
+    env = strict_environment(loader(template))
     env.filters["hcl"] = to_hcl
     env.filters["hcl_string"] = hcl_string
     try:
-        text = env.from_string(template.source).render(bake=model, marker=MARKER, width=_width)
+        problems = shape_problems(env, template)
+        if problems:
+            raise ManifestError(problems)
+        text = env.get_template(template.name).render(bake=model, marker=MARKER, width=_width)
+    except ManifestError:
+        raise
     except Exception as exc:  # a workspace's own bake template may be wrong
         raise ManifestError([template_problem(exc, template.name, (), workspace)]) from None
     first = f"# {MARKER}\n"
