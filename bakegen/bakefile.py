@@ -10,7 +10,7 @@ from bakegen.errors import ManifestError
 from bakegen.hcl import Call, Expr, Ref, hcl_string, to_hcl, to_json, to_json_value
 from bakegen.jinja import strict_environment, template_problem
 from bakegen.layout import MARKER, VERIFY_DOCKERFILE
-from bakegen.model import CI, Image, Plan, Tag, Text, Var, Verify
+from bakegen.model import CI, BakeSetting, Image, Plan, Tag, Text, Var, Verify
 
 COMMON = "_common"
 # docker/metadata-action's bake file defines this target; bakegen's bake file declares it empty
@@ -102,7 +102,26 @@ def _target(image: Image, ci: CI, parents: dict[str, str | None]) -> Block:
         attrs.append(("cache-to", [cache_entry(ci, image.target, write=True)]))
     if image.push and attest_entries(ci):
         attrs.append(("attest", list(attest_entries(ci))))
-    return Block(image.target, tuple(attrs))
+    return Block(image.target, with_bake(attrs, image.bake))
+
+
+def with_bake(
+    attrs: list[tuple[str, Expr]], settings: tuple[BakeSetting, ...]
+) -> tuple[tuple[str, Expr], ...]:
+    """`attrs` with the manifest's `bake:` values after them; a map attribute's keys join
+    bakegen's own (the checks keep them from replacing one)."""
+    out = dict(attrs)
+    for setting in settings:
+        value: Expr = list(setting.value) if isinstance(setting.value, tuple) else setting.value
+        if setting.key is None:
+            out[setting.attribute] = value
+        else:
+            current = out.get(setting.attribute)
+            out[setting.attribute] = {
+                **(current if isinstance(current, dict) else {}),
+                setting.key: value,
+            }
+    return tuple(out.items())
 
 
 def cache_entry(ci: CI, target: str, *, write: bool) -> Text:
