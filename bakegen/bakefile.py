@@ -5,11 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from bakegen.bake_template import BakeTemplate, loader, shape_problems
 from bakegen.errors import ManifestError
 from bakegen.hcl import Call, Expr, Ref, hcl_string, to_hcl, to_json, to_json_value
 from bakegen.jinja import strict_environment, template_problem
 from bakegen.layout import MARKER, VERIFY_DOCKERFILE
-from bakegen.model import CI, Image, Plan, Tag, Text, Var, Verify
+from bakegen.model import CI, BakeSetting, Image, Plan, Tag, Text, Var, Verify
 
 COMMON = "_common"
 # docker/metadata-action's bake file defines this target; bakegen's bake file declares it empty
@@ -101,7 +102,26 @@ def _target(image: Image, ci: CI, parents: dict[str, str | None]) -> Block:
         attrs.append(("cache-to", [cache_entry(ci, image.target, write=True)]))
     if image.push and attest_entries(ci):
         attrs.append(("attest", list(attest_entries(ci))))
-    return Block(image.target, tuple(attrs))
+    return Block(image.target, with_bake(attrs, image.bake))
+
+
+def with_bake(
+    attrs: list[tuple[str, Expr]], settings: tuple[BakeSetting, ...]
+) -> tuple[tuple[str, Expr], ...]:
+    """`attrs` with the manifest's `bake:` values after them; a map attribute's keys join
+    bakegen's own (the checks keep them from replacing one)."""
+    out = dict(attrs)
+    for setting in settings:
+        value: Expr = list(setting.value) if isinstance(setting.value, tuple) else setting.value
+        if setting.key is None:
+            out[setting.attribute] = value
+        else:
+            current = out.get(setting.attribute)
+            out[setting.attribute] = {
+                **(current if isinstance(current, dict) else {}),
+                setting.key: value,
+            }
+    return tuple(out.items())
 
 
 def cache_entry(ci: CI, target: str, *, write: bool) -> Text:
@@ -163,26 +183,22 @@ def tags_expr(tags: tuple[Tag, ...]) -> Expr:
     return Call(OR_LOCAL_FUNCTION[0], (expr, fallback)) if fallback else expr
 
 
-@dataclass(frozen=True)
-class BakeTemplate:
-    """The text of the bake-file template: the workspace's override or the one bakegen ships."""
-
-    source: str
-    name: str
-    shipped: bool
-
-
 def render_hcl(model: BakeModel, template: BakeTemplate, workspace: Path) -> str:
     """Render the bake model through `template`.
 
-    The file always starts with bakegen's marker line, whatever an override prints, so that
-    later renders know the file as bakegen's own.
+    The file always starts with bakegen's marker line, whatever an override prints (or leaves
+    out of the blocks it replaces), so that later renders know the file as bakegen's own.
     """
-    env = strict_environment()
+    env = strict_environment(loader(template))
     env.filters["hcl"] = to_hcl
     env.filters["hcl_string"] = hcl_string
     try:
-        text = env.from_string(template.source).render(bake=model, marker=MARKER, width=_width)
+        problems = shape_problems(env, template)
+        if problems:
+            raise ManifestError(problems)
+        text = env.get_template(template.name).render(bake=model, marker=MARKER, width=_width)
+    except ManifestError:
+        raise
     except Exception as exc:  # a workspace's own bake template may be wrong
         raise ManifestError([template_problem(exc, template.name, (), workspace)]) from None
     first = f"# {MARKER}\n"

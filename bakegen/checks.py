@@ -48,7 +48,31 @@ def manifest_problems(m: Manifest) -> list[Problem]:
         *_package_problems(m),
         *_distro_release_problems(m),
         *_python_problems(m),
+        *_bake_problems(m),
     ]
+
+
+def _bake_problems(m: Manifest) -> Iterator[Problem]:
+    """`bake:` values that another manifest key sets (the schema refuses those bakegen always
+    sets): cache entries with `cache`, attestations with `attestations`, top-level `labels`."""
+    attest = m.ci.attestations.sbom or m.ci.attestations.provenance
+    labels = dict(m.labels)
+    for level in (
+        m.bake,
+        *(rt.bake for rt in m.release_types.values()),
+        *(p.bake for p in m.packages.values()),
+        *(r.bake for r in m.releases),
+    ):
+        for setting in level:
+            if setting.attribute in ("cache-from", "cache-to") and m.ci.cache:
+                yield m.problem(setting.path, "bakegen sets it from `cache`")
+            elif setting.attribute == "attest" and attest:
+                yield m.problem(setting.path, "bakegen sets it from `attestations`")
+            elif setting.attribute == "labels" and setting.key in labels:
+                yield m.problem(
+                    setting.path,
+                    f"the top-level `labels` sets the label '{setting.key}'; set it in one place",
+                )
 
 
 def _release_type_problems(m: Manifest) -> Iterator[Problem]:

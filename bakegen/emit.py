@@ -8,7 +8,8 @@ from pathlib import Path
 import jinja2
 
 from bakegen import dockerfile_checks, dockerfiles
-from bakegen.bakefile import BakeTemplate, bake_model, render_hcl, render_json
+from bakegen.bake_template import BakeTemplate
+from bakegen.bakefile import bake_model, render_hcl, render_json
 from bakegen.errors import ManifestError, Problem
 from bakegen.layout import BAKE_FILES, VERIFY_DOCKERFILE
 from bakegen.model import Plan

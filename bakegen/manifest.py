@@ -19,13 +19,13 @@ from typing import Any
 from bakegen import names
 from bakegen.errors import KeyPath, Location, Problem
 from bakegen.load import Loaded
-from bakegen.model import CI, Attestations, Cache, CudaKey, Cudnn, Pairs, Secret
+from bakegen.model import CI, Attestations, BakeSetting, Cache, CudaKey, Cudnn, Pairs, Secret
 from bakegen.text import nearest
 
 # The first part of the origin of a value that comes from bakegen's defaults, not the manifest.
 DEFAULT = "<default>"
 # Keys of a package that are not release types.
-PACKAGE_KEYS = ("python_versions", "parent", "tests")
+PACKAGE_KEYS = ("python_versions", "parent", "tests", "bake")
 # cuDNN is the one component of a CUDA version whose name starts with this.
 CUDNN_PREFIX = "cudnn"
 # The platforms CUDA images are built for (NVIDIA's x86_64 and sbsa repositories).
@@ -139,6 +139,7 @@ class ReleaseType:
     lineage: tuple[str, ...]  # itself, then the types it is built FROM, nearest first
     needs_cuda: bool  # it, or a type it is built FROM, has one image per CUDA version
     path: KeyPath
+    bake: tuple[BakeSetting, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -196,6 +197,7 @@ class Package:
     builds: tuple[Build, ...]
     tests: tuple[ImageTest, ...]
     path: KeyPath
+    bake: tuple[BakeSetting, ...] = ()
 
     def build(self, release_type: str) -> Build | None:
         return next((b for b in self.builds if b.release_type == release_type), None)
@@ -223,6 +225,7 @@ class DistroRelease:
     exclude_python: tuple[str, ...]
     os_id: str
     path: KeyPath
+    bake: tuple[BakeSetting, ...] = ()
 
     @property
     def distro_id(self) -> str:
@@ -253,6 +256,7 @@ class Manifest:
     releases: tuple[DistroRelease, ...]
     sources: Mapping[KeyPath, Location]
     files: tuple[str, ...]
+    bake: tuple[BakeSetting, ...] = ()
 
     def where(self, path: KeyPath) -> Location | None:
         """Where `path` is written, or its nearest written ancestor; None for a default."""
@@ -260,6 +264,23 @@ class Manifest:
 
     def problem(self, path: KeyPath, message: str) -> Problem:
         return Problem(self.where(path), path, message)
+
+    def bake_settings(
+        self, package: str, release_type: str, release: DistroRelease
+    ) -> tuple[BakeSetting, ...]:
+        """The `bake:` values of one image: the top level's, then its release type's, package's
+        and distro release's, each replacing an earlier one of the same attribute (of a map
+        attribute: of the same key)."""
+        merged: dict[tuple[str, str], BakeSetting] = {}
+        for level in (
+            self.bake,
+            self.release_types[release_type].bake,
+            self.packages[package].bake,
+            release.bake,
+        ):
+            for setting in level:
+                merged[(setting.attribute, setting.key or "")] = setting
+        return tuple(merged[k] for k in sorted(merged))
 
     def distro_releases(self, distro: str) -> tuple[DistroRelease, ...]:
         return tuple(r for r in self.releases if r.distro == distro)
@@ -381,7 +402,24 @@ def build_manifest(loaded: Loaded, defaults: Mapping[str, Any]) -> Manifest:
         releases=releases,
         sources=dict(loaded.sources),
         files=tuple(loaded.files),
+        bake=bake_settings(data.get("bake"), ("bake",)),
     )
+
+
+def bake_settings(spec: Any, path: KeyPath) -> tuple[BakeSetting, ...]:
+    """A `bake:` mapping as settings: a map attribute gives one per key."""
+    out: list[BakeSetting] = []
+    for attribute, value in (spec or {}).items() if isinstance(spec, dict) else ():
+        where = (*path, attribute)
+        if isinstance(value, dict):
+            out += [BakeSetting(attribute, str(k), str(v), (*where, k)) for k, v in value.items()]
+        elif isinstance(value, list):
+            out.append(BakeSetting(attribute, None, tuple(str(v) for v in value), where))
+        elif isinstance(value, bool):
+            out.append(BakeSetting(attribute, None, value, where))
+        else:
+            out.append(BakeSetting(attribute, None, str(value), where))
+    return tuple(out)
 
 
 def _ci(data: Mapping[str, Any]) -> CI:
@@ -455,6 +493,7 @@ def _release_types(own: Mapping[str, Any], defaults: Mapping[str, Any]) -> dict[
             lineage=lineage(name),
             needs_cuda=any(merged[k].get("cuda") for k in lineage(name)),
             path=("release_types", name) if name in own else (DEFAULT, "release_types", name),
+            bake=bake_settings(spec.get("bake"), ("release_types", name, "bake")),
         )
         for name, spec in merged.items()
     }
@@ -486,6 +525,7 @@ def _package(
             for i, test in enumerate(spec.get("tests") or [])
         ),
         path=path,
+        bake=bake_settings(spec.get("bake"), (*path, "bake")),
     )
 
 
@@ -552,4 +592,5 @@ def _distro_release(
         exclude_python=_versions(spec.get("exclude_python") or []),
         os_id=str(spec.get("os_id") or defaults["os_release_ids"].get(distro, distro)),
         path=path,
+        bake=bake_settings(spec.get("bake"), (*path, "bake")),
     )

@@ -119,6 +119,20 @@ class DeclaredTest:
     gpu: bool = False
 
 
+BakeValue = str | bool | tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class BakeSetting:
+    """A value a manifest's `bake:` key gives image targets: a whole attribute, or one key of a
+    map attribute (`args`, `labels`, `contexts`, `extra-hosts`), with the key path it is written at."""
+
+    attribute: str
+    key: str | None
+    value: BakeValue
+    path: tuple[str | int, ...]
+
+
 @dataclass(frozen=True)
 class Image:
     """One image variant: one bake target."""
@@ -140,6 +154,7 @@ class Image:
     tags: tuple[Tag, ...]
     args: Pairs
     tests: tuple[DeclaredTest, ...] = ()
+    bake: tuple[BakeSetting, ...] = ()  # merged from the manifest's `bake:` keys, sorted
 
 
 @dataclass(frozen=True)

@@ -95,10 +95,12 @@ def read_lock_of(workspace: Path, manifest: Path | None = None) -> dict[str, Pin
 
 
 def bake_template(workspace: Path) -> BakeTemplate:
-    """The workspace's docker-bake.hcl.j2 if it has one, else the one bakegen ships."""
+    """The workspace's docker-bake.hcl.j2 if it has one, else the one bakegen ships (which the
+    workspace's may extend)."""
     override = workspace / BAKE_TEMPLATE
+    base = resource_text(BAKE_TEMPLATE)
     if not override.exists() and not override.is_symlink():
-        return BakeTemplate(resource_text(BAKE_TEMPLATE), BAKE_TEMPLATE, shipped=True)
+        return BakeTemplate(base, BAKE_TEMPLATE, shipped=True, base=base)
     trouble = checks.file_trouble(override)
     if trouble:
         _raise(
@@ -119,7 +121,7 @@ def bake_template(workspace: Path) -> BakeTemplate:
     text = decode_utf8(raw)
     if isinstance(text, tuple):
         raise ManifestError([Problem(Location(BAKE_TEMPLATE, *text), (), "file is not UTF-8 text")])
-    return BakeTemplate(text, BAKE_TEMPLATE, shipped=False)
+    return BakeTemplate(text, BAKE_TEMPLATE, shipped=False, base=base)
 
 
 def _raise(problems: list[Problem]) -> None:

@@ -245,6 +245,7 @@ def _image(m: Manifest, cell: _Cell, python: str, df: Dockerfile, parent: str | 
             for t in cell.package.tests
             if rt.push and _matches(t.where, package, kind, release, python, cuda)
         ),
+        bake=m.bake_settings(package, kind, release),
     )
 
 

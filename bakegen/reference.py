@@ -28,6 +28,7 @@ def tables() -> dict[str, str]:
     return {
         "top-level": table(schema["properties"]),
         "release": table(schema["$defs"]["release"]["properties"]),
+        "bake": table(schema["$defs"]["bake"]["properties"]),
     }
 
 

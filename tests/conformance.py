@@ -54,6 +54,19 @@ def expected_targets(
             target["cache-to"] = [_entry(cache_entry(plan.ci, image.target, write=True), values)]
         if image.push and attest_entries(plan.ci):
             target["attest"] = [_entry((a,), values) for a in attest_entries(plan.ci)]
+        for setting in image.bake:
+            if setting.key is not None:
+                target[setting.attribute] = {
+                    **target.get(setting.attribute, {}),
+                    setting.key: setting.value,
+                }
+            elif setting.attribute in PARSED and isinstance(setting.value, tuple):
+                target[setting.attribute] = [_entry((e,), values) for e in setting.value]
+            elif setting.value == ():  # bake prints no empty list
+                target.pop(setting.attribute, None)
+            else:
+                value = setting.value
+                target[setting.attribute] = list(value) if isinstance(value, tuple) else value
         out[image.target] = target
     return out
 
@@ -63,6 +76,8 @@ def _entry(text: Text, values: Mapping[str, str]) -> dict[str, str]:
     return dict(pair.split("=", 1) for pair in resolve(text, values).split(","))
 
 
+# List attributes whose `key=value,...` entries bake prints as mappings.
+PARSED = ("attest", "cache-from", "cache-to", "output", "secret")
 FIELDS = (
     "context",
     "dockerfile",
@@ -77,9 +92,11 @@ FIELDS = (
 )
 
 
-def printed_targets(printed: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """The fields of bake's --print output that the plan decides."""
+def printed_targets(printed: dict[str, Any], plan: Plan | None = None) -> dict[str, dict[str, Any]]:
+    """The fields of bake's --print output that the plan decides (with `plan`: also those its
+    images' `bake:` values set)."""
+    fields = {*FIELDS, *(s.attribute for i in (plan.images if plan else ()) for s in i.bake)}
     return {
-        name: {k: v for k, v in target.items() if k in FIELDS}
+        name: {k: v for k, v in target.items() if k in fields}
         for name, target in printed["target"].items()
     }

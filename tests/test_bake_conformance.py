@@ -24,6 +24,7 @@ ENVS = [
 def example_copy(tmp_path: Path) -> Path:
     dest = tmp_path / "example"
     dest.mkdir()
+    shutil.copyfile(ROOT / "docker-bake.hcl.j2", dest / "docker-bake.hcl.j2")
     for name in ("manifest", "templates"):
         shutil.copytree(ROOT / name, dest / name)
     return dest

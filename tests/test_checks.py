@@ -371,7 +371,7 @@ ALIAS_CASES: dict[str, tuple[dict[str, Any], list[str]]] = {
         manifest_data(release_types={"tests": {"tag": "t"}}),
         [
             "release_types.tests: 'tests' is a key of packages (python_versions, parent, "
-            "tests), not a release type name"
+            "tests, bake), not a release type name"
         ],
     ),
 }

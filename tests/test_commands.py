@@ -17,7 +17,8 @@ from bakegen.errors import OutputConflict, UsageError
 from bakegen.manifest import Manifest
 from bakegen.model import Plan
 from bakegen.pipeline import plan_manifest, read_manifest
-from tests.helpers import ROOT, bake_print, run_cli
+from tests.helpers import ROOT, bake_print, make_workspace, run_cli
+from tests.test_bake_key_conformance import MANIFEST as BAKE_MANIFEST
 
 RUNTIME = "model-server-runtime-debian12-py311"
 MANIFEST = (ROOT / "manifest" / "manifest.yml").read_text(encoding="utf-8").splitlines()
@@ -164,3 +165,27 @@ def test_shell_completion_offers_target_names() -> None:
         "yatai-service-runtime-debian12-py311-verify",
         "yatai-service-runtime-debian13-py313-verify",
     ]
+
+
+def test_explain_shows_where_each_bake_value_comes_from(tmp_path: Path) -> None:
+    ws = make_workspace(tmp_path, BAKE_MANIFEST)
+    m = read_manifest(ws)
+    _, rows = explain(m, plan_manifest(m), "app-runtime-debian12-py312")
+    lines = BAKE_MANIFEST.splitlines()
+
+    def written(text: str, after: str = "") -> str:
+        start = next(i for i, line in enumerate(lines) if after in line)
+        line = next(i for i, line in enumerate(lines[start:], start + 1) if text in line)
+        return f"manifest/manifest.yml:{line}:"
+
+    found = {r.field: r for r in rows if r.field.startswith("bake ")}
+    assert found["bake shm-size"].value == "4g"  # the distro release's, over the top level's
+    assert found["bake shm-size"].origin.startswith(written("shm-size: 4g"))
+    assert found["bake labels team"].value == "app"  # the package's, over the top level's
+    assert found["bake labels team"].origin.startswith(written("labels: {team: app}"))
+    assert found["bake labels tier"].origin.startswith(written("tier: gold"))
+    assert found["bake no-cache"].value == "true"
+    assert found["bake no-cache"].origin.startswith(written("no-cache: true"))
+    assert found["bake ulimits"].value == "(empty)"
+    assert found["bake attest"].value == "type=sbom, type=provenance,mode=min"
+    assert list(found) == sorted(found)

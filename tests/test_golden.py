@@ -20,6 +20,7 @@ def test_committed_output_is_up_to_date() -> None:
 def test_render_is_independent_of_working_directory(tmp_path: Path) -> None:
     ws = tmp_path / "ws"
     ws.mkdir()
+    shutil.copyfile(ROOT / "docker-bake.hcl.j2", ws / "docker-bake.hcl.j2")
     for name in ("manifest", "templates"):
         shutil.copytree(ROOT / name, ws / name)
     assert run_cli("render", "-C", str(ws), cwd=tmp_path).code == 0

@@ -97,6 +97,14 @@ def explain(m: Manifest, plan: Plan, target: str) -> tuple[str, list[Row]]:
             test.run + (" (gpu)" if test.gpu else ""),
             next(t.path for t in package.tests if t.name == test.name),
         )
+    for setting in image.bake:
+        name = f" {setting.key}" if setting.key is not None else ""
+        shown = setting.value
+        if isinstance(shown, tuple):
+            shown = ", ".join(shown) or "(empty)"
+        elif isinstance(shown, bool):
+            shown = str(shown).lower()
+        add(f"bake {setting.attribute}{name}", shown, setting.path)
     add("dockerfile", image.dockerfile, None)
     template = next(d.template for d in plan.dockerfiles if d.path == image.dockerfile)
     add("template", template, (*release.path, "templates_dir"))
