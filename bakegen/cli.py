@@ -142,8 +142,10 @@ def render(
     max_targets: MaxTargets = None,
 ) -> None:
     """Render Dockerfiles under generated/ and the bake file."""
-    from bakegen.pipeline import compile_workspace
-    from bakegen.write import apply, plan_changes, workspace_lock
+    from bakegen import fingerprint
+    from bakegen.layout import manifest_path
+    from bakegen.load import manifest_files
+    from bakegen.write import workspace_lock
 
     ws, path = _where(ctx, workspace, manifest)
 
@@ -151,25 +153,65 @@ def render(
         err.print(f"waiting for another bakegen render of {ws} to finish...")
 
     with workspace_lock(ws, on_wait=waiting), _progress("rendering"):
-        compiled = compile_workspace(ws, path, fmt.value, max_targets)
+        key = fingerprint.key(ws, path, fmt.value, max_targets)
+        where = manifest_path(ws, path)
+        listing = fingerprint.listing(manifest_files(where), where.is_dir())
+        state = fingerprint.unchanged(ws, key, listing)
+        if state is not None:  # every input and output as the last render left them
+            _warn(state.warnings)
+            _conclude(check, state.lock_drift, (), len(state.outputs))
+            if not check:
+                _warn(state.lock_drift)
+                err.print(state.summary)
+            return
+        from bakegen.pipeline import compile_workspace
+        from bakegen.write import apply, plan_changes
+
+        with fingerprint.recording() as reads:
+            compiled = compile_workspace(ws, path, fmt.value, max_targets)
         _warn(compiled.warnings)
         changes = plan_changes(ws, compiled.outputs, OUTPUT_DIR)
         for rel in changes.foreign:
             err.print(one_line(f"warning: {rel}: not made by bakegen; left alone"))
         if check:
-            for line in (*changes.lines(), *compiled.lock_drift):
-                out.print(one_line(line))
-            if changes.drift:
-                raise Drift(f"{len(changes.lines())} file(s) would change; run `bakegen render`")
-            if compiled.lock_drift:
-                raise Drift(
-                    f"the lock lacks {len(compiled.lock_drift)} base image(s); run `bakegen pin`"
-                )
-            err.print(f"up to date: {len(changes.unchanged)} file(s)")
+            _conclude(check, compiled.lock_drift, changes.lines(), len(changes.unchanged))
             return
         _warn(compiled.lock_drift)
         apply(ws, compiled.outputs, changes)
-    dockerfiles = {d.path for d in compiled.plan.dockerfiles}
+        dockerfiles = {d.path for d in compiled.plan.dockerfiles}
+        said = _summary(compiled.plan, dockerfiles, changes)
+        if changes.foreign:
+            fingerprint.forget(ws)
+        else:
+            unchanged = type(changes)(unchanged=sorted(compiled.outputs))
+            state = fingerprint.State(
+                key=key,
+                listing=listing,
+                reads=reads,
+                outputs=fingerprint.outputs_of(compiled.outputs),
+                warnings=[str(w) for w in compiled.warnings],
+                lock_drift=list(compiled.lock_drift),
+                summary=_summary(compiled.plan, dockerfiles, unchanged),
+            )
+            fingerprint.save(ws, state)
+    err.print(said)
+
+
+def _conclude(check: bool, lock_drift: Any, lines: Any, unchanged: int) -> None:
+    """`render --check`: what would change, the lock's drift, and the verdict."""
+    if not check:
+        return
+    for line in (*lines, *lock_drift):
+        out.print(one_line(line))
+    if lines:
+        raise Drift(f"{len(lines)} file(s) would change; run `bakegen render`")
+    if lock_drift:
+        raise Drift(f"the lock lacks {len(lock_drift)} base image(s); run `bakegen pin`")
+    err.print(f"up to date: {unchanged} file(s)")
+
+
+def _summary(plan: Any, dockerfiles: set[str], changes: Any) -> str:
+    """The last line of a render: targets, and files created, updated, removed, unchanged."""
     counts = {"Dockerfiles": [0, 0, 0, 0], "other files": [0, 0, 0, 0]}
     for index, paths in enumerate(
         (changes.create, changes.update, changes.delete, changes.unchanged)
@@ -180,7 +222,7 @@ def render(
         f"{kind}: {c} created, {u} updated, {d} removed, {n} unchanged"
         for kind, (c, u, d, n) in counts.items()
     )
-    err.print(f"{_targets(compiled.plan)}. {said}")
+    return f"{_targets(plan)}. {said}"
 
 
 @app.command()

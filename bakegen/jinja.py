@@ -13,6 +13,7 @@ from pathlib import Path
 
 import jinja2
 
+from bakegen import fingerprint
 from bakegen.errors import KeyPath, Location, Problem
 from bakegen.text import decode_utf8
 
@@ -50,6 +51,7 @@ class TemplateLoader(jinja2.BaseLoader):
             try:
                 info = path.stat()
             except OSError:
+                fingerprint.note(path, None)
                 continue
             filename = os.path.normpath(path)
             if stat.S_ISDIR(info.st_mode):
@@ -60,6 +62,7 @@ class TemplateLoader(jinja2.BaseLoader):
                 raw = _read_regular(path)
             except OSError as exc:
                 raise TemplateFileError(filename, 1, 1, f"cannot read: {exc.strerror}") from None
+            fingerprint.note(path, raw)
             text = decode_utf8(raw)
             if isinstance(text, tuple):
                 raise TemplateFileError(filename, *text, "file is not UTF-8 text")

@@ -25,6 +25,7 @@ from typing import Any
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from bakegen import fingerprint
 from bakegen.errors import KeyPath, Location, ManifestError, Problem
 from bakegen.text import decode_utf8, nearest
 
@@ -247,6 +248,7 @@ def _read_text(path: Path, display: str) -> str:
         raise refuse(f"cannot read: {exc.strerror}") from None
     if len(raw) > MAX_FILE_BYTES:  # it grew while being read
         raise refuse(f"file is over {MAX_FILE_BYTES} bytes; manifests that large are refused")
+    fingerprint.note(path, raw)
     text = decode_utf8(raw)
     if isinstance(text, tuple):
         raise ManifestError([Problem(Location(display, *text), (), "file is not UTF-8 text")])

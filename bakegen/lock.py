@@ -20,6 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from bakegen import fingerprint
 from bakegen.errors import KeyPath, Location, ManifestError, Problem
 from bakegen.layout import MARKER
 from bakegen.load import load_file
@@ -127,6 +128,7 @@ def read_lock(path: Path, shown: str) -> dict[str, Pin] | None:
     """The pins of the lock file at `path`, or None when there is none; a lock that is not as
     bakegen writes it is a ManifestError naming the place."""
     if not path.exists() and not path.is_symlink():
+        fingerprint.note(path, None)
         return None
     loaded = load_file(path, shown)
     data = loaded.data

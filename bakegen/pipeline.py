@@ -11,10 +11,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from bakegen import checks, lock
+from bakegen import checks, fingerprint, lock
 from bakegen.emit import BakeTemplate, emit
 from bakegen.errors import Location, ManifestError, Problem
-from bakegen.layout import BAKE_TEMPLATE, DEFAULT_MANIFEST
+from bakegen.layout import BAKE_TEMPLATE, manifest_path
 from bakegen.load import load
 from bakegen.lock import Pin, display, lock_path, pinned, read_lock
 from bakegen.manifest import Manifest, build_manifest
@@ -31,12 +31,6 @@ class Compiled:
     outputs: dict[str, str]
     warnings: tuple[Problem, ...] = ()
     lock_drift: tuple[str, ...] = ()  # base images the lock file does not cover, one line each
-
-
-def manifest_path(workspace: Path, manifest: Path | None) -> Path:
-    """The manifest file or folder: `manifest` relative to the workspace, or its default."""
-    path = manifest if manifest is not None else Path(DEFAULT_MANIFEST)
-    return path if path.is_absolute() else workspace / path
 
 
 def read_manifest(workspace: Path, manifest: Path | None = None) -> Manifest:
@@ -100,6 +94,7 @@ def bake_template(workspace: Path) -> BakeTemplate:
     override = workspace / BAKE_TEMPLATE
     base = resource_text(BAKE_TEMPLATE)
     if not override.exists() and not override.is_symlink():
+        fingerprint.note(override, None)
         return BakeTemplate(base, BAKE_TEMPLATE, shipped=True, base=base)
     trouble = checks.file_trouble(override)
     if trouble:
@@ -118,6 +113,7 @@ def bake_template(workspace: Path) -> BakeTemplate:
         raise ManifestError(
             [Problem(Location(BAKE_TEMPLATE, 1, 1), (), f"cannot read: {exc.strerror}")]
         ) from None
+    fingerprint.note(override, raw)
     text = decode_utf8(raw)
     if isinstance(text, tuple):
         raise ManifestError([Problem(Location(BAKE_TEMPLATE, *text), (), "file is not UTF-8 text")])

@@ -13,6 +13,7 @@ every tier; `pytest -m buildx` runs one; naming a file or test runs it whatever 
 
 from __future__ import annotations
 
+import os
 from collections import Counter, defaultdict
 from pathlib import Path
 
@@ -57,6 +58,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         action="store_true",
         help="run every tier (fast, slow, registry, buildx, hadolint, engine), not only the fast one",
     )
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _render_state_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Renders keep their state in a folder of this run, not the user's cache (and processes
+    the tests start inherit it)."""
+    os.environ["BAKEGEN_CACHE"] = str(tmp_path_factory.mktemp("bakegen-cache"))
 
 
 def pytest_configure(config: pytest.Config) -> None:

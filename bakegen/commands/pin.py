@@ -15,9 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bakegen.errors import ManifestError, Problem, UsageError
+from bakegen.layout import manifest_path
 from bakegen.lock import Need, Pin, covered, display, lock_path, lock_text, needs
 from bakegen.manifest import Manifest
-from bakegen.pipeline import manifest_path, plan_manifest, read_lock_of, read_manifest
+from bakegen.pipeline import plan_manifest, read_lock_of, read_manifest
 from bakegen.registry import Client, Credentials, Reference, RegistryError
 from bakegen.write import Changes, apply, workspace_lock
 
