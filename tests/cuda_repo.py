@@ -42,6 +42,13 @@ def package_names(components: Mapping[str, str], cuda: str) -> dict[str, str]:
     return out
 
 
+def other_major(name: str) -> str | None:
+    """For a cuDNN package (`libcudnn9-cuda-12`), the same cuDNN for the CUDA major before it
+    (`libcudnn9-cuda-11`), as NVIDIA's repositories hold both; None for other packages."""
+    stem, sep, major = name.rpartition("-cuda-")
+    return f"{stem}{sep}{int(major) - 1}" if sep and stem.startswith("libcudnn") else None
+
+
 def newer(version: str) -> str:
     """A version apt would choose over `version` if nothing pinned it."""
     upstream, _, revision = version.rpartition("-")
@@ -122,15 +129,20 @@ def make_repository(
     key_name: str = "3bf863cc.pub",
 ) -> Repository:
     """`root/prefix/<folder>/` for both architectures, with every CUDA version's packages at their
-    pinned version and at a newer one; the public key as `key_name` in each folder."""
+    pinned version and at a newer one, and its cuDNN for another CUDA major; the public key as
+    `key_name` in each folder."""
     gnupg = root.parent / f"{root.name}-gnupg"
     make_key(gnupg)
     packages: dict[str, list[str]] = {}
     for cuda, components in releases.items():
         for name, version in package_names(components, cuda).items():
             packages.setdefault(name, []).extend([version, newer(version)])
+            decoy = other_major(name)
+            if decoy:
+                packages.setdefault(decoy, []).append(version)
+    unique = {name: sorted(set(versions)) for name, versions in packages.items()}
     for arch, folder in FOLDERS.items():
-        write_folder(root / prefix / folder, arch, packages, gnupg)
+        write_folder(root / prefix / folder, arch, unique, gnupg)
         export_key(gnupg, root / prefix / folder / key_name)
     return Repository(root, gnupg)
 

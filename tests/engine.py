@@ -136,13 +136,19 @@ def bake(
     *,
     extra: Sequence[str] = (),
     allow: Sequence[str] = ("network.host",),
+    load: bool = True,
+    check: bool = True,
 ) -> subprocess.CompletedProcess[str]:
-    """`docker buildx bake --load` of `targets` on the host network, plain progress output."""
+    """`docker buildx bake --load` of `targets` on the host network, plain progress output.
+
+    `load=False` keeps the targets' own outputs (the verify group's is cache only); `check=False`
+    returns a failed bake instead of failing the test.
+    """
     net = host_network_file(workspace, env, targets, extra)
     cmd = ["docker", "buildx", "bake", "-f", "docker-bake.hcl", "-f", str(net)]
     cmd += [f"--allow={a}" for a in allow]
-    cmd += ["--progress=plain", "--load", *extra, *targets]
-    return run(cmd, env, cwd=workspace, timeout=BUILD_TIMEOUT)
+    cmd += ["--progress=plain", *(["--load"] if load else []), *extra, *targets]
+    return run(cmd, env, cwd=workspace, timeout=BUILD_TIMEOUT, check=check)
 
 
 def inspect(env: dict[str, str], image: str) -> dict[str, Any]:

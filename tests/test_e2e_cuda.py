@@ -15,6 +15,7 @@ import json
 import shutil
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -23,10 +24,8 @@ import yaml
 
 from tests.cuda_repo import export_key, make_key, make_repository, package_names, serve
 from tests.engine import (
-    BUILD_TIMEOUT,
     bake,
     engine_env,
-    host_network_file,
     inspect,
     need_base_image,
     remove_images,
@@ -43,44 +42,53 @@ PLATFORMS = ("linux/amd64", "linux/arm64")
 REPO = "docker.io/example/gpu"
 
 
+@dataclass(frozen=True)
+class Cuda:
+    """The engine's environment, the example manifest, and the repository of both its CUDA
+    versions served on loopback (the folder served, its URL)."""
+
+    env: dict[str, str]
+    example: dict[str, Any]
+    root: Path
+    url: str
+
+
 @pytest.fixture(scope="module")
-def engine() -> dict[str, str]:
+def cuda(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cuda]:
     env = engine_env()
     need_base_image(env, "debian:bookworm-slim", *PLATFORMS)
     need_tool("gpg", "run scripts/engine.sh install (it installs gnupg)")
     need_tool("dpkg-deb", "apt-get install dpkg")
-    return env
-
-
-@pytest.fixture(scope="module")
-def example_manifest() -> dict[str, Any]:
-    data: dict[str, Any] = yaml.safe_load((ROOT / "manifest" / "manifest.yml").read_text())
-    return data
-
-
-@pytest.fixture(scope="module")
-def mirror(
-    tmp_path_factory: pytest.TempPathFactory, example_manifest: dict[str, Any]
-) -> Iterator[tuple[Path, str]]:
-    """The repository of both CUDA versions of the example, served; (its folder, its URL)."""
+    example: dict[str, Any] = yaml.safe_load((ROOT / "manifest" / "manifest.yml").read_text())
     root = tmp_path_factory.mktemp("cuda") / "www"
     root.mkdir()
-    make_repository(root / "repos", "debian12", example_manifest["cuda_dependencies"])
+    make_repository(root / "repos", "debian12", example["cuda_dependencies"])
     with serve(root) as url:
-        yield root, url
+        yield Cuda(env, example, root, url)
 
 
-def manifest(example: dict[str, Any], url: str, version: str, cuda: str = CUDA, **top: Any) -> str:
-    """The example manifest with one package, `gpu`, of cudnn images on Debian 12."""
+def manifest(
+    setup: Cuda,
+    version: str,
+    cuda: str = CUDA,
+    *,
+    example: dict[str, Any] | None = None,
+    key: str | None = None,
+    folder: str = "repos",
+) -> str:
+    """The example manifest (or `example`) with one package, `gpu`, of cudnn images on Debian 12
+    from the loopback repository's `folder`, its key `key` (`cuda_repo_key`) when given."""
+    example = example or setup.example
     data = {k: v for k, v in example.items() if k not in ("repository", "packages")}
     data["version"] = version
-    data["cuda_repo_url"] = f"{url}/repos"
+    data["cuda_repo_url"] = f"{setup.url}/{folder}"
+    if key:
+        data["cuda_repo_key"] = key
     data["repository"] = {"hub": {"registry": {"gpu": REPO}}}
     data["release_types"] = {"cudnn": {"exclude_python": []}}
     data["packages"] = {"gpu": {"cudnn": [{"debian": ["12"]}]}}
     debian12 = dict(example["releases"]["debian"]["12"], cuda_prefix_url="debian12", cuda=[cuda])
     data["releases"] = {"debian": {"12": debian12}}
-    data.update(top)
     return yaml.safe_dump(data, sort_keys=False)
 
 
@@ -95,6 +103,15 @@ def workspace(tmp_path: Path, text: str) -> Path:
     return ws
 
 
+def key_file(setup: Cuda, ws: Path) -> str:
+    """The repository's key as a workspace file; its `cuda_repo_key`."""
+    (ws / "keys").mkdir(parents=True, exist_ok=True)
+    shutil.copy(
+        setup.root / "repos" / "debian12" / "sbsa" / "3bf863cc.pub", ws / "keys" / "cuda.asc"
+    )
+    return "./keys/cuda.asc"
+
+
 def target(cuda: str = CUDA) -> str:
     major, minor = cuda.split(".")[:2]
     return f"gpu-cudnn-debian12-py311-cuda{major}-{minor}"
@@ -104,8 +121,12 @@ def tag(version: str) -> str:
     return f"{REPO}:{version}-python3.11-bookworm-cudnn"
 
 
+def on(platform: str) -> list[str]:
+    return ["--set", f"*.platform={platform}"]
+
+
 def installed(env: dict[str, str], image: str, platform: str, names: list[str]) -> dict[str, str]:
-    """Package -> version installed in the image, for the names asked (no network needed)."""
+    """Package -> version installed in the image, for the names (or patterns) asked."""
     proc = run(
         [
             *("docker", "run", "--rm", "--network", "none", "--platform", platform, image),
@@ -122,112 +143,89 @@ def image_env(env: dict[str, str], image: str) -> dict[str, str]:
 
 
 def test_cudnn_images_hold_exactly_the_pinned_versions_on_both_platforms(
-    tmp_path: Path,
-    engine: dict[str, str],
-    mirror: tuple[Path, str],
-    example_manifest: dict[str, Any],
+    tmp_path: Path, cuda: Cuda
 ) -> None:
-    _root, url = mirror
+    """arm64 takes the key from a workspace file (`cuda_repo_key: ./keys/cuda.asc`), amd64 fetches
+    it by NVIDIA's file name from its folder (no `cuda_repo_key`)."""
     version = "cuda-" + uuid.uuid4().hex[:8]
-    ws = workspace(tmp_path, manifest(example_manifest, url, version))
-    components = example_manifest["cuda_dependencies"][CUDA]
-    pinned = package_names(components, CUDA)
-    assert "libcudnn9-cuda-12" in pinned  # the cuDNN of CUDA's major version
+    keys = {"linux/arm64": key_file(cuda, tmp_path / "ws"), "linux/amd64": None}
+    pinned = package_names(cuda.example["cuda_dependencies"][CUDA], CUDA)
     image = tag(version)
     try:
-        for platform in PLATFORMS:
-            built = bake(ws, engine, [target()], extra=["--set", f"*.platform={platform}"])
-            log = built.stdout + built.stderr
-            info = inspect(engine, image)
+        for platform, key in keys.items():
+            ws = workspace(tmp_path, manifest(cuda, version, key=key))
+            dockerfile = (ws / "generated/gpu/debian12/cudnn/Dockerfile").read_text()
+            assert ("COPY keys/cuda.asc /usr/share/keyrings/cuda.asc" in dockerfile) == bool(key)
+            built = bake(ws, cuda.env, [target()], extra=on(platform))
+            info = inspect(cuda.env, image)
             assert f"{info['Os']}/{info['Architecture']}" == platform
             # every component at exactly its pinned version, though the repository has newer
-            assert installed(engine, image, platform, sorted(pinned)) == pinned, tail(log)
-            variables = image_env(engine, image)
+            # ones, and the cuDNN of CUDA 12 only, though the repository has CUDA 11's as well
+            found = installed(cuda.env, image, platform, [*sorted(pinned), "libcudnn*"])
+            assert found == pinned, tail(built.stdout + built.stderr)
+            assert "libcudnn9-cuda-12" in found
+            variables = image_env(cuda.env, image)
             assert variables["CUDA_VERSION"] == CUDA
             assert variables["NVIDIA_REQUIRE_CUDA"].startswith("cuda>=12.6 ")
             # the verify group, against what was built
-            checks = [f"{target()}-verify"]
-            net = host_network_file(ws, engine, checks)
-            cmd = ["docker", "buildx", "bake", "-f", "docker-bake.hcl", "-f", str(net)]
-            cmd += ["--allow=network.host", "--progress=plain", "--set", f"*.platform={platform}"]
-            ok = run([*cmd, *checks], engine, cwd=ws, timeout=BUILD_TIMEOUT)
-            assert f"[{checks[0]} " in ok.stdout + ok.stderr
+            check = f"{target()}-verify"
+            verified = bake(ws, cuda.env, [check], extra=on(platform), load=False)
+            assert f"[{check} " in verified.stdout + verified.stderr
 
-        # A manifest claiming another CUDA version: its verify, run on the image built above
-        # (amd64, the last one loaded is arm64: load amd64 again from the cache), fails.
-        bake(ws, engine, [target()], extra=["--set", "*.platform=linux/amd64"])
-        claim = manifest(example_manifest, url, version, cuda=OTHER_CUDA)
-        ws = workspace(tmp_path, claim)
+        # A manifest claiming another CUDA version: its verify, run on the image built last
+        # (amd64), fails.
+        ws = workspace(tmp_path, manifest(cuda, version, cuda=OTHER_CUDA))
         check = f"{target(OTHER_CUDA)}-verify"
-        net = host_network_file(ws, engine, [check])
-        wrong = ["docker", "buildx", "bake", "-f", "docker-bake.hcl", "-f", str(net)]
-        wrong += ["--allow=network.host", "--progress=plain", "--set", "*.platform=linux/amd64"]
-        wrong += ["--set", f"{check}.contexts.image=docker-image://{image}", check]
-        failed = run(wrong, engine, cwd=ws, timeout=BUILD_TIMEOUT, check=False)
+        claim = [*on("linux/amd64"), "--set", f"{check}.contexts.image=docker-image://{image}"]
+        failed = bake(ws, cuda.env, [check], extra=claim, load=False, check=False)
         assert failed.returncode != 0
         assert f"verify: CUDA {CUDA}, expected {OTHER_CUDA}" in failed.stdout + failed.stderr
     finally:
-        remove_images(engine, [image])
+        remove_images(cuda.env, [image])
 
 
-def failed_build(
-    tmp_path: Path, engine: dict[str, str], text: str, platform: str = "linux/amd64"
-) -> str:
-    """Bake the cudnn image of `text` for `platform`; it must fail. Bake's output."""
+def failed_build(tmp_path: Path, setup: Cuda, text: str) -> str:
+    """Bake the linux/amd64 cudnn image of `text`; it must fail. Bake's output."""
     ws = workspace(tmp_path, text)
-    net = host_network_file(ws, engine, [target()])
-    cmd = ["docker", "buildx", "bake", "-f", "docker-bake.hcl", "-f", str(net)]
-    cmd += ["--allow=network.host", "--progress=plain", "--set", f"*.platform={platform}"]
-    proc = run([*cmd, target()], engine, cwd=ws, timeout=BUILD_TIMEOUT, check=False)
+    proc = bake(ws, setup.env, [target()], extra=on("linux/amd64"), load=False, check=False)
     assert proc.returncode != 0, tail(proc.stdout + proc.stderr)
     return proc.stdout + proc.stderr
 
 
-def test_a_version_the_repository_lacks_fails_with_apts_message(
-    tmp_path: Path,
-    engine: dict[str, str],
-    mirror: tuple[Path, str],
-    example_manifest: dict[str, Any],
-) -> None:
-    _root, url = mirror
-    data = json.loads(json.dumps(example_manifest))
+def test_a_version_the_repository_lacks_fails_with_apts_message(tmp_path: Path, cuda: Cuda) -> None:
+    data = json.loads(json.dumps(cuda.example))
     data["cuda_dependencies"][CUDA]["cudart"] = "12.6.55-1"
-    log = failed_build(tmp_path, engine, manifest(data, url, "lacks"))
+    log = failed_build(tmp_path, cuda, manifest(cuda, "lacks", example=data))
     assert "E: Version '12.6.55-1' for 'cuda-cudart-12-6' was not found" in log, tail(log)
 
 
-def test_a_key_that_does_not_match_fails_with_apts_message(
-    tmp_path: Path,
-    engine: dict[str, str],
-    mirror: tuple[Path, str],
-    example_manifest: dict[str, Any],
-) -> None:
+def test_a_key_that_does_not_match_fails_with_apts_message(tmp_path: Path, cuda: Cuda) -> None:
     """The key given by URL (`cuda_repo_key`) is another one than the repository signs with."""
-    root, url = mirror
     other = tmp_path / "gnupg"
     make_key(other)
-    export_key(other, root / "other.pub")
-    text = manifest(example_manifest, url, "badkey", cuda_repo_key=f"{url}/other.pub")
-    log = failed_build(tmp_path, engine, text)
+    export_key(other, cuda.root / "other.pub")
+    text = manifest(cuda, "badkey", key=f"{cuda.url}/other.pub")
+    log = failed_build(tmp_path, cuda, text)
     assert "NO_PUBKEY" in log, tail(log)
     assert "debian12/x86_64  InRelease' is not signed" in log, tail(log)
 
 
-def test_a_missing_architecture_folder_fails_with_apts_message(
-    tmp_path: Path,
-    engine: dict[str, str],
-    mirror: tuple[Path, str],
-    example_manifest: dict[str, Any],
+@pytest.mark.parametrize(
+    ("workspace_key", "message"),
+    [
+        # the key copied from the workspace: apt is the first to see the folder missing
+        (True, "debian12/x86_64  Release' does not have a Release file"),
+        # the key fetched from the missing folder: curl fails first
+        (False, "curl: (22) The requested URL returned error: 404"),
+    ],
+)
+def test_a_missing_architecture_folder_fails_with_the_fetchers_message(
+    tmp_path: Path, cuda: Cuda, workspace_key: bool, message: str
 ) -> None:
-    """A mirror without the `x86_64` folder; its key is a workspace file (`cuda_repo_key:
-    ./keys/cuda.asc`, copied into the build), so apt is the first to see the folder missing."""
-    root, url = mirror
-    lacking = root / "lacking"
-    shutil.copytree(root / "repos" / "debian12" / "sbsa", lacking / "debian12" / "sbsa")
-    keys = tmp_path / "ws" / "keys"
-    keys.mkdir(parents=True)
-    shutil.copy(root / "repos" / "debian12" / "sbsa" / "3bf863cc.pub", keys / "cuda.asc")
-    text = manifest(example_manifest, url, "lacking", cuda_repo_key="./keys/cuda.asc")
-    text = text.replace(f"{url}/repos", f"{url}/lacking")
-    log = failed_build(tmp_path, engine, text)
-    assert "debian12/x86_64  Release' does not have a Release file" in log, tail(log)
+    """A mirror with the `sbsa` folder only, building for amd64 (`x86_64`)."""
+    lacking = cuda.root / "lacking"
+    if not lacking.exists():
+        shutil.copytree(cuda.root / "repos" / "debian12" / "sbsa", lacking / "debian12" / "sbsa")
+    key = key_file(cuda, tmp_path / "ws") if workspace_key else None
+    log = failed_build(tmp_path, cuda, manifest(cuda, "lacking", key=key, folder="lacking"))
+    assert message in log, tail(log)
