@@ -164,7 +164,7 @@ def test_a_parent_dockerfile_may_use_any_image() -> None:
         (None, "/ubuntu2404/${arch}/3bf863cc.pub", "/rhel9/${arch}/D42D0685.pub"),
         ("mirror.pub", "/ubuntu2404/${arch}/mirror.pub", "/rhel9/${arch}/mirror.pub"),
         ("https://keys.example/cuda.asc", '"https://keys.example/cuda.asc"', "keys.example"),
-        ("./keys/cuda.asc", "< /usr/share/keyrings/cuda.asc", "file:///etc/pki/rpm-gpg/cuda.asc"),
+        ("./keys/cuda.asc", "ca-certificates; \\\n    echo", "file:///etc/pki/rpm-gpg/cuda.asc"),
     ],
 )
 def test_the_cuda_key_reaches_apt_and_dnf(
