@@ -5,8 +5,13 @@ key where the Debian templates fetch it (tests/cuda_repo.py). This is also what 
 mirror for air-gapped builders looks like.
 
 The workspace is the example's (its templates, its release spec) with one package of cudnn
-images on Debian 12. Needs the engine of scripts/engine.sh and gpg (both installed by it); in CI
-a missing engine fails these tests, locally it skips them.
+images on Debian 12, one cudnn chain per platform. Its `base` is the same Dockerfile with the same
+arguments as model-server's Debian 12 base in test_e2e_build.py, so BuildKit's cache serves both.
+The cudnn step itself is never cached: the repository's URL (a free port) is in it.
+
+Needs the engine of scripts/engine.sh and gpg (both installed by it); in CI a missing engine or
+tool fails these tests, locally it skips them. On 2 shared CPUs: about 8.5 min with nothing cached
+(the emulated arm64 base is 6 of them), about 2 min with the bases cached.
 """
 
 from __future__ import annotations
