@@ -14,7 +14,14 @@ medians of N runs:
   once (`os.sync()`), and reading them back.
 
 Each ratio is a render over the floor measured right after it, pair by pair (these machines'
-absolute times drift by 2x from hour to hour).
+absolute times drift by 2x from hour to hour); the per-image columns show whether the cost
+grows linearly with the manifest.
+
+A second table times start-up, beside the interpreter doing nothing (`python -c pass`): `bakegen
+--help`, `bakegen --version`, and `bakegen render` of the manager.py matrix
+(tests/workspaces/seedlike: 22 Dockerfiles, 108 targets), cold and unchanged.
+
+Every process runs this checkout's bakegen (PYTHONPATH), whatever is installed.
 """
 
 from __future__ import annotations
@@ -27,12 +34,14 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
+# Every bakegen process of the benchmark runs this checkout's code.
+ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
 # Images per package of the generated manifest (see `manifest`).
 IMAGES_PER_PACKAGE = 36
 
@@ -114,7 +123,7 @@ def timed(fn: Callable[[], object]) -> float:
 
 def bakegen(ws: Path, *args: str, ok: tuple[int, ...] = (0,)) -> None:
     proc = subprocess.run(
-        [sys.executable, "-m", "bakegen", *args], cwd=ws, capture_output=True, check=False
+        [sys.executable, "-m", "bakegen", *args], cwd=ws, env=ENV, capture_output=True, check=False
     )
     if proc.returncode not in ok:
         raise SystemExit(f"bakegen {' '.join(args)} failed: {proc.stderr.decode()[-2000:]}")
@@ -131,7 +140,7 @@ def peak_rss_mib(ws: Path) -> float:
         "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
     )
     out = subprocess.run(
-        [sys.executable, "-c", probe], cwd=ws, capture_output=True, text=True, check=True
+        [sys.executable, "-c", probe], cwd=ws, env=ENV, capture_output=True, text=True, check=True
     )
     return int(out.stdout) / 1024
 
@@ -183,12 +192,15 @@ def measure(packages: int, runs: int) -> dict[str, float]:
                         )
                     )
                 )
+        images = packages * IMAGES_PER_PACKAGE
         return {
-            "images": packages * IMAGES_PER_PACKAGE,
+            "images": images,
             "files": len(files),
             "cold": statistics.median(cold),
+            "cold ms/image": statistics.median(cold) / images * 1000,
             "cold / write floor": statistics.median(cold_ratio),
             "unchanged": statistics.median(warm),
+            "unchanged ms/image": statistics.median(warm) / images * 1000,
             "unchanged / read floor": statistics.median(warm_ratio),
             "check": statistics.median(check),
             "peak MiB": peak_rss_mib(ws),
@@ -196,19 +208,61 @@ def measure(packages: int, runs: int) -> dict[str, float]:
         }
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--sizes", default="100,1000,5000", help="images, about")
-    args = parser.parse_args()
-    sizes = [int(s) for s in args.sizes.split(",")]
-    rows = [measure(max(1, round(size / IMAGES_PER_PACKAGE)), args.runs) for size in sizes]
+def startup(runs: int) -> list[dict[str, object]]:
+    """Whole-process times of the short commands, round by round beside `python -c pass`."""
+    with tempfile.TemporaryDirectory(prefix="bakegen-bench-") as tmp:
+        ws = Path(tmp)
+        shutil.copytree(ROOT / "tests" / "workspaces" / "seedlike" / "manifest", ws / "manifest")
+        shutil.copytree(ROOT / "templates", ws / "templates")
+
+        def cold() -> None:
+            shutil.rmtree(ws / "generated", ignore_errors=True)
+            (ws / "docker-bake.hcl").unlink(missing_ok=True)
+            start = time.perf_counter()
+            bakegen(ws, "render")
+            times["render seedlike, cold"].append(time.perf_counter() - start)
+
+        commands: dict[str, Callable[[], object]] = {
+            "python -c pass": lambda: subprocess.run(
+                [sys.executable, "-c", "pass"], env=ENV, check=True
+            ),
+            "bakegen --help": lambda: bakegen(ws, "--help"),
+            "bakegen --version": lambda: bakegen(ws, "--version"),
+            "render seedlike, cold": cold,
+            "render seedlike, unchanged": lambda: bakegen(ws, "render"),
+        }
+        times: dict[str, list[float]] = {name: [] for name in commands}
+        for _ in range(runs):
+            for name, command in commands.items():
+                if name == "render seedlike, cold":
+                    command()  # times itself, without the removal of the old output
+                else:
+                    times[name].append(timed(command))
+        return [{"command": name, "median s": statistics.median(t)} for name, t in times.items()]
+
+
+def print_table(rows: Sequence[Mapping[str, object]]) -> None:
     columns = list(rows[0])
     print("| " + " | ".join(columns) + " |")
     print("|" + "---:|" * len(columns))
     for row in rows:
-        cells = [f"{v:.0f}" if k in ("images", "files") else f"{v:.2f}" for k, v in row.items()]
-        print("| " + " | ".join(cells) + " |")
+        cells = [
+            f"{v:.0f}" if k in ("images", "files") else f"{v:.2f}" if isinstance(v, float) else v
+            for k, v in row.items()
+        ]
+        print("| " + " | ".join(str(c) for c in cells) + " |")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--sizes", default="100,1000,5000", help="images, about")
+    parser.add_argument("--startup-runs", type=int, default=11)
+    args = parser.parse_args()
+    print_table(startup(args.startup_runs))
+    print()
+    sizes = [int(s) for s in args.sizes.split(",")] if args.sizes else []
+    print_table([measure(max(1, round(size / IMAGES_PER_PACKAGE)), args.runs) for size in sizes])
     load = os.getloadavg()
     print(f"\nmedians of {args.runs} runs; load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
 
