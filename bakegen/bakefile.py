@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 from bakegen.bake_template import BakeTemplate, loader, shape_problems
@@ -38,6 +39,11 @@ Function = tuple[str, tuple[str, ...], str, str]
 class Block:
     name: str
     attrs: tuple[tuple[str, Expr], ...]
+
+    @cached_property
+    def width(self) -> int:
+        """The width of the longest attribute name (the template aligns the `=` signs)."""
+        return max((len(k) for k, _ in self.attrs), default=0)
 
 
 @dataclass(frozen=True)
@@ -206,7 +212,7 @@ def render_hcl(model: BakeModel, template: BakeTemplate, workspace: Path) -> str
 
 
 def _width(block: Block) -> int:
-    return max((len(k) for k, _ in block.attrs), default=0)
+    return block.width
 
 
 def render_json(model: BakeModel) -> str:

@@ -14,6 +14,12 @@ IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 # for-expression, `{ null = 1 }` a null key. Such keys are quoted.
 KEYWORDS = frozenset({"for", "in", "if", "null", "true", "false"})
 _ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+# Every character escaped in a string literal: the ones above, other control characters as \uXXXX.
+_TRANSLATION = {c: f"\\u{c:04x}" for c in (*range(32), 127)} | {
+    ord(c): escaped for c, escaped in _ESCAPES.items()
+}
+# Whether a text needs any escaping at all: most names, tags and paths do not.
+_SPECIAL = re.compile(r'[\\"\x00-\x1f\x7f]|[$%]\{')
 
 
 def template_literal(text: str) -> str:
@@ -27,15 +33,9 @@ def hcl_string(text: str) -> str:
 
 
 def _escape(text: str) -> str:
-    out = []
-    for char in template_literal(text):
-        if char in _ESCAPES:
-            out.append(_ESCAPES[char])
-        elif ord(char) < 32 or ord(char) == 127:
-            out.append(f"\\u{ord(char):04x}")
-        else:
-            out.append(char)
-    return "".join(out)
+    if _SPECIAL.search(text) is None:
+        return text
+    return template_literal(text).translate(_TRANSLATION)
 
 
 @dataclass(frozen=True)

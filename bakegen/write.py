@@ -1,7 +1,9 @@
 """Write stage: write only what changed, all or nothing, and remove only what bakegen made.
 
 - every new file is staged beside its destination first; a failure while staging leaves the tree
-  as it was (folders made for staging are removed again);
+  as it was (folders made for staging are removed again); the staged files are flushed to disk
+  (one `os.sync()` for the batch) before the first of them is renamed into place, so a crash
+  never leaves a destination pointing at text that was not written;
 - replaced and removed files are kept as backups until every rename is done, and restored if one
   fails; temporary and backup names are unique to the run, so they never meet leftovers of an
   earlier run that was killed;
@@ -291,8 +293,9 @@ def _apply(workspace: Path, outputs: dict[str, str], changes: Changes, hook: Hoo
             done.staged.append((tmp, dest))
             with tmp.open("xb") as handle:
                 handle.write(outputs[rel].encode())
-                handle.flush()
-                os.fsync(handle.fileno())
+        if done.staged:
+            # Every staged file on disk before the first rename: one flush for the batch.
+            os.sync()
         for tmp, dest in done.staged:
             hook("commit", dest.relative_to(workspace).as_posix())
             if dest.exists():

@@ -52,3 +52,26 @@ def test_json_values_are_templates_too() -> None:
     assert to_json_value("${x}") == "$${x}"
     assert to_json_value(("a", Var("V"))) == "a${V}"
     assert to_json_value(Call("gate", (Ref("G"), [("t",)]))) == '${gate(G, ["t"])}'
+
+
+def _escaped_char_by_char(text: str) -> str:
+    """The rule, one character at a time: the escapes HCL knows, other control characters as
+    \\uXXXX, template sequences doubled."""
+    named = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+    out = []
+    for char in text.replace("${", "$${").replace("%{", "%%{"):
+        if char in named:
+            out.append(named[char])
+        elif ord(char) < 32 or ord(char) == 127:
+            out.append(f"\\u{ord(char):04x}")
+        else:
+            out.append(char)
+    return '"' + "".join(out) + '"'
+
+
+def test_hcl_string_escapes_every_special_character_as_the_rule_says() -> None:
+    alphabet = ["a", "é", "$", "%", "{", "}", "\\", '"', "\x7f", *map(chr, range(32))]
+    for first in alphabet:
+        for second in alphabet:
+            for text in (first + second, f"x{first}{second}y", first * 3):
+                assert hcl_string(text) == _escaped_char_by_char(text), repr(text)
