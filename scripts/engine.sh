@@ -164,22 +164,28 @@ install_buildx() {
   "$docker" buildx version >&2
 }
 
+# apt_install PACKAGE...: install the Debian packages not installed yet (updating the package
+# lists only when the first try fails).
+apt_install() {
+  local missing=() p
+  for p in "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")
+  done
+  ((${#missing[@]})) || return 0
+  log "installing ${missing[*]}"
+  if ! apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2; then
+    apt-get update -qq >&2
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+  fi
+}
+
 ENGINE_BINS=(dockerd docker-proxy containerd containerd-shim-runc-v2)
 HOST_PKGS=(runc iptables qemu-user-static debootstrap busybox-static gnupg)
 
 install_engine() {
   install_buildx
-  local missing=() p b
-  for p in "${HOST_PKGS[@]}"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")
-  done
-  if ((${#missing[@]})); then
-    log "installing ${missing[*]}"
-    if ! apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2; then
-      apt-get update -qq >&2
-      apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
-    fi
-  fi
+  local b
+  apt_install "${HOST_PKGS[@]}"
   local absent=()
   for b in "${ENGINE_BINS[@]}"; do [[ -x $STATE/bin/$b ]] || absent+=("$b"); done
   ((${#absent[@]})) || return 0
@@ -385,16 +391,7 @@ print(out)
 
 # The registry tools: Debian's docker-registry, htpasswd (bcrypt files for basic auth), openssl.
 install_registry() {
-  local missing=() p
-  for p in docker-registry apache2-utils openssl; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")
-  done
-  ((${#missing[@]})) || return 0
-  log "installing ${missing[*]}"
-  if ! apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2; then
-    apt-get update -qq >&2
-    apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
-  fi
+  apt_install docker-registry apache2-utils openssl
 }
 
 # registry_config DATA_DIR ADDR [htpasswd FILE | token REALM SERVICE ISSUER CERT.pem]: the

@@ -28,11 +28,11 @@ import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 import pytest
 
-from tests.helpers import IN_CI, ROOT
+from tests.helpers import ROOT, unavailable
 
 ENGINE_SH = ROOT / "scripts" / "engine.sh"
 INSTALL_HINT = "install them with: scripts/engine.sh install-registry (as root, on Debian)"
@@ -44,17 +44,11 @@ SERVICE = "bakegen-test-registry"
 ISSUER = "bakegen-test-issuer"
 
 
-def _unavailable(message: str) -> NoReturn:
-    if IN_CI:
-        pytest.fail(message)
-    pytest.skip(message)
-
-
 def need_tools(*tools: str) -> None:
     """Fail (CI) / skip (locally) unless every tool is on PATH."""
     missing = [t for t in tools if shutil.which(t) is None]
     if missing:
-        _unavailable(f"{', '.join(missing)} not found; {INSTALL_HINT}")
+        unavailable(f"{', '.join(missing)} not found; {INSTALL_HINT}")
 
 
 def free_port() -> int:
