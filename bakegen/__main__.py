@@ -1,3 +1,3 @@
-from bakegen.cli import main
+from bakegen.entry import main
 
 main()

@@ -4,13 +4,11 @@ errors become messages and exit codes (every code is in errors.py)."""
 from __future__ import annotations
 
 import contextlib
-import errno
 import importlib
 import importlib.util
 import json
 import os
 import sys
-import traceback
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any
@@ -18,20 +16,16 @@ from typing import Annotated, Any
 import typer
 
 from bakegen import __version__
+from bakegen.commands.render import targets_line
 from bakegen.errors import (
-    EXIT_INTERNAL,
     EXIT_INTERRUPTED,
     EXIT_INVALID,
-    EXIT_OUTPUT,
-    BakegenError,
-    Drift,
-    Interrupted,
     OutputUnwritable,
     UsageError,
     one_line,
 )
-from bakegen.layout import OUTPUT_DIR
-from bakegen.output import console, table
+from bakegen.layout import resolve_workspace
+from bakegen.output import Deferred, progress, table
 
 app = typer.Typer(
     name="bakegen",
@@ -42,8 +36,8 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 
-out = console()
-err = console(stderr=True)
+out: Any = Deferred()
+err: Any = Deferred(stderr=True)
 # The click exceptions typer raises (typer bundles its own click from 0.16 on).
 CLICK: Any = importlib.import_module(
     "typer._click.exceptions" if importlib.util.find_spec("typer._click") else "click.exceptions"
@@ -108,24 +102,7 @@ def _where(
     """The workspace folder and the manifest path given here or before the command."""
     given = ctx.obj or {}
     folder = workspace or given.get("workspace") or Path(".")
-    path = manifest or given.get("manifest")
-    try:
-        resolved = folder.resolve()
-        is_dir = resolved.is_dir()
-        exists = resolved.exists()
-    except (OSError, RuntimeError) as exc:  # a symlink loop, a name too long
-        reason = getattr(exc, "strerror", None) or str(exc)
-        raise UsageError(f"{folder}: cannot use as the workspace: {reason}") from None
-    if not exists:
-        raise UsageError(f"{folder}: workspace folder not found")
-    if not is_dir:
-        raise UsageError(f"{folder}: is not a folder; -C names the workspace folder")
-    return resolved, path
-
-
-def _targets(plan: Any) -> str:
-    images, checks = len(plan.images), len(plan.verifies)
-    return f"{images + checks} targets ({images} images, {checks} verify)"
+    return resolve_workspace(folder), manifest or given.get("manifest")
 
 
 @app.command()
@@ -142,87 +119,19 @@ def render(
     max_targets: MaxTargets = None,
 ) -> None:
     """Render Dockerfiles under generated/ and the bake file."""
-    from bakegen import fingerprint
-    from bakegen.layout import manifest_path
-    from bakegen.load import manifest_files
-    from bakegen.write import workspace_lock
+    from bakegen.commands.render import render as run_render
 
     ws, path = _where(ctx, workspace, manifest)
-
-    def waiting() -> None:
-        err.print(f"waiting for another bakegen render of {ws} to finish...")
-
-    with workspace_lock(ws, on_wait=waiting), _progress("rendering"):
-        key = fingerprint.key(ws, path, fmt.value, max_targets)
-        where = manifest_path(ws, path)
-        listing = fingerprint.listing(manifest_files(where), where.is_dir())
-        state = fingerprint.unchanged(ws, key, listing)
-        if state is not None:  # every input and output as the last render left them
-            _warn(state.warnings)
-            _conclude(check, state.lock_drift, (), len(state.outputs))
-            if not check:
-                _warn(state.lock_drift)
-                err.print(state.summary)
-            return
-        from bakegen.pipeline import compile_workspace
-        from bakegen.write import apply, plan_changes
-
-        with fingerprint.recording() as reads:
-            compiled = compile_workspace(ws, path, fmt.value, max_targets)
-        _warn(compiled.warnings)
-        changes = plan_changes(ws, compiled.outputs, OUTPUT_DIR)
-        for rel in changes.foreign:
-            err.print(one_line(f"warning: {rel}: not made by bakegen; left alone"))
-        if check:
-            _conclude(check, compiled.lock_drift, changes.lines(), len(changes.unchanged))
-            return
-        _warn(compiled.lock_drift)
-        apply(ws, compiled.outputs, changes)
-        dockerfiles = {d.path for d in compiled.plan.dockerfiles}
-        said = _summary(compiled.plan, dockerfiles, changes)
-        if changes.foreign:
-            fingerprint.forget(ws)
-        else:
-            unchanged = type(changes)(unchanged=sorted(compiled.outputs))
-            state = fingerprint.State(
-                key=key,
-                listing=listing,
-                reads=reads,
-                outputs=fingerprint.outputs_of(compiled.outputs),
-                warnings=[str(w) for w in compiled.warnings],
-                lock_drift=list(compiled.lock_drift),
-                summary=_summary(compiled.plan, dockerfiles, unchanged),
-            )
-            fingerprint.save(ws, state)
-    err.print(said)
-
-
-def _conclude(check: bool, lock_drift: Any, lines: Any, unchanged: int) -> None:
-    """`render --check`: what would change, the lock's drift, and the verdict."""
-    if not check:
-        return
-    for line in (*lines, *lock_drift):
-        out.print(one_line(line))
-    if lines:
-        raise Drift(f"{len(lines)} file(s) would change; run `bakegen render`")
-    if lock_drift:
-        raise Drift(f"the lock lacks {len(lock_drift)} base image(s); run `bakegen pin`")
-    err.print(f"up to date: {unchanged} file(s)")
-
-
-def _summary(plan: Any, dockerfiles: set[str], changes: Any) -> str:
-    """The last line of a render: targets, and files created, updated, removed, unchanged."""
-    counts = {"Dockerfiles": [0, 0, 0, 0], "other files": [0, 0, 0, 0]}
-    for index, paths in enumerate(
-        (changes.create, changes.update, changes.delete, changes.unchanged)
-    ):
-        for rel in paths:
-            counts["Dockerfiles" if rel in dockerfiles else "other files"][index] += 1
-    said = "; ".join(
-        f"{kind}: {c} created, {u} updated, {d} removed, {n} unchanged"
-        for kind, (c, u, d, n) in counts.items()
+    run_render(
+        ws,
+        path,
+        fmt.value,
+        check=check,
+        max_targets=max_targets,
+        out=out,
+        err=err,
+        progress=_progress,
     )
-    return f"{_targets(plan)}. {said}"
 
 
 @app.command()
@@ -238,7 +147,7 @@ def validate(
     ws, path = _where(ctx, workspace, manifest)
     compiled = compile_workspace(ws, path, "hcl", max_targets)
     _warn(compiled.warnings)
-    err.print(f"ok: {_targets(compiled.plan)}")
+    err.print(f"ok: {targets_line(compiled.plan)}")
 
 
 @app.command("list")
@@ -568,10 +477,7 @@ def version() -> None:
 
 
 def _progress(what: str) -> contextlib.AbstractContextManager[Any]:
-    """A spinner on a terminal (gone when done); nothing in pipes, files or CI logs."""
-    if not err.is_terminal or os.environ.get("CI") or os.environ.get("NO_COLOR"):
-        return contextlib.nullcontext()
-    return err.status(f"{what}...", spinner="dots")
+    return progress(err, what)
 
 
 def _warn(warnings: Any) -> None:
@@ -587,77 +493,25 @@ def _write_stdout(text: str) -> None:
 
 def main() -> None:
     """Run the CLI; errors become one line each and an exit code, never a traceback."""
-    from bakegen.signals import handled
+    from bakegen import boundary
 
-    code = 0
-    try:
-        with handled():
-            try:
-                result = app(standalone_mode=False)
-                code = result if isinstance(result, int) else 0
-            finally:
-                if sys.stdout is not None:
-                    sys.stdout.flush()
-    except typer.Exit as exc:
-        code = exc.exit_code
-    except NO_ARGS as exc:
-        code = _say(exc.format_message(), EXIT_INVALID)
-    except CLICK.ClickException as exc:
-        code = _say(f"bakegen: error: {exc.format_message()}", EXIT_INVALID)
-    except typer.Abort:
-        code = _say("bakegen: interrupted; nothing was changed", EXIT_INTERRUPTED)
-    except BakegenError as exc:
-        for line in exc.lines():
-            if _say(line, exc.exit_code) == EXIT_OUTPUT:
-                break
-        code = exc.exit_code
-    except Interrupted as exc:
-        code = _say(f"bakegen: interrupted by {exc.name}; nothing was changed", 128 + exc.signum)
-    except OSError as exc:
-        if exc.errno is None or not _is_output_error(exc):
-            code = _internal(exc)
-        else:
-            code = _say(f"bakegen: cannot write the output: {exc.strerror}", EXIT_OUTPUT)
-    except Exception as exc:  # the last resort: a bug in bakegen, not in the input
-        code = _internal(exc)
-    _exit(code)
+    def body() -> int:
+        try:
+            result = app(standalone_mode=False)
+        except typer.Exit as exc:
+            return exc.exit_code
+        except NO_ARGS as exc:
+            return _say(exc.format_message(), EXIT_INVALID)
+        except CLICK.ClickException as exc:
+            return _say(f"bakegen: error: {exc.format_message()}", EXIT_INVALID)
+        except typer.Abort:
+            return _say("bakegen: interrupted; nothing was changed", EXIT_INTERRUPTED)
+        return result if isinstance(result, int) else 0
 
-
-def _is_output_error(exc: OSError) -> bool:
-    return exc.errno in (errno.EPIPE, errno.ENOSPC, errno.EBADF, errno.EIO)
-
-
-def _internal(exc: BaseException) -> int:
-    if os.environ.get("BAKEGEN_DEBUG"):
-        traceback.print_exc()
-        return EXIT_INTERNAL
-    return _say(
-        f"internal error: {type(exc).__name__}: {exc} (set BAKEGEN_DEBUG=1 for a traceback)",
-        EXIT_INTERNAL,
-    )
+    boundary.exit_with(boundary.run(body, _say))
 
 
 def _say(line: str, code: int) -> int:
-    """Print one line on stderr; when stderr cannot be written, the exit code still tells."""
-    try:
-        err.print(one_line(line))
-        err.file.flush()
-    except (OSError, ValueError, AttributeError):
-        return EXIT_OUTPUT if code == 0 else code
-    return code
+    from bakegen.boundary import say
 
-
-def _exit(code: int) -> None:
-    """Exit with `code`; output that cannot be flushed at exit must not change it."""
-    for stream in (sys.stdout, sys.stderr):
-        try:
-            if stream is not None:
-                stream.flush()
-        except (OSError, ValueError):
-            # Nothing more can be written there: point the descriptor at /dev/null so that the
-            # interpreter's own flush at exit does not fail again, and say so by the code.
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            with contextlib.suppress(OSError, ValueError):
-                os.dup2(devnull, stream.fileno())
-            code = code or EXIT_OUTPUT
-    sys.exit(code)
+    return say(err, line, code)

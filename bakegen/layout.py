@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from bakegen.errors import UsageError
+
 # Where the manifest is read from when -m is not given, relative to the workspace.
 DEFAULT_MANIFEST = "manifest"
 # Everything bakegen writes, except the bake file, lives under this folder.
@@ -25,3 +27,34 @@ def manifest_path(workspace: Path, manifest: Path | None) -> Path:
     """The manifest file or folder: `manifest` relative to the workspace, or its default."""
     path = manifest if manifest is not None else Path(DEFAULT_MANIFEST)
     return path if path.is_absolute() else workspace / path
+
+
+def resolve_workspace(folder: Path) -> Path:
+    """The workspace folder `folder` names, resolved; a one-line error when it is not one."""
+    try:
+        resolved = folder.resolve()
+        is_dir = resolved.is_dir()
+        exists = resolved.exists()
+    except (OSError, RuntimeError) as exc:  # a symlink loop, a name too long
+        reason = getattr(exc, "strerror", None) or str(exc)
+        raise UsageError(f"{folder}: cannot use as the workspace: {reason}") from None
+    if not exists:
+        raise UsageError(f"{folder}: workspace folder not found")
+    if not is_dir:
+        raise UsageError(f"{folder}: is not a folder; -C names the workspace folder")
+    return resolved
+
+
+def manifest_files(path: Path) -> list[Path]:
+    """The files a manifest path stands for: itself, or a directory's YAML files in name order.
+
+    A directory's files are its regular files named *.yml or *.yaml that are not hidden: editor
+    and system leftovers (`.m.yml.swp`, `.old.yml`, macOS `._m.yml`) are never read.
+    """
+    if path.is_dir():
+        return sorted(
+            p
+            for p in path.iterdir()
+            if p.suffix in {".yml", ".yaml"} and not p.name.startswith(".") and p.is_file()
+        )
+    return [path]

@@ -27,6 +27,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from bakegen import fingerprint
 from bakegen.errors import KeyPath, Location, ManifestError, Problem
+from bakegen.layout import manifest_files
 from bakegen.text import decode_utf8, nearest
 
 MAX_FILE_BYTES = 4 * 1024 * 1024
@@ -317,21 +318,6 @@ def load_file(path: Path, display: str) -> Loaded:
     if builder.problems:
         raise ManifestError(builder.problems)
     return Loaded(data=data, sources=builder.sources, files=[display], texts={display: text})
-
-
-def manifest_files(path: Path) -> list[Path]:
-    """The files a manifest path stands for: itself, or a directory's YAML files in name order.
-
-    A directory's files are its regular files named *.yml or *.yaml that are not hidden: editor
-    and system leftovers (`.m.yml.swp`, `.old.yml`, macOS `._m.yml`) are never read.
-    """
-    if path.is_dir():
-        return sorted(
-            p
-            for p in path.iterdir()
-            if p.suffix in {".yml", ".yaml"} and not p.name.startswith(".") and p.is_file()
-        )
-    return [path]
 
 
 # PyYAML's words for the common mistakes, and what to say instead.

@@ -1,14 +1,20 @@
 """Output for people and machines: whole lines whatever the terminal width, user text never
-read as markup, colour only on a terminal (never with NO_COLOR), tables only on a terminal."""
+read as markup, colour only on a terminal (never with NO_COLOR), tables only on a terminal.
+
+rich is imported only when a console is made: commands that print plain lines off a terminal
+use `Lines`, which prints them the same way without it.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sys
 from collections.abc import Sequence
-from typing import TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-from rich.console import Console
-from rich.table import Table
+if TYPE_CHECKING:
+    from rich.console import Console
 
 
 def console(
@@ -16,6 +22,8 @@ def console(
 ) -> Console:
     """A console that prints text as given: no markup, no emoji codes, no highlighting, and
     no wrapping (soft wrap), so a pipe or a CI log gets whole lines."""
+    from rich.console import Console
+
     return Console(
         stderr=stderr,
         file=file,
@@ -30,6 +38,8 @@ def console(
 def table(out: Console, columns: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
     """A table on a terminal; tab-separated whole lines (with a header) anywhere else."""
     if out.is_terminal:
+        from rich.table import Table
+
         grid = Table(*columns)
         for row in rows:
             grid.add_row(*row)
@@ -42,3 +52,44 @@ def table(out: Console, columns: Sequence[str], rows: Sequence[Sequence[str]]) -
 def stdout_usable() -> bool:
     """Whether there is a standard output to write to (it is None when fd 1 was closed)."""
     return sys.stdout is not None
+
+
+class Deferred:
+    """A `console()` made when first used: a command that prints nothing through it (`--help`)
+    never loads rich."""
+
+    def __init__(self, *, stderr: bool = False) -> None:
+        self._stderr = stderr
+        self._console: Console | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        if self._console is None:
+            self._console = console(stderr=self._stderr)
+        return getattr(self._console, name)
+
+
+class Lines:
+    """Whole lines on standard output or error, printed as a `console()` prints text off a
+    terminal (text that is printable, as every message is after `errors.one_line`)."""
+
+    def __init__(self, *, stderr: bool = False) -> None:
+        self.stderr = stderr
+
+    @property
+    def file(self) -> TextIO:
+        return sys.stderr if self.stderr else sys.stdout
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.file.isatty()
+
+    def print(self, text: str) -> None:
+        self.file.write(text + "\n")
+
+
+def progress(err: Any, what: str) -> contextlib.AbstractContextManager[Any]:
+    """A spinner on a terminal (gone when done); nothing in pipes, files or CI logs."""
+    if not err.is_terminal or os.environ.get("CI") or os.environ.get("NO_COLOR"):
+        return contextlib.nullcontext()
+    status: contextlib.AbstractContextManager[Any] = err.status(f"{what}...", spinner="dots")
+    return status

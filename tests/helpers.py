@@ -17,7 +17,7 @@ from typing import IO, Any, NoReturn
 import pytest
 
 from bakegen import cli
-from bakegen.cli import main
+from bakegen.entry import main
 from bakegen.output import console
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -43,8 +43,9 @@ def git(repo: Path, *args: str) -> str:
     ).stdout
 
 
-def run_cli(*args: str, cwd: Path) -> Result:
-    """Run `bakegen ARGS` in-process in `cwd`, returning exit code and output."""
+def run_cli(*args: str, cwd: Path, typer_only: bool = False) -> Result:
+    """Run `bakegen ARGS` in-process in `cwd`, returning exit code and output; `typer_only`
+    skips the fast entry (bakegen.entry), as if it handed every command line to typer."""
     stdout, stderr = io.StringIO(), io.StringIO()
     old = Path.cwd()
     os.chdir(cwd)
@@ -60,7 +61,10 @@ def run_cli(*args: str, cwd: Path) -> Result:
             mp.setattr(cli, "out", console(file=stdout, width=200))
             mp.setattr(cli, "err", console(file=stderr, width=200))
             try:
-                main()
+                if typer_only:
+                    cli.main()
+                else:
+                    main(out=cli.out, err=cli.err)
             except SystemExit as exc:
                 code = int(exc.code or 0)
     finally:
