@@ -13,6 +13,7 @@ make a render faster, never different.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import importlib.util
 import json
@@ -72,6 +73,7 @@ def file_digest(path: Path) -> str | None:
         return _NOT_A_FILE
 
 
+@functools.cache
 def code_digest() -> str:
     """bakegen's own code and resources, and the Python and libraries that render: a changed
     bakegen, or an upgraded Jinja2 or PyYAML, renders again."""
@@ -114,12 +116,17 @@ def key(workspace: Path, manifest: Path | None, fmt: str, max_targets: int | Non
     return _digest(json.dumps(given, sort_keys=True).encode())
 
 
-def state_file(workspace: Path) -> Path:
-    """Where the state of a workspace's renders is kept: $BAKEGEN_CACHE, else the user's cache."""
+def cache_folder() -> Path:
+    """bakegen's cache folder: $BAKEGEN_CACHE, else bakegen's folder in the user's cache."""
     cache = os.environ.get("BAKEGEN_CACHE") or Path(
         os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache", "bakegen"
     )
-    return Path(cache, "state", f"{_digest(str(workspace).encode())[:32]}.json")
+    return Path(cache)
+
+
+def state_file(workspace: Path) -> Path:
+    """Where the state of a workspace's renders is kept, in the cache folder."""
+    return cache_folder() / "state" / f"{_digest(str(workspace).encode())[:32]}.json"
 
 
 def listing(manifest_files: Sequence[Path], is_dir: bool) -> list[str] | None:

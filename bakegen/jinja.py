@@ -88,10 +88,40 @@ def _read_regular(path: Path) -> bytes:
         return handle.read()
 
 
+class CompiledTemplates(jinja2.FileSystemBytecodeCache):
+    """Templates compiled by earlier renders, kept in bakegen's cache folder. Jinja keys each by
+    its name and file name and checks the hash of its text (and the Python version) before using
+    it; a cache that cannot be written is no error (the template is compiled again next time)."""
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        with contextlib.suppress(OSError):
+            super().dump_bytecode(bucket)
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        try:
+            super().load_bytecode(bucket)
+        except Exception:  # cut short or garbled (pickle's and marshal's errors vary): compile
+            bucket.reset()
+
+
+def compiled_templates() -> CompiledTemplates | None:
+    """The cache of compiled templates, or None when its folder cannot be made. One folder per
+    bakegen (its code and libraries): the code Jinja compiles depends on the environment's
+    settings too, which Jinja's own check does not see."""
+    folder = fingerprint.cache_folder() / "templates" / fingerprint.code_digest()[:16]
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None
+    return CompiledTemplates(os.fspath(folder))
+
+
 def strict_environment(loader: jinja2.BaseLoader | None = None) -> jinja2.Environment:
-    """An environment where an undefined name is an error and output is text, not HTML."""
+    """An environment where an undefined name is an error and output is text, not HTML; its
+    templates are compiled once per bakegen (`CompiledTemplates`)."""
     return jinja2.Environment(
         loader=loader,
+        bytecode_cache=compiled_templates(),
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
         trim_blocks=True,

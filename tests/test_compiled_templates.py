@@ -1,0 +1,78 @@
+"""Templates are compiled once per bakegen and kept in the cache folder: a later render uses the
+compiled code only while the template's text is the same, and a cache that is broken or cannot
+be written changes nothing but the time."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import jinja2
+import pytest
+
+from bakegen import fingerprint
+from tests.helpers import minimal_workspace, run_cli, tree
+
+
+@pytest.fixture
+def compiled(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[str]:
+    """The names of the templates Jinja compiles from their text, in a cache of this test."""
+    monkeypatch.setenv("BAKEGEN_CACHE", str(tmp_path / "cache"))
+    names: list[str] = []
+    real = jinja2.Environment.compile
+
+    def counted(
+        self: jinja2.Environment, source: str, name: str | None = None, *a: object, **k: object
+    ) -> object:
+        names.append(str(name))
+        return real(self, source, name, *a, **k)  # type: ignore[call-overload]
+
+    monkeypatch.setattr(jinja2.Environment, "compile", counted)
+    return names
+
+
+def render_anew(ws: Path) -> dict[str, bytes]:
+    """A render into an empty output, without the state of the last one; the tree it wrote."""
+    fingerprint.forget(ws.resolve())
+    shutil.rmtree(ws / "generated", ignore_errors=True)
+    (ws / "docker-bake.hcl").unlink(missing_ok=True)
+    result = run_cli("render", cwd=ws)
+    assert result.code == 0, result.err
+    return tree(ws)
+
+
+def test_a_template_is_compiled_once(tmp_path: Path, compiled: list[str]) -> None:
+    ws = minimal_workspace(tmp_path)
+    first = render_anew(ws)
+    assert "runtime.Dockerfile.j2" in compiled
+    compiled.clear()
+    assert render_anew(ws) == first
+    assert compiled == []
+
+
+def test_a_changed_template_is_compiled_again(tmp_path: Path, compiled: list[str]) -> None:
+    ws = minimal_workspace(tmp_path)
+    first = render_anew(ws)
+    (ws / "templates" / "t" / "runtime.Dockerfile.j2").write_bytes(b"FROM base\nLABEL a=1\n")
+    compiled.clear()
+    second = render_anew(ws)
+    assert compiled == ["runtime.Dockerfile.j2"]
+    changed = sorted(r for r in second if r.startswith("generated/") and second[r] != first[r])
+    assert changed == ["generated/app/debian12/runtime/Dockerfile"]
+    assert second[changed[0]].endswith(b"FROM base\nLABEL a=1\n")
+
+
+def test_a_broken_cache_changes_nothing_but_the_time(tmp_path: Path, compiled: list[str]) -> None:
+    ws = minimal_workspace(tmp_path)
+    first = render_anew(ws)
+    cache = tmp_path / "cache" / "templates"
+    entries = [p for p in cache.rglob("*") if p.is_file()]
+    assert entries
+    for entry in entries:  # cut short, as by a full disk or a crash
+        entry.write_bytes(entry.read_bytes()[:20])
+    assert render_anew(ws) == first
+    shutil.rmtree(cache)
+    cache.write_text("not a folder")  # the cache cannot be made at all
+    compiled.clear()
+    assert render_anew(ws) == first
+    assert compiled
