@@ -124,6 +124,25 @@ def cache_folder() -> Path:
     return Path(cache)
 
 
+def _memo(kind: str, text: str) -> Path:
+    digest = _digest(f"{code_digest()}\0{text}".encode())
+    return cache_folder() / kind / digest[:2] / digest[2:]
+
+
+def known(kind: str, text: str) -> bool:
+    """Whether this bakegen found `text` to be `kind` before (see `remember`)."""
+    return _memo(kind, text).is_file()
+
+
+def remember(kind: str, text: str) -> None:
+    """Note in the cache folder that this bakegen found `text` to be `kind` (an answer that
+    depends on nothing but the text and bakegen); a cache that cannot be written is no error."""
+    path = _memo(kind, text)
+    with contextlib.suppress(OSError):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.touch()
+
+
 def state_file(workspace: Path) -> Path:
     """Where the state of a workspace's renders is kept, in the cache folder."""
     return cache_folder() / "state" / f"{_digest(str(workspace).encode())[:32]}.json"

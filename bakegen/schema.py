@@ -17,15 +17,16 @@ import re
 from collections.abc import Iterator
 from functools import cache
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jsonschema
 import yaml
-from jsonschema import validators
-from jsonschema.exceptions import ValidationError
 
+from bakegen import fingerprint
 from bakegen.errors import KeyPath, Problem
 from bakegen.load import Loaded
+
+if TYPE_CHECKING:
+    from jsonschema.exceptions import ValidationError
 
 SCHEMA = "manifest.schema.json"
 
@@ -52,21 +53,23 @@ def _regex(pattern: str) -> re.Pattern[str]:
     return re.compile(re.sub(r"(?<!\\)\$(?=\)*$)", r"\\Z", pattern))
 
 
-def _pattern(
-    _validator: Any, pattern: str, instance: Any, _schema: dict[str, Any]
-) -> Iterator[ValidationError]:
-    if isinstance(instance, str) and not _regex(pattern).search(instance):
-        yield ValidationError(f"{instance!r} does not match {pattern!r}")
-
-
-_Validator = validators.extend(  # type: ignore[no-untyped-call]
-    jsonschema.Draft202012Validator, {"pattern": _pattern}
-)
-
-
 @cache
 def _validator() -> Any:
-    return _Validator(manifest_schema())
+    """The manifest schema's validator (jsonschema is imported only to validate)."""
+    import jsonschema
+    from jsonschema import validators
+    from jsonschema.exceptions import ValidationError
+
+    def pattern(
+        _validator: Any, pattern: str, instance: Any, _schema: dict[str, Any]
+    ) -> Iterator[ValidationError]:
+        if isinstance(instance, str) and not _regex(pattern).search(instance):
+            yield ValidationError(f"{instance!r} does not match {pattern!r}")
+
+    extended = validators.extend(  # type: ignore[no-untyped-call]
+        jsonschema.Draft202012Validator, {"pattern": pattern}
+    )
+    return extended(manifest_schema())
 
 
 def did_you_mean(word: str, choices: list[str]) -> str:
@@ -81,12 +84,20 @@ FORMAT_KEYWORDS = frozenset({"pattern", "minItems", "minimum", "not", "oneOf"})
 
 def schema_problems(loaded: Loaded) -> tuple[list[Problem], bool]:
     """Every place where the manifest breaks the schema, one problem each; and whether the
-    manifest's shape is sound (every problem is about the format of a value)."""
+    manifest's shape is sound (every problem is about the format of a value).
+
+    A document this bakegen found valid before (the same plain data: YAML gives only types
+    whose repr is their value) is known valid without validating it again."""
+    document = repr(loaded.data)
+    if fingerprint.known("valid", document):
+        return [], True
     problems: list[Problem] = []
     sound = True
     for error in _validator().iter_errors(loaded.data):
         problems.extend(_problems(loaded, error))
         sound = sound and _format_only(error)
+    if not problems:
+        fingerprint.remember("valid", document)
     return _first_causes(loaded, problems), sound
 
 
