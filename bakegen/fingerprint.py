@@ -129,18 +129,29 @@ def _memo(kind: str, text: str) -> Path:
     return cache_folder() / kind / digest[:2] / digest[2:]
 
 
+def recall(kind: str, text: str) -> bytes | None:
+    """What this bakegen noted as the `kind` of `text` (see `remember`), or None."""
+    try:
+        return _memo(kind, text).read_bytes()
+    except OSError:
+        return None
+
+
 def known(kind: str, text: str) -> bool:
     """Whether this bakegen found `text` to be `kind` before (see `remember`)."""
     return _memo(kind, text).is_file()
 
 
-def remember(kind: str, text: str) -> None:
-    """Note in the cache folder that this bakegen found `text` to be `kind` (an answer that
-    depends on nothing but the text and bakegen); a cache that cannot be written is no error."""
+def remember(kind: str, text: str, value: bytes = b"") -> None:
+    """Note in the cache folder that this bakegen found `value` to be the `kind` of `text` (an
+    answer that depends on nothing but the text and bakegen), all or nothing; a cache that
+    cannot be written is no error."""
     path = _memo(kind, text)
     with contextlib.suppress(OSError):
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.touch()
+        staged = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+        staged.write_bytes(value)
+        os.replace(staged, path)
 
 
 def state_file(workspace: Path) -> Path:
