@@ -4,13 +4,16 @@ never matches."""
 
 from __future__ import annotations
 
+import contextlib
 import difflib
+import json
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import jinja2
 from jinja2 import nodes
 
+from bakegen import fingerprint
 from bakegen.errors import KeyPath, Location, Problem
 
 # Template names whose values are names from the manifest, and what they name.
@@ -41,13 +44,11 @@ def comparison_problems(
         try:
             assert env.loader is not None
             source, filename, _ = env.loader.get_source(env, name)
-            tree = env.parse(source)
+            includes, comparisons = _outline(env, source)
         except Exception:  # reported where the template is rendered
             continue
-        for node in tree.find_all(nodes.Include):
-            if isinstance(node.template, nodes.Const) and isinstance(node.template.value, str):
-                pending.append(node.template.value)
-        for lineno, variable, value in _comparisons(tree):
+        pending.extend(includes)
+        for lineno, variable, value in comparisons:
             choices = sorted(known.get(NAMED[variable], set()))
             if value in choices:
                 continue
@@ -63,6 +64,30 @@ def comparison_problems(
                 )
             )
     return problems
+
+
+Outline = tuple[list[str], list[tuple[int, str, str]]]
+
+
+def _outline(env: jinja2.Environment, source: str) -> Outline:
+    """The templates `source` includes by name, and its comparisons of manifest names (line,
+    name, value); kept in the cache folder, so a template is parsed once per bakegen."""
+    kept = fingerprint.recall("template-outline", source)
+    if kept is not None:
+        with contextlib.suppress(ValueError, TypeError):
+            includes, comparisons = json.loads(kept)
+            return [str(i) for i in includes], [(int(n), str(v), str(c)) for n, v, c in comparisons]
+    tree = env.parse(source)
+    outline: Outline = (
+        [
+            node.template.value
+            for node in tree.find_all(nodes.Include)
+            if isinstance(node.template, nodes.Const) and isinstance(node.template.value, str)
+        ],
+        list(_comparisons(tree)),
+    )
+    fingerprint.remember("template-outline", source, json.dumps(outline).encode())
+    return outline
 
 
 def _comparisons(tree: nodes.Template) -> Iterator[tuple[int, str, str]]:

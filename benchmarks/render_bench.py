@@ -11,7 +11,13 @@ medians of N runs:
   nothing changed; `bakegen render --check`; the process's peak memory;
 - `docker buildx bake --print` of the result (when buildx is installed);
 - the floors: plain Python writing exactly the same bytes to the same paths and flushing them
-  once (`os.sync()`), and reading them back.
+  once (`os.sync()`), and reading them back, in this process and in a fresh `python -c` (an
+  unchanged render is a whole process too: that floor includes the interpreter's start-up).
+
+bakegen keeps what it learns in its cache folder (a temporary one here): a cold render is into
+an empty output folder with that cache as earlier renders left it (the daily case: a fresh
+checkout, `generated/` deleted); "no cache" also empties the cache folder first (the first
+render after installing bakegen).
 
 Each ratio is a render over the floor measured right after it, pair by pair (these machines'
 absolute times drift by 2x from hour to hour); the per-image columns show whether the cost
@@ -19,7 +25,8 @@ grows linearly with the manifest.
 
 A second table times start-up, beside the interpreter doing nothing (`python -c pass`): `bakegen
 --help`, `bakegen --version`, and `bakegen render` of the manager.py matrix
-(tests/workspaces/seedlike: 22 Dockerfiles, 108 targets), cold and unchanged.
+(tests/workspaces/seedlike: 22 Dockerfiles, 108 targets), cold and unchanged; the first
+`--help` and cold render of a new bakegen have no cache.
 
 Every process runs this checkout's bakegen (PYTHONPATH), whatever is installed.
 """
@@ -121,6 +128,11 @@ def timed(fn: Callable[[], object]) -> float:
     return time.perf_counter() - start
 
 
+def no_cache() -> None:
+    """An empty cache folder, as for a bakegen just installed."""
+    shutil.rmtree(ENV["BAKEGEN_CACHE"], ignore_errors=True)
+
+
 def bakegen(ws: Path, *args: str, ok: tuple[int, ...] = (0,)) -> None:
     proc = subprocess.run(
         [sys.executable, "-m", "bakegen", *args], cwd=ws, env=ENV, capture_output=True, check=False
@@ -130,10 +142,10 @@ def bakegen(ws: Path, *args: str, ok: tuple[int, ...] = (0,)) -> None:
 
 
 def peak_rss_mib(ws: Path) -> float:
-    """Peak resident memory of one cold `bakegen render` process (measured by a fresh parent,
-    so no other child of this script counts)."""
-    shutil.rmtree(ws / "generated", ignore_errors=True)
-    (ws / "docker-bake.hcl").unlink(missing_ok=True)
+    """Peak resident memory of one `bakegen render` process with no output and no cache
+    (measured by a fresh parent, so no other child of this script counts)."""
+    empty_output(ws)
+    no_cache()
     probe = (
         "import resource, subprocess, sys;"
         "subprocess.run([sys.executable, '-m', 'bakegen', 'render'], check=True, capture_output=True);"
@@ -146,8 +158,7 @@ def peak_rss_mib(ws: Path) -> float:
 
 
 def write_floor(files: dict[Path, bytes], ws: Path) -> None:
-    shutil.rmtree(ws / "generated", ignore_errors=True)
-    (ws / "docker-bake.hcl").unlink(missing_ok=True)
+    empty_output(ws)
 
     def write() -> None:
         for path, data in files.items():
@@ -163,23 +174,47 @@ def read_floor(files: dict[Path, bytes]) -> None:
         path.read_bytes()
 
 
+def read_floor_process(files: dict[Path, bytes], ws: Path) -> None:
+    """The same reads by a fresh Python process: the least any Python command can take."""
+    listing = ws.parent / "floor-files.txt"
+    listing.write_text("\n".join(str(p) for p in files), encoding="utf-8")
+    code = f"for p in open({str(listing)!r}).read().split(chr(10)): open(p, 'rb').read()"
+    subprocess.run([sys.executable, "-c", code], env=ENV, check=True)
+
+
+def empty_output(ws: Path) -> None:
+    shutil.rmtree(ws / "generated", ignore_errors=True)
+    (ws / "docker-bake.hcl").unlink(missing_ok=True)
+
+
 def measure(packages: int, runs: int) -> dict[str, float]:
     with tempfile.TemporaryDirectory(prefix="bakegen-bench-") as tmp:
         ws = workspace(Path(tmp), packages)
         bakegen(ws, "render")
         files = outputs(ws)
-        cold, cold_ratio, warm, warm_ratio, check, bake = [], [], [], [], [], []
+        cold, cold_ratio, bare, bare_ratio, warm, warm_ratio, warm_process_ratio = (
+            [] for _ in range(7)
+        )
+        check, bake = [], []
         for _ in range(runs):
-            shutil.rmtree(ws / "generated")
-            (ws / "docker-bake.hcl").unlink()
+            empty_output(ws)
             cold_s = timed(lambda: bakegen(ws, "render"))
             floor_w = timed(lambda: write_floor(files, ws))
             cold.append(cold_s)
             cold_ratio.append(cold_s / floor_w)
+            empty_output(ws)
+            no_cache()
+            bare_s = timed(lambda: bakegen(ws, "render"))
+            floor_w = timed(lambda: write_floor(files, ws))
+            bare.append(bare_s)
+            bare_ratio.append(bare_s / floor_w)
+            bakegen(ws, "render")  # the state of a render that wrote these files
             warm_s = timed(lambda: bakegen(ws, "render"))
             floor_r = timed(lambda: read_floor(files))
+            floor_p = timed(lambda: read_floor_process(files, ws))
             warm.append(warm_s)
             warm_ratio.append(warm_s / floor_r)
+            warm_process_ratio.append(warm_s / floor_p)
             check.append(timed(lambda: bakegen(ws, "render", "--check")))
             if shutil.which("docker"):
                 bake.append(
@@ -199,9 +234,12 @@ def measure(packages: int, runs: int) -> dict[str, float]:
             "cold": statistics.median(cold),
             "cold ms/image": statistics.median(cold) / images * 1000,
             "cold / write floor": statistics.median(cold_ratio),
+            "no cache": statistics.median(bare),
+            "no cache / write floor": statistics.median(bare_ratio),
             "unchanged": statistics.median(warm),
             "unchanged ms/image": statistics.median(warm) / images * 1000,
             "unchanged / read floor": statistics.median(warm_ratio),
+            "unchanged / read floor, process": statistics.median(warm_process_ratio),
             "check": statistics.median(check),
             "peak MiB": peak_rss_mib(ws),
             "bake --print": statistics.median(bake) if bake else float("nan"),
@@ -215,29 +253,35 @@ def startup(runs: int) -> list[dict[str, object]]:
         shutil.copytree(ROOT / "tests" / "workspaces" / "seedlike" / "manifest", ws / "manifest")
         shutil.copytree(ROOT / "templates", ws / "templates")
 
-        def cold() -> None:
-            shutil.rmtree(ws / "generated", ignore_errors=True)
-            (ws / "docker-bake.hcl").unlink(missing_ok=True)
-            start = time.perf_counter()
-            bakegen(ws, "render")
-            times["render seedlike, cold"].append(time.perf_counter() - start)
+        def nothing() -> None:
+            pass
 
-        commands: dict[str, Callable[[], object]] = {
-            "python -c pass": lambda: subprocess.run(
-                [sys.executable, "-c", "pass"], env=ENV, check=True
+        def bare() -> None:
+            empty_output(ws)
+            no_cache()
+
+        # name: (untimed set-up, timed command)
+        commands: dict[str, tuple[Callable[[], object], Callable[[], object]]] = {
+            "python -c pass": (
+                nothing,
+                lambda: subprocess.run([sys.executable, "-c", "pass"], env=ENV, check=True),
             ),
-            "bakegen --help": lambda: bakegen(ws, "--help"),
-            "bakegen --version": lambda: bakegen(ws, "--version"),
-            "render seedlike, cold": cold,
-            "render seedlike, unchanged": lambda: bakegen(ws, "render"),
+            "bakegen --help, no cache": (no_cache, lambda: bakegen(ws, "--help")),
+            "bakegen --help": (nothing, lambda: bakegen(ws, "--help")),
+            "bakegen --version": (nothing, lambda: bakegen(ws, "--version")),
+            "render seedlike, no cache": (bare, lambda: bakegen(ws, "render")),
+            "render seedlike, cold": (lambda: empty_output(ws), lambda: bakegen(ws, "render")),
+            "render seedlike, unchanged": (nothing, lambda: bakegen(ws, "render")),
+            "render --check seedlike, unchanged": (
+                nothing,
+                lambda: bakegen(ws, "render", "--check"),
+            ),
         }
         times: dict[str, list[float]] = {name: [] for name in commands}
         for _ in range(runs):
-            for name, command in commands.items():
-                if name == "render seedlike, cold":
-                    command()  # times itself, without the removal of the old output
-                else:
-                    times[name].append(timed(command))
+            for name, (setup, command) in commands.items():
+                setup()
+                times[name].append(timed(command))
         return [{"command": name, "median s": statistics.median(t)} for name, t in times.items()]
 
 
@@ -259,6 +303,12 @@ def main() -> None:
     parser.add_argument("--sizes", default="100,1000,5000", help="images, about")
     parser.add_argument("--startup-runs", type=int, default=11)
     args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="bakegen-bench-cache-") as cache:
+        ENV["BAKEGEN_CACHE"] = cache  # bakegen's cache folder, not the user's
+        run(args)
+
+
+def run(args: argparse.Namespace) -> None:
     print_table(startup(args.startup_runs))
     print()
     sizes = [int(s) for s in args.sizes.split(",")] if args.sizes else []

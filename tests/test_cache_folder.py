@@ -132,3 +132,24 @@ def test_a_manifest_not_found_valid_is_always_validated(
         found, _sound = schema.schema_problems(Loaded(data=manifest(bad)))
         assert found, bad
     assert len(validated) == 3
+
+
+def test_a_template_s_outline_kept_or_broken_tells_the_same(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BAKEGEN_CACHE", str(tmp_path / "cache"))
+    typo = b'FROM base\n{% include "inc.j2" %}\n'
+    ws = minimal_workspace(tmp_path, runtime=typo)
+    (ws / "templates" / "t" / "inc.j2").write_bytes(b'{% if package == "ap" %}X{% endif %}\n')
+    said = []
+    for round_ in range(3):
+        if round_ == 2:  # every kept outline garbled
+            kept = [p for p in (tmp_path / "cache" / "template-outline").rglob("*") if p.is_file()]
+            assert len(kept) == 3  # the two Dockerfile templates and the included one
+            for path in kept:
+                path.write_bytes(b'[["inc.j2"], [[1, "package"')
+        result = run_cli("render", cwd=ws)
+        said.append((result.code, result.err))
+    assert said[0][0] == 2
+    assert "compares package with 'ap', which is no package of the manifest" in said[0][1]
+    assert said == [said[0]] * 3
