@@ -15,6 +15,7 @@ Rules that make the manifest format safe to read:
 
 from __future__ import annotations
 
+import contextlib
 import re
 import stat
 import unicodedata
@@ -23,7 +24,10 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from yaml.composer import Composer
+from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from yaml.resolver import Resolver
 
 from bakegen import fingerprint
 from bakegen.errors import KeyPath, Location, ManifestError, Problem
@@ -277,11 +281,52 @@ def _empty_document(node: Node | None) -> bool:
     )
 
 
+def _libyaml_loader() -> type | None:
+    """A loader reading events with LibYAML (ten times faster than PyYAML's scanner) and
+    composing them with PyYAML's own composer (so deep nesting is a RecursionError, as without
+    LibYAML, never a crash); None when PyYAML was built without LibYAML."""
+    parser = getattr(getattr(yaml, "_yaml", None), "CParser", None)
+    if parser is None:
+        return None
+
+    class Loader(parser, Composer, SafeConstructor, Resolver):  # type: ignore[misc,valid-type]
+        get_node = Composer.get_node
+        check_node = Composer.check_node
+        get_single_node = Composer.get_single_node
+
+        def compose_scalar_node(self, anchor: Any) -> ScalarNode:
+            node: ScalarNode = Composer.compose_scalar_node(self, anchor)
+            node.style = node.style or None  # LibYAML's plain style is '', PyYAML's None
+            return node
+
+        def __init__(self, stream: str) -> None:
+            parser.__init__(self, stream)  # type: ignore[misc]
+            Composer.__init__(self)
+            SafeConstructor.__init__(self)
+            Resolver.__init__(self)
+
+    return Loader
+
+
+_FAST_LOADER = _libyaml_loader()
+
+
+def compose(text: str) -> list[Node]:
+    """The YAML documents of `text` as nodes. LibYAML reads them when PyYAML has it; text it
+    refuses, or holding a character PyYAML's own reader refuses, is read by PyYAML, whose errors
+    say what is wrong in the words this module explains. Both give the same nodes, marks
+    included (tests/test_compose.py)."""
+    if _FAST_LOADER is not None and not yaml.reader.Reader.NON_PRINTABLE.search(text):
+        with contextlib.suppress(yaml.YAMLError):
+            return list(yaml.compose_all(text, Loader=_FAST_LOADER))
+    return list(yaml.compose_all(text, Loader=yaml.SafeLoader))
+
+
 def load_file(path: Path, display: str) -> Loaded:
     """Load one YAML file holding one document that is a mapping."""
     text = _read_text(path, display)
     try:
-        documents = list(yaml.compose_all(text, Loader=yaml.SafeLoader))
+        documents = compose(text)
     except yaml.reader.ReaderError as exc:  # a character YAML forbids; `position` counts characters
         raise ManifestError([_forbidden_character(text, exc, display)]) from None
     except yaml.MarkedYAMLError as exc:
