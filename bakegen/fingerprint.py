@@ -57,20 +57,26 @@ def _digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def file_digest(path: Path) -> str | None:
-    """The digest of a regular file (not through a symlink); None when nothing is there."""
+def file_digest(path: Path | str) -> str | None:
+    """The digest of a regular file (not through a symlink); None when nothing is there. One
+    open: a symlink is refused by it, a FIFO or device by what it opened."""
     try:
-        info = path.lstat()
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
     except FileNotFoundError:
         return None
     except OSError:
         return _NOT_A_FILE
-    if not stat.S_ISREG(info.st_mode):
-        return _NOT_A_FILE
     try:
-        return _digest(path.read_bytes())
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return _NOT_A_FILE
+        with os.fdopen(fd, "rb") as handle:
+            fd = -1
+            return _digest(handle.read())
     except OSError:
         return _NOT_A_FILE
+    finally:
+        if fd >= 0:
+            os.close(fd)
 
 
 @functools.cache
@@ -199,24 +205,47 @@ def unchanged(
         return None
     if state.key != expected_key or state.listing != current_listing:
         return None
-    if any(file_digest(Path(p)) != d for p, d in state.reads.items()):
+    if any(file_digest(p) != d for p, d in state.reads.items()):
         return None
-    if any(file_digest(workspace / rel) != d for rel, d in state.outputs.items()):
+    top = os.fspath(workspace)
+    if any(file_digest(f"{top}/{rel}") != d for rel, d in state.outputs.items()):
         return None
     return state if _nothing_else(workspace, state.outputs) else None
+
+
+def _files_under(folder: str, rel: str) -> set[str] | None:
+    """Every entry under `folder` that is not a folder (symlinks, to folders too, are entries),
+    as paths relative to the workspace (`rel` is the folder's); an empty set when there is no
+    such folder, None when it cannot be listed or is no folder."""
+    try:
+        if not stat.S_ISDIR(os.lstat(folder).st_mode):
+            return None
+    except FileNotFoundError:
+        return set()
+    except OSError:
+        return None
+    found: set[str] = set()
+    pending = [(folder, rel)]
+    try:
+        while pending:
+            path, prefix = pending.pop()
+            with os.scandir(path) as entries:
+                for entry in entries:
+                    name = f"{prefix}/{entry.name}"
+                    if entry.is_dir(follow_symlinks=False):
+                        pending.append((entry.path, name))
+                    else:
+                        found.add(name)
+    except OSError:
+        return None
+    return found
 
 
 def _nothing_else(workspace: Path, outputs: Mapping[str, str]) -> bool:
     """No file a render would remove, warn about or refuse: the output folder holds only the
     recorded files, and the workspace root no other bake file and no leftover of a killed run."""
-    root = workspace / OUTPUT_DIR
-    if root.is_symlink():
-        return False
-    found: set[str] = set()
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
-        for name in filenames + [d for d in dirnames if Path(dirpath, d).is_symlink()]:
-            found.add(Path(dirpath, name).relative_to(workspace).as_posix())
-    if found != {rel for rel in outputs if rel.startswith(f"{OUTPUT_DIR}/")}:
+    expected = {rel for rel in outputs if rel.startswith(f"{OUTPUT_DIR}/")}
+    if _files_under(os.path.join(workspace, OUTPUT_DIR), OUTPUT_DIR) != expected:
         return False
     others = [name for name in BAKE_FILES.values() if name not in outputs]
     if any(os.path.lexists(workspace / name) for name in others):

@@ -3,6 +3,7 @@ of input or output change compiles again."""
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -153,3 +154,45 @@ def test_a_state_that_cannot_be_read_is_no_error(tmp_path: Path, compiles: list[
     fingerprint.state_file(ws.resolve()).write_text("{not json", encoding="utf-8")
     render(ws)
     assert compiles == ["compile", "compile"]
+
+
+def _swap_for_symlink(rel: str) -> Callable[[Path], None]:
+    """`rel` moved out of the workspace and a symlink to it left in its place (same text)."""
+
+    def change(ws: Path) -> None:
+        outside = ws.parent / "outside" / rel
+        outside.parent.mkdir(parents=True, exist_ok=True)
+        (ws / rel).rename(outside)
+        (ws / rel).symlink_to(outside)
+
+    return change
+
+
+def _fifo_for(path: Path) -> None:
+    path.unlink()
+    os.mkfifo(path)
+
+
+NOT_REGULAR: dict[str, Callable[[Path], object]] = {
+    "an output as a symlink": _swap_for_symlink("generated/app/debian12/runtime/Dockerfile"),
+    "an output folder as a symlink": _swap_for_symlink("generated/app/debian12"),
+    "the output folder as a symlink": _swap_for_symlink("generated"),
+    "the bake file as a symlink": _swap_for_symlink("docker-bake.hcl"),
+    "a manifest file as a symlink": _swap_for_symlink("manifest/m.yml"),
+    "an included file as a symlink": _swap_for_symlink("templates/common/labels.j2"),
+    "a FIFO among the outputs": lambda ws: os.mkfifo(ws / "generated/app/fifo"),
+    "a FIFO for an output": lambda ws: _fifo_for(ws / "generated/app/debian12/base/Dockerfile"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(NOT_REGULAR))
+def test_anything_but_the_regular_files_recorded_compiles_again(
+    tmp_path: Path, compiles: list[str], name: str
+) -> None:
+    ws = workspace(tmp_path)
+    render(ws)
+    render(ws)
+    compiles.clear()
+    NOT_REGULAR[name](ws)
+    run_cli("render", cwd=ws)  # refused or not, never known unchanged
+    assert compiles == ["compile"], name
