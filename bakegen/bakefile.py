@@ -45,6 +45,12 @@ class Block:
         """The width of the longest attribute name (the template aligns the `=` signs)."""
         return max((len(k) for k, _ in self.attrs), default=0)
 
+    @cached_property
+    def rows(self) -> tuple[tuple[str, Expr], ...]:
+        """The attributes with their names padded to `width`, so the `=` signs align (one
+        padding per block in Python, where the template would call two functions a line)."""
+        return tuple((key.ljust(self.width), value) for key, value in self.attrs)
+
 
 @dataclass(frozen=True)
 class BakeModel:
