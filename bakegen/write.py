@@ -116,56 +116,74 @@ def is_leftover(path: Path) -> bool:
     )
 
 
-def _check_inside(workspace: Path, rel: str) -> Path:
-    """The destination of `rel`, refusing any symlink on the way or a path outside."""
-    parts = Path(rel).parts
-    if Path(rel).is_absolute() or ".." in parts:
-        raise UsageError(f"{rel}: refusing to write outside the workspace")
-    current = workspace
-    for part in parts:
-        current = current / part
-        if current.is_symlink():
-            raise UsageError(
-                f"{current.relative_to(workspace)}: is a symlink; bakegen does not write through "
-                "symlinks (remove it and render again)"
-            )
-    return current
+class _Tree:
+    """What is on disk on the way to the outputs, each path looked at once (`lstat`, no
+    symlink followed); nothing is written while it is in use."""
 
+    def __init__(self, workspace: Path) -> None:
+        self.workspace = workspace
+        self._top = os.fspath(workspace)
+        self._seen: dict[str, os.stat_result | None] = {}
 
-def _file_in_the_way(workspace: Path, rel: str) -> str | None:
-    """The folder on the way to `rel` that is something else than a folder, if any."""
-    current = workspace
-    for part in Path(rel).parts[:-1]:
-        current = current / part
-        if current.exists() and not current.is_dir():
-            return current.relative_to(workspace).as_posix()
-    return None
+    def lstat(self, rel: str) -> os.stat_result | None:
+        if rel not in self._seen:
+            try:
+                self._seen[rel] = os.lstat(f"{self._top}/{rel}")
+            except (FileNotFoundError, NotADirectoryError):
+                self._seen[rel] = None
+        return self._seen[rel]
+
+    def check_inside(self, rel: str) -> list[str]:
+        """The paths on the way to `rel`, itself last, refusing a path outside the workspace
+        or any symlink on the way."""
+        parts = Path(rel).parts
+        if Path(rel).is_absolute() or ".." in parts:
+            raise UsageError(f"{rel}: refusing to write outside the workspace")
+        prefixes = ["/".join(parts[: i + 1]) for i in range(len(parts))]
+        for prefix in prefixes:
+            info = self.lstat(prefix)
+            if info is not None and stat.S_ISLNK(info.st_mode):
+                raise UsageError(
+                    f"{prefix}: is a symlink; bakegen does not write through symlinks (remove it "
+                    "and render again)"
+                )
+        return prefixes
+
+    def in_the_way(self, folders: list[str]) -> str | None:
+        """The first of `folders` that is something else than a folder, if any."""
+        for folder in folders:
+            info = self.lstat(folder)
+            if info is not None and not stat.S_ISDIR(info.st_mode):
+                return folder
+        return None
 
 
 def plan_changes(workspace: Path, outputs: dict[str, str], output_dir: str) -> Changes:
     changes = Changes()
     conflicts: list[str] = []
     in_the_way: set[str] = set()
+    tree = _Tree(workspace)
     for rel in sorted(outputs):
-        dest = _check_inside(workspace, rel)
-        blocker = _file_in_the_way(workspace, rel)
+        *folders, _ = tree.check_inside(rel)
+        blocker = tree.in_the_way(folders)
+        info = tree.lstat(rel)
         if blocker:
             if blocker not in in_the_way:
                 in_the_way.add(blocker)
                 conflicts.append(
                     f"{blocker}: is a file where bakegen needs a folder (for {rel}); move it away"
                 )
-        elif not dest.exists():
+        elif info is None:
             changes.create.append(rel)
-        elif dest.is_dir():
+        elif stat.S_ISDIR(info.st_mode):
             conflicts.append(f"{rel}: is a folder where bakegen writes a file; move it away")
-        elif not stat.S_ISREG(dest.lstat().st_mode):
+        elif not stat.S_ISREG(info.st_mode):
             conflicts.append(
                 f"{rel}: is not a regular file, and bakegen writes one there; move it away"
             )
-        elif dest.read_bytes() == outputs[rel].encode():
+        elif (workspace / rel).read_bytes() == outputs[rel].encode():
             changes.unchanged.append(rel)
-        elif not is_generated(dest):
+        elif not is_generated(workspace / rel):
             conflicts.append(
                 f"{rel}: not made by bakegen (no marker), and bakegen would overwrite it; "
                 "move it away or delete it"
@@ -175,22 +193,25 @@ def plan_changes(workspace: Path, outputs: dict[str, str], output_dir: str) -> C
     if conflicts:
         raise OutputConflict(conflicts)
     root = workspace / output_dir
-    existing: list[Path] = []
+    existing: list[str] = []
     if root.is_dir() and not root.is_symlink():
         for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
             dirnames.sort()
-            existing.extend(Path(dirpath) / name for name in sorted(filenames))
-    existing.extend(workspace / name for name in BAKE_FILES.values())
+            folder = Path(dirpath).relative_to(workspace).as_posix()
+            existing.extend(f"{folder}/{name}" for name in sorted(filenames))
+    existing.extend(BAKE_FILES.values())
     # A killed run's staged or backed-up bake file, beside the bake file.
     bake_names = tuple(BAKE_FILES.values())
     existing.extend(
-        p
+        p.name
         for p in sorted(workspace.iterdir())
         if (m := LEFTOVER.match(p.name)) and m.group("name") in bake_names
     )
-    for path in existing:
-        rel = path.relative_to(workspace).as_posix()
-        if rel in outputs or not path.exists() or path.is_symlink():
+    for rel in existing:
+        if rel in outputs:
+            continue
+        path = workspace / rel
+        if not path.exists() or path.is_symlink():
             continue
         if not stat.S_ISREG(path.lstat().st_mode):
             changes.foreign.append(rel)
@@ -222,17 +243,20 @@ def _side_name(path: Path, token: str, suffix: str) -> Path:
     return path.with_name(f"{path.name}.{token}{suffix}")
 
 
-def _make_parents(workspace: Path, path: Path, made: list[Path]) -> None:
+def _make_parents(workspace: Path, path: Path, made: list[Path], there: set[Path]) -> None:
     """Create the missing folders above `path`, noting each in `made` before it is made (a
-    signal between the two must not leave a folder the rollback does not know)."""
+    signal between the two must not leave a folder the rollback does not know); `there` holds
+    the folders this run found or made, looked at once each."""
     missing: list[Path] = []
     current = path.parent
-    while current != workspace and not current.exists():
+    while current != workspace and current not in there and not current.exists():
         missing.append(current)
         current = current.parent
+    there.add(current)
     for folder in reversed(missing):
         made.append(folder)
         folder.mkdir()
+        there.add(folder)
 
 
 def _remove_folders(folders: list[Path]) -> None:
@@ -284,12 +308,13 @@ def _apply(workspace: Path, outputs: dict[str, str], changes: Changes, hook: Hoo
     token = secrets.token_hex(4)
     done = _Progress()
     removals = [workspace / rel for rel in changes.delete]
+    there: set[Path] = set()
     try:
         for rel in changes.create + changes.update:
             dest = workspace / rel
             tmp = _side_name(dest, token, TMP_SUFFIX)
             hook("stage", rel)
-            _make_parents(workspace, dest, done.made)
+            _make_parents(workspace, dest, done.made, there)
             done.staged.append((tmp, dest))
             with tmp.open("xb") as handle:
                 handle.write(outputs[rel].encode())
