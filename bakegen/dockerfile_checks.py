@@ -9,8 +9,9 @@
 from __future__ import annotations
 
 import difflib
+import functools
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,13 +36,14 @@ class Finding:
 @dataclass(frozen=True)
 class Instruction:
     keyword: str
-    words: list[str]
+    words: tuple[str, ...]
     text: str
 
 
-def instructions(text: str) -> list[Instruction]:
+@functools.lru_cache(maxsize=8192)
+def instructions(text: str) -> tuple[Instruction, ...]:
     """The instructions of `text`: directives, comments, blank lines and heredoc bodies skipped,
-    continued lines joined."""
+    continued lines joined (read once per text: a render's checks read each Dockerfile twice)."""
     lines = text.split("\n")
     escape = "\\"
     index = 0
@@ -69,7 +71,7 @@ def instructions(text: str) -> list[Instruction]:
             continue
         current += body
         words = current.split()
-        out.append(Instruction(words[0].upper(), words[1:], " ".join(words)))
+        out.append(Instruction(words[0].upper(), tuple(words[1:]), " ".join(words)))
         heredocs = (
             [m.group(2) for m in _HEREDOC.finditer(current)]
             if words[0].upper()
@@ -83,11 +85,11 @@ def instructions(text: str) -> list[Instruction]:
         current = ""
     if current.strip():
         words = current.split()
-        out.append(Instruction(words[0].upper(), words[1:], " ".join(words)))
-    return out
+        out.append(Instruction(words[0].upper(), tuple(words[1:]), " ".join(words)))
+    return tuple(out)
 
 
-def secret_mounts(found: list[Instruction]) -> Iterator[tuple[str, Instruction]]:
+def secret_mounts(found: Sequence[Instruction]) -> Iterator[tuple[str, Instruction]]:
     """The ids of the secrets RUN instructions mount (`--mount=type=secret,id=X`; without an id,
     the target's file name, as BuildKit reads it)."""
     for instruction in found:

@@ -6,6 +6,7 @@ the expanded matrix shows: the tags bakegen forms, and the names of bake targets
 
 from __future__ import annotations
 
+import functools
 import re
 
 # Literal text in a tag format.
@@ -76,6 +77,7 @@ def cuda_slug(cuda: str) -> str:
     return f"cuda{major}-{minor}"
 
 
+@functools.lru_cache(maxsize=1024)
 def version_key(text: str) -> tuple[int, ...]:
     """Order versions numerically where they are numeric (3.9 before 3.10)."""
     return tuple(int(p) if p.isdigit() else -1 for p in re.split(r"[.-]", text))
