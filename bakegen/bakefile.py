@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cached_property
 from pathlib import Path
 
 from bakegen.bake_template import BakeTemplate, loader, shape_problems
@@ -40,16 +39,17 @@ class Block:
     name: str
     attrs: tuple[tuple[str, Expr], ...]
 
-    @cached_property
+    @property
     def width(self) -> int:
         """The width of the longest attribute name (the template aligns the `=` signs)."""
         return max((len(k) for k, _ in self.attrs), default=0)
 
-    @cached_property
+    @property
     def rows(self) -> tuple[tuple[str, Expr], ...]:
         """The attributes with their names padded to `width`, so the `=` signs align (one
         padding per block in Python, where the template would call two functions a line)."""
-        return tuple((key.ljust(self.width), value) for key, value in self.attrs)
+        width = self.width
+        return tuple((key.ljust(width), value) for key, value in self.attrs)
 
 
 @dataclass(frozen=True)
