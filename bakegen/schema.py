@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from bakegen import fingerprint
+from bakegen import conforms, fingerprint
 from bakegen.errors import KeyPath, Problem
 from bakegen.load import Loaded
 
@@ -48,14 +48,24 @@ def defaults() -> dict[str, Any]:
 
 
 @cache
-def _regex(pattern: str) -> re.Pattern[str]:
+def regex(pattern: str) -> re.Pattern[str]:
     # ECMA 262 without the multiline flag: `$` is the end of the text, not before a last newline.
     return re.compile(re.sub(r"(?<!\\)\$(?=\)*$)", r"\\Z", pattern))
 
 
 @cache
-def _validator() -> Any:
-    """The manifest schema's validator (jsonschema is imported only to validate)."""
+def _conforms() -> conforms.Check | None:
+    """The schema's yes-or-no check, or None where the schema uses a keyword it lacks."""
+    try:
+        return conforms.compile_schema(manifest_schema(), regex)
+    except conforms.Unsupported:
+        return None
+
+
+@cache
+def validator_class() -> Any:
+    """jsonschema's Draft 2020-12 validator with this project's reading of patterns
+    (jsonschema is imported only to validate)."""
     import jsonschema
     from jsonschema import validators
     from jsonschema.exceptions import ValidationError
@@ -63,13 +73,18 @@ def _validator() -> Any:
     def pattern(
         _validator: Any, pattern: str, instance: Any, _schema: dict[str, Any]
     ) -> Iterator[ValidationError]:
-        if isinstance(instance, str) and not _regex(pattern).search(instance):
+        if isinstance(instance, str) and not regex(pattern).search(instance):
             yield ValidationError(f"{instance!r} does not match {pattern!r}")
 
-    extended = validators.extend(  # type: ignore[no-untyped-call]
+    return validators.extend(  # type: ignore[no-untyped-call]
         jsonschema.Draft202012Validator, {"pattern": pattern}
     )
-    return extended(manifest_schema())
+
+
+@cache
+def _validator() -> Any:
+    """The manifest schema's validator."""
+    return validator_class()(manifest_schema())
 
 
 def did_you_mean(word: str, choices: list[str]) -> str:
@@ -87,9 +102,15 @@ def schema_problems(loaded: Loaded) -> tuple[list[Problem], bool]:
     manifest's shape is sound (every problem is about the format of a value).
 
     A document this bakegen found valid before (the same plain data: YAML gives only types
-    whose repr is their value) is known valid without validating it again."""
+    whose repr is their value) is known valid without validating it again; a document the
+    compiled check passes is valid without importing jsonschema, which is asked only to say
+    what is wrong."""
     document = repr(loaded.data)
     if fingerprint.known("valid", document):
+        return [], True
+    check = _conforms()
+    if check is not None and check(loaded.data):
+        fingerprint.remember("valid", document)
         return [], True
     problems: list[Problem] = []
     sound = True
