@@ -74,6 +74,8 @@ class _Compiler:
             return lambda _v: False
         if not isinstance(schema, Mapping):
             raise Unsupported(f"a schema that is neither an object nor a boolean: {schema!r}")
+        if "$id" in schema and schema is not self.root:
+            raise Unsupported("an `$id` below the root (references would resolve elsewhere)")
         checks: list[Check] = []
         for keyword, value in schema.items():
             if keyword in IGNORED or keyword.startswith(EXTENSION_PREFIX):
@@ -89,7 +91,12 @@ class _Compiler:
         return _all(checks)
 
     def ref(self, ref: object) -> Check:
-        if not isinstance(ref, str) or not ref.startswith("#/$defs/") or ref.count("/") != 2:
+        if (
+            not isinstance(ref, str)
+            or not ref.startswith("#/$defs/")
+            or ref.count("/") != 2
+            or any(c in ref for c in "~%")  # escaped in a JSON pointer
+        ):
             raise Unsupported(f"the reference {ref!r}")
         name = ref.removeprefix("#/$defs/")
         defs = self.root.get("$defs", {})
