@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from bakegen import conforms
+from bakegen import conforms, fingerprint
 from bakegen.errors import KeyPath, Problem
 from bakegen.load import Loaded
 
@@ -101,16 +101,24 @@ def schema_problems(loaded: Loaded) -> tuple[list[Problem], bool]:
     """Every place where the manifest breaks the schema, one problem each; and whether the
     manifest's shape is sound (every problem is about the format of a value).
 
-    A document the compiled check passes is valid without importing jsonschema, which is asked
-    only to say what is wrong."""
+    A document this bakegen found valid before (the same plain data: YAML gives only types
+    whose repr is their value) is known valid without validating it again; a document the
+    compiled check passes is valid without importing jsonschema, which is asked only to say
+    what is wrong."""
+    document = repr(loaded.data)
+    if fingerprint.known("valid", document):
+        return [], True
     check = _conforms()
     if check is not None and check(loaded.data):
+        fingerprint.remember("valid", document)
         return [], True
     problems: list[Problem] = []
     sound = True
     for error in _validator().iter_errors(loaded.data):
         problems.extend(_problems(loaded, error))
         sound = sound and _format_only(error)
+    if not problems:
+        fingerprint.remember("valid", document)
     return _first_causes(loaded, problems), sound
 
 

@@ -1,6 +1,7 @@
 """What bakegen keeps in its cache folder, besides the state of the last render: templates
-compiled once per bakegen (used only while the template's text is the same) and template
-outlines. A cache that is broken or cannot be written changes nothing but the time."""
+compiled once per bakegen (used only while the template's text is the same), and manifests
+found valid (never an invalid one, never another document). A cache that is broken or cannot be
+written changes nothing but the time."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ from pathlib import Path
 import jinja2
 import pytest
 
-from bakegen import fingerprint
+from bakegen import fingerprint, schema
+from bakegen.load import Loaded
 from tests.helpers import minimal_workspace, run_cli, tree
 
 
@@ -76,6 +78,73 @@ def test_a_broken_cache_changes_nothing_but_the_time(tmp_path: Path, compiled: l
     compiled.clear()
     assert render_anew(ws) == first
     assert compiled
+
+
+@pytest.fixture
+def validated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[tuple[str, object]]:
+    """Each document checked against the schema, by the compiled check or by jsonschema, in a
+    cache of this test."""
+    monkeypatch.setenv("BAKEGEN_CACHE", str(tmp_path / "cache"))
+    documents: list[tuple[str, object]] = []
+    real_check = schema._conforms()
+    real = schema._validator()
+    assert real_check is not None
+
+    def check(document: object) -> bool:
+        documents.append(("check", document))
+        return real_check(document)
+
+    class Counted:
+        def iter_errors(self, document: object) -> object:
+            documents.append(("jsonschema", document))
+            return real.iter_errors(document)
+
+    monkeypatch.setattr(schema, "_conforms", lambda: check)
+    monkeypatch.setattr(schema, "_validator", Counted)
+    return documents
+
+
+def manifest(platforms: object) -> dict[str, object]:
+    return {
+        "python_versions": ["3.12"],
+        "platforms": platforms,
+        "packages": {"app": {"runtime": ["debian"]}},
+        "releases": {"debian": {"12": {"templates_dir": "t", "base_image": "debian:12"}}},
+    }
+
+
+def test_a_manifest_found_valid_is_not_validated_again(
+    validated: list[tuple[str, object]],
+) -> None:
+    good = manifest(["linux/amd64"])
+    assert schema.schema_problems(Loaded(data=good)) == ([], True)
+    assert schema.schema_problems(Loaded(data=manifest(["linux/amd64"]))) == ([], True)
+    assert validated == [("check", good)]  # jsonschema is never asked about a valid manifest
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        ["linux/amd64\n"],  # a string differing by one character
+        "linux/amd64",  # the same text, not in a list
+        [{"linux/amd64": None}],  # a mapping holding the same text
+        [1],  # a number where text belongs
+        [True],
+        [None],
+    ],
+    ids=repr,
+)
+def test_a_manifest_not_found_valid_is_always_validated(
+    validated: list[tuple[str, object]], bad: object
+) -> None:
+    assert schema.schema_problems(Loaded(data=manifest(["linux/amd64"])))[0] == []
+    for _ in range(2):
+        found, _sound = schema.schema_problems(Loaded(data=manifest(bad)))
+        assert found, bad
+    # the good one passes the compiled check; each time, the bad one fails it and jsonschema
+    # says why
+    kinds = [kind for kind, _ in validated]
+    assert kinds == ["check", "check", "jsonschema", "check", "jsonschema"]
 
 
 def test_a_template_s_outline_kept_or_broken_tells_the_same(

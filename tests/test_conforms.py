@@ -14,7 +14,7 @@ import pytest
 
 from bakegen import conforms, schema
 from bakegen.errors import ManifestError
-from bakegen.load import Loaded, load
+from bakegen.load import load
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -244,60 +244,3 @@ def test_mutated_manifests_agree() -> None:
         assert verdict == validator.is_valid(document), (round_, name, document)
         agreed[verdict] += 1
     assert min(agreed.values()) > 300, agreed
-
-
-@pytest.fixture
-def validated(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, object]]:
-    """Each document checked against the schema, by the compiled check or by jsonschema."""
-    documents: list[tuple[str, object]] = []
-    real_check = schema._conforms()
-    real = schema._validator()
-    assert real_check is not None
-
-    def check(document: object) -> bool:
-        documents.append(("check", document))
-        return real_check(document)
-
-    class Counted:
-        def iter_errors(self, document: object) -> object:
-            documents.append(("jsonschema", document))
-            return real.iter_errors(document)
-
-    monkeypatch.setattr(schema, "_conforms", lambda: check)
-    monkeypatch.setattr(schema, "_validator", Counted)
-    return documents
-
-
-def manifest(platforms: object) -> dict[str, object]:
-    return {
-        "python_versions": ["3.12"],
-        "platforms": platforms,
-        "packages": {"app": {"runtime": ["debian"]}},
-        "releases": {"debian": {"12": {"templates_dir": "t", "base_image": "debian:12"}}},
-    }
-
-
-def test_a_valid_manifest_never_reaches_jsonschema(validated: list[tuple[str, object]]) -> None:
-    good = manifest(["linux/amd64"])
-    assert schema.schema_problems(Loaded(data=good)) == ([], True)
-    assert validated == [("check", good)]
-
-
-@pytest.mark.parametrize(
-    "bad",
-    [
-        ["linux/amd64\n"],  # a string differing by one character
-        "linux/amd64",  # the same text, not in a list
-        [{"linux/amd64": None}],  # a mapping holding the same text
-        [1],  # a number where text belongs
-        [True],
-        [None],
-    ],
-    ids=repr,
-)
-def test_jsonschema_says_what_is_wrong_with_an_invalid_manifest(
-    validated: list[tuple[str, object]], bad: object
-) -> None:
-    found, _sound = schema.schema_problems(Loaded(data=manifest(bad)))
-    assert found, bad
-    assert [kind for kind, _ in validated] == ["check", "jsonschema"]
