@@ -156,9 +156,8 @@ def _enum(_c: _Compiler, values: object, _schema: Mapping[str, Any]) -> Check:
     return lambda v: isinstance(v, str) and v in texts
 
 
-def _const(_c: _Compiler, value: object, _schema: Mapping[str, Any]) -> Check:
-    texts = _texts([value])
-    return lambda v: isinstance(v, str) and v in texts
+def _const(c: _Compiler, value: object, schema: Mapping[str, Any]) -> Check:
+    return _enum(c, [value], schema)
 
 
 def _pattern(c: _Compiler, pattern: object, _schema: Mapping[str, Any]) -> Check:

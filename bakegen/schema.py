@@ -102,9 +102,10 @@ def schema_problems(loaded: Loaded) -> tuple[list[Problem], bool]:
     manifest's shape is sound (every problem is about the format of a value).
 
     A document this bakegen found valid before (the same plain data: YAML gives only types
-    whose repr is their value) is known valid without validating it again; a document the
-    compiled check passes is valid without importing jsonschema, which is asked only to say
-    what is wrong."""
+    whose repr is their value) is known valid without checking it again, which spares building
+    the compiled check (its 27 distinct regular expressions: about 10 ms of a cold render); a new
+    document the compiled check passes is valid without importing jsonschema, which is asked
+    only to say what is wrong."""
     document = repr(loaded.data)
     if fingerprint.known("valid", document):
         return [], True
