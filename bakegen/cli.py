@@ -159,7 +159,7 @@ def list_images(
     max_targets: MaxTargets = None,
 ) -> None:
     """List the images: target, tags, platforms (tags as bake resolves them with this env)."""
-    from bakegen.listing import records
+    from bakegen.commands.list import records
     from bakegen.pipeline import plan_workspace
 
     ws, path = _where(ctx, workspace, manifest)
@@ -187,7 +187,8 @@ def list_images(
 @app.command()
 def schema() -> None:
     """Print the manifest's JSON Schema (for editors and check-jsonschema)."""
-    from bakegen.schema import SCHEMA, resource_text
+    from bakegen.resources import resource_text
+    from bakegen.schema.document import SCHEMA
 
     _write_stdout(resource_text(SCHEMA))
 
@@ -423,10 +424,11 @@ def ci_github(
 ) -> None:
     """Write a GitHub Actions workflow that builds the plan on native runners and merges by digest."""
     from bakegen.commands import ci_github as gh
+    from bakegen.github.jobs import Options
 
     ws, path = _where(ctx, workspace, manifest)
-    defaults = gh.Options()
-    options = gh.Options(
+    defaults = Options()
+    options = Options(
         output=output,
         requirement=requirement or defaults.requirement,
         runners={**defaults.runners, **dict(gh.runner_option(r) for r in runner or [])},
@@ -456,7 +458,7 @@ def pin(
 ) -> None:
     """Resolve base images to digests in the lock file beside the manifest; render pins FROM."""
     from bakegen.commands.pin import pin as resolve
-    from bakegen.registry import Client
+    from bakegen.pin.registry import Client
 
     ws, path = _where(ctx, workspace, manifest)
     if images and not update:

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from bakegen import __version__
+from bakegen import __version__, cache
 
 VALUED = {
     "-C": "workspace",
@@ -94,7 +94,7 @@ def _help(args: Sequence[str]) -> None:
     import json
     import shutil
 
-    from bakegen import boundary, fingerprint
+    from bakegen import boundary
 
     main_module = sys.modules.get("__main__")
     asked = json.dumps(
@@ -105,7 +105,7 @@ def _help(args: Sequence[str]) -> None:
             *args,
         ]
     )
-    said = fingerprint.recall("help", asked)
+    said = cache.recall("help", asked)
     if said is not None:
         sys.stdout.write(said.decode("utf-8"))
         boundary.exit_with(0)
@@ -120,7 +120,7 @@ def _help(args: Sequence[str]) -> None:
         code = exc.code or 0
     sys.stdout.write(printed.getvalue())
     if code == 0:
-        fingerprint.remember("help", asked, printed.getvalue().encode("utf-8"))
+        cache.remember("help", asked, printed.getvalue().encode("utf-8"))
     boundary.exit_with(code if isinstance(code, int) else 1)
 
 

@@ -11,17 +11,24 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from bakegen import checks, fingerprint, lock
-from bakegen.emit import BakeTemplate, emit
+from bakegen import cache
+from bakegen.checks.manifest import manifest_problems
+from bakegen.checks.plan import envar_warnings, plan_problems
+from bakegen.checks.templates import file_trouble, template_problems
+from bakegen.emit.outputs import BakeTemplate, emit
 from bakegen.errors import Location, ManifestError, Problem
 from bakegen.layout import BAKE_TEMPLATE, manifest_path
-from bakegen.load import load
-from bakegen.lock import Pin, display, lock_path, pinned, read_lock
-from bakegen.manifest import Manifest, build_manifest
-from bakegen.model import Plan
-from bakegen.plan import build_plan
-from bakegen.schema import defaults, resource_text, schema_problems
-from bakegen.text import decode_utf8
+from bakegen.load.merge import load
+from bakegen.manifest.build import build_manifest
+from bakegen.manifest.records import Manifest
+from bakegen.pin import lock
+from bakegen.pin.lock import Pin, display, lock_path, pinned, read_lock
+from bakegen.plan.build import build_plan
+from bakegen.plan.records import Plan
+from bakegen.resources import resource_text
+from bakegen.schema.document import defaults
+from bakegen.schema.messages import schema_problems
+from bakegen.sources import decode_utf8
 
 
 @dataclass(frozen=True)
@@ -40,8 +47,8 @@ def read_manifest(workspace: Path, manifest: Path | None = None) -> Manifest:
     if not sound:
         _raise(problems)
     typed = build_manifest(loaded, defaults())
-    _raise([*problems, *checks.manifest_problems(typed)])
-    _raise(checks.template_problems(typed, workspace))
+    _raise([*problems, *manifest_problems(typed)])
+    _raise(template_problems(typed, workspace))
     return typed
 
 
@@ -49,7 +56,7 @@ def plan_manifest(
     typed: Manifest, max_targets: int | None = None, pins: Mapping[str, str] | None = None
 ) -> Plan:
     plan = build_plan(typed, max_targets, pins)
-    _raise(checks.plan_problems(typed, plan))
+    _raise(plan_problems(typed, plan))
     return plan
 
 
@@ -79,7 +86,7 @@ def compile_workspace(
         verify_dockerfile=resource_text("verify.Dockerfile"),
         bake_template=bake_template(workspace) if fmt == "hcl" else None,
     )
-    return Compiled(typed, plan, outputs, tuple(checks.envar_warnings(typed, plan, outputs)), drift)
+    return Compiled(typed, plan, outputs, tuple(envar_warnings(typed, plan, outputs)), drift)
 
 
 def read_lock_of(workspace: Path, manifest: Path | None = None) -> dict[str, Pin] | None:
@@ -94,9 +101,9 @@ def bake_template(workspace: Path) -> BakeTemplate:
     override = workspace / BAKE_TEMPLATE
     base = resource_text(BAKE_TEMPLATE)
     if not override.exists() and not override.is_symlink():
-        fingerprint.note(override, None)
+        cache.note(override, None)
         return BakeTemplate(base, BAKE_TEMPLATE, shipped=True, base=base)
-    trouble = checks.file_trouble(override)
+    trouble = file_trouble(override)
     if trouble:
         _raise(
             [
@@ -113,7 +120,7 @@ def bake_template(workspace: Path) -> BakeTemplate:
         raise ManifestError(
             [Problem(Location(BAKE_TEMPLATE, 1, 1), (), f"cannot read: {exc.strerror}")]
         ) from None
-    fingerprint.note(override, raw)
+    cache.note(override, raw)
     text = decode_utf8(raw)
     if isinstance(text, tuple):
         raise ManifestError([Problem(Location(BAKE_TEMPLATE, *text), (), "file is not UTF-8 text")])

@@ -30,8 +30,8 @@ if [[ ${BAKEGEN_NO_ENGINE:-0} != 1 && -n $(find tests -name 'test_e2e*.py' -prin
 fi
 
 step "ruff"
-ruff check bakegen tests benchmarks
-ruff format --check bakegen tests benchmarks
+ruff check bakegen tests benchmarks scripts
+ruff format --check bakegen tests benchmarks scripts
 step "mypy --strict"
 mypy
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from bakegen.bakefile import attest_entries, cache_entry
-from bakegen.listing import tag_strings
-from bakegen.model import Plan, Text, resolve
+from bakegen.commands.list import tag_strings
+from bakegen.emit.bakefile import attest_entries, cache_entry
+from bakegen.manifest.values import Text, resolve
+from bakegen.plan.records import Plan
 
 
 def expected_targets(

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bakegen.bakefile import METADATA_TARGET
+from bakegen.emit.bakefile import METADATA_TARGET
 from bakegen.pipeline import plan_workspace
 from tests.conformance import expected_targets, printed_targets
 from tests.helpers import bake_print, make_workspace, run_cli

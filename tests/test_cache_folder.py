@@ -11,8 +11,11 @@ from pathlib import Path
 import jinja2
 import pytest
 
-from bakegen import fingerprint, schema
-from bakegen.load import Loaded
+from bakegen import cache
+from bakegen.load.sourcemap import Loaded
+from bakegen.schema import messages
+from bakegen.schema.document import _conforms, _validator
+from bakegen.schema.messages import schema_problems
 from tests.helpers import minimal_workspace, run_cli, tree
 
 
@@ -35,7 +38,7 @@ def compiled(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[str]:
 
 def render_anew(ws: Path) -> dict[str, bytes]:
     """A render into an empty output, without the state of the last one; the tree it wrote."""
-    fingerprint.forget(ws.resolve())
+    cache.forget(ws.resolve())
     shutil.rmtree(ws / "generated", ignore_errors=True)
     (ws / "docker-bake.hcl").unlink(missing_ok=True)
     result = run_cli("render", cwd=ws)
@@ -86,8 +89,8 @@ def validated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[tuple[str
     cache of this test."""
     monkeypatch.setenv("BAKEGEN_CACHE", str(tmp_path / "cache"))
     documents: list[tuple[str, object]] = []
-    real_check = schema._conforms()
-    real = schema._validator()
+    real_check = _conforms()
+    real = _validator()
     assert real_check is not None
 
     def check(document: object) -> bool:
@@ -99,8 +102,8 @@ def validated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[tuple[str
             documents.append(("jsonschema", document))
             return real.iter_errors(document)
 
-    monkeypatch.setattr(schema, "_conforms", lambda: check)
-    monkeypatch.setattr(schema, "_validator", Counted)
+    monkeypatch.setattr(messages, "_conforms", lambda: check)
+    monkeypatch.setattr(messages, "_validator", Counted)
     return documents
 
 
@@ -117,8 +120,8 @@ def test_a_manifest_found_valid_is_not_validated_again(
     validated: list[tuple[str, object]],
 ) -> None:
     good = manifest(["linux/amd64"])
-    assert schema.schema_problems(Loaded(data=good)) == ([], True)
-    assert schema.schema_problems(Loaded(data=manifest(["linux/amd64"]))) == ([], True)
+    assert schema_problems(Loaded(data=good)) == ([], True)
+    assert schema_problems(Loaded(data=manifest(["linux/amd64"]))) == ([], True)
     assert validated == [("check", good)]  # jsonschema is never asked about a valid manifest
 
 
@@ -137,9 +140,9 @@ def test_a_manifest_found_valid_is_not_validated_again(
 def test_a_manifest_not_found_valid_is_always_validated(
     validated: list[tuple[str, object]], bad: object
 ) -> None:
-    assert schema.schema_problems(Loaded(data=manifest(["linux/amd64"])))[0] == []
+    assert schema_problems(Loaded(data=manifest(["linux/amd64"])))[0] == []
     for _ in range(2):
-        found, _sound = schema.schema_problems(Loaded(data=manifest(bad)))
+        found, _sound = schema_problems(Loaded(data=manifest(bad)))
         assert found, bad
     # the good one passes the compiled check; each time, the bad one fails it and jsonschema
     # says why

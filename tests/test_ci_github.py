@@ -17,16 +17,11 @@ import pytest
 import yaml
 
 from bakegen.commands import gha_scripts
-from bakegen.commands.ci_github import (
-    DEFAULT_RUNNERS,
-    MATRIX_LIMIT,
-    Options,
-    build_jobs,
-    workflow,
-)
+from bakegen.github.jobs import DEFAULT_RUNNERS, MATRIX_LIMIT, Options, build_jobs
+from bakegen.github.workflow import workflow
 from bakegen.layout import MARKER
-from bakegen.model import Plan
 from bakegen.pipeline import plan_manifest, plan_workspace, read_manifest
+from bakegen.plan.records import Plan
 from tests.helpers import ROOT, buildx, git, make_workspace, need_tool, run_cli, unavailable
 from tests.unit import RELEASE, manifest_data, plan_of, typed
 

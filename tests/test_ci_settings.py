@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from bakegen.bakefile import METADATA_TARGET, bake_model
-from bakegen.hcl import text_template
-from bakegen.model import CI, Attestations, Cache
+from bakegen.emit.bakefile import METADATA_TARGET, bake_model
+from bakegen.emit.hcl import text_template
+from bakegen.manifest.values import CI, Attestations, Cache
 from tests.unit import manifest_data, no_subprocess, plan_of, problems, typed
 
 pytestmark = pytest.mark.usefixtures(no_subprocess.__name__)

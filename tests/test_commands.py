@@ -14,9 +14,9 @@ from bakegen.commands import docs, graph
 from bakegen.commands.explain import as_json, as_text, explain
 from bakegen.commands.init import init, starter_files
 from bakegen.errors import OutputConflict, UsageError
-from bakegen.manifest import Manifest
-from bakegen.model import Plan
+from bakegen.manifest.records import Manifest
 from bakegen.pipeline import plan_manifest, read_manifest
+from bakegen.plan.records import Plan
 from tests.helpers import ROOT, bake_print, make_workspace, run_cli
 from tests.test_bake_key_conformance import MANIFEST as BAKE_MANIFEST
 

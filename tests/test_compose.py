@@ -12,13 +12,13 @@ import pytest
 import yaml
 from yaml.nodes import CollectionNode, MappingNode, Node, ScalarNode
 
-from bakegen import load
+from bakegen.load.compose import _FAST_LOADER, compose
 from tests.helpers import ROOT, unavailable
 
 
 @pytest.fixture(autouse=True)
 def _libyaml() -> None:
-    if load._FAST_LOADER is None:
+    if _FAST_LOADER is None:
         unavailable("PyYAML is built without LibYAML here: pip install --force-reinstall pyyaml")
 
 
@@ -85,7 +85,7 @@ def read(text: str, loader: Any) -> Any:
 @pytest.mark.parametrize("path", FILES, ids=lambda p: str(p.relative_to(ROOT)))
 def test_every_yaml_file_of_the_repository_reads_the_same(path: Path) -> None:
     text = path.read_text(encoding="utf-8")
-    assert read(text, load._FAST_LOADER) == read(text, yaml.SafeLoader)
+    assert read(text, _FAST_LOADER) == read(text, yaml.SafeLoader)
 
 
 @pytest.mark.parametrize("text", TEXTS)
@@ -93,10 +93,10 @@ def test_every_kind_of_yaml_reads_the_same(text: str) -> None:
     python = read(text, yaml.SafeLoader)
     if isinstance(python, str):  # an error: the fast reader refuses too, then PyYAML says why
         with pytest.raises(yaml.YAMLError) as info:
-            load.compose(text)
+            compose(text)
         assert type(info.value).__name__ == python
     else:
-        assert [shape(d) for d in load.compose(text)] == python
+        assert [shape(d) for d in compose(text)] == python
 
 
 def test_there_are_many_yaml_files() -> None:
@@ -136,4 +136,4 @@ def test_random_manifests_in_every_style_read_the_same(seed: int) -> None:
             allow_unicode=rng.random() < 0.5,
             width=rng.choice([20, 80]),
         )
-        assert read(text, load._FAST_LOADER) == read(text, yaml.SafeLoader), text
+        assert read(text, _FAST_LOADER) == read(text, yaml.SafeLoader), text

@@ -12,9 +12,10 @@ from typing import Any
 
 import pytest
 
-from bakegen import conforms, schema
 from bakegen.errors import ManifestError
-from bakegen.load import load
+from bakegen.load.merge import load
+from bakegen.schema import conforms
+from bakegen.schema.document import _conforms, _validator, regex, validator_class
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -108,12 +109,12 @@ SCHEMAS: list[object] = [
 
 
 def jsonschema_says(schema_: object, value: object) -> bool:
-    return bool(schema.validator_class()(schema_).is_valid(value))
+    return bool(validator_class()(schema_).is_valid(value))
 
 
 @pytest.mark.parametrize("schema_", SCHEMAS, ids=lambda s: json.dumps(s)[:60])
 def test_each_keyword_agrees_with_jsonschema(schema_: dict[str, object] | bool) -> None:
-    check = conforms.compile_schema(schema_, schema.regex)
+    check = conforms.compile_schema(schema_, regex)
     for value in [*ZOO, *([v] for v in ZOO), *({"a": v} for v in ZOO), *({"type": v} for v in ZOO)]:
         assert check(value) == jsonschema_says(schema_, value), (schema_, value)
 
@@ -140,11 +141,11 @@ def test_each_keyword_agrees_with_jsonschema(schema_: dict[str, object] | bool) 
 )
 def test_a_keyword_it_does_not_know_is_refused(schema_: dict[str, object]) -> None:
     with pytest.raises(conforms.Unsupported):
-        conforms.compile_schema(schema_, schema.regex)
+        conforms.compile_schema(schema_, regex)
 
 
 def test_the_manifest_schema_compiles() -> None:
-    assert schema._conforms() is not None
+    assert _conforms() is not None
 
 
 def manifests() -> list[tuple[str, Any]]:
@@ -170,8 +171,8 @@ MANIFESTS = manifests()
 
 
 def test_the_repository_manifests_agree() -> None:
-    validator = schema._validator()
-    check = schema._conforms()
+    validator = _validator()
+    check = _conforms()
     assert check is not None
     verdicts = {name: check(data) for name, data in MANIFESTS}
     for name, data in MANIFESTS:
@@ -227,8 +228,8 @@ def mutate(document: Any, rng: random.Random, texts: list[str]) -> Any:
 
 
 def test_mutated_manifests_agree() -> None:
-    validator = schema._validator()
-    check = schema._conforms()
+    validator = _validator()
+    check = _conforms()
     assert check is not None
     texts = sorted(
         {v for _, d in MANIFESTS for _, v in nodes(d) if isinstance(v, str) and len(v) < 80}

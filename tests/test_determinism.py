@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 import yaml
 
-from bakegen.load import load
+from bakegen.load.merge import load
 from tests.helpers import ROOT, WORKSPACES, run_cli, tree
 
 CORPUS_BASE = Path(__file__).resolve().parent / "corpus" / "_base"

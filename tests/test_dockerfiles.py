@@ -8,7 +8,7 @@ from pathlib import Path
 import dockerfile
 import pytest
 
-from bakegen.dockerfiles import env_quote
+from bakegen.emit.dockerfiles import env_quote
 from tests.helpers import ROOT, copy_workspace, make_workspace, run_cli
 
 SEED_LIKE = (ROOT / "tests/workspaces/seedlike/manifest/manifest.yml").read_text()

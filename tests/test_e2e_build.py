@@ -19,9 +19,9 @@ from pathlib import Path
 
 import pytest
 
-from bakegen.model import DeclaredTest
 from bakegen.pipeline import plan_workspace
-from bakegen.plan import verify_script
+from bakegen.plan.build import verify_script
+from bakegen.plan.records import DeclaredTest
 from tests.engine import (
     RUN_TIMEOUT,
     bake,

@@ -25,7 +25,7 @@ from typing import Any
 import pytest
 import yaml
 
-from bakegen.listing import tag_strings
+from bakegen.commands.list import tag_strings
 from bakegen.pipeline import plan_workspace
 from tests.engine import ENGINE_SH, engine_env, host_network_file, need_base_image, run, tail
 from tests.helpers import make_workspace, run_cli

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from bakegen import fingerprint, pipeline
+from bakegen import cache, pipeline
 from tests.helpers import MINIMAL_MANIFEST, minimal_workspace, run_cli, tree
 
 RUNTIME = b'FROM base\n{% include "common/labels.j2" %}\n'
@@ -50,7 +50,7 @@ def test_an_unchanged_workspace_is_not_compiled_again(tmp_path: Path, compiles: 
     render(ws)
     before = tree(ws)
     stamps = {p: p.stat().st_mtime_ns for p in ws.rglob("*") if p.is_file()}
-    fingerprint.forget(ws.resolve())
+    cache.forget(ws.resolve())
     full = render(ws)  # compiled, and found nothing to do
     assert compiles == ["compile", "compile"]
     compiles.clear()
@@ -112,7 +112,7 @@ def test_any_change_compiles_again(tmp_path: Path, compiles: list[str], name: st
     # and the outcome is a full render's: the same tree as rendering a copy without any state
     fresh = tmp_path / "fresh"
     shutil.copytree(ws, fresh / "ws")
-    fingerprint.forget(fresh / "ws")
+    cache.forget(fresh / "ws")
     again = run_cli("render", cwd=fresh / "ws")
     assert (result.code, tree(ws)) == (again.code, tree(fresh / "ws"))
 
@@ -128,7 +128,7 @@ def test_other_options_or_another_bakegen_compile_again(
     assert compiles == ["compile"]
     render(ws, "--max-targets", "100")
     assert compiles == ["compile"]
-    monkeypatch.setattr(fingerprint, "code_digest", lambda: "another bakegen")
+    monkeypatch.setattr(cache, "code_digest", lambda: "another bakegen")
     render(ws, "--max-targets", "100")
     assert compiles == ["compile", "compile"]
     render(ws, "--format", "json")
@@ -151,7 +151,7 @@ def test_a_lock_file_appearing_compiles_again(tmp_path: Path, compiles: list[str
 def test_a_state_that_cannot_be_read_is_no_error(tmp_path: Path, compiles: list[str]) -> None:
     ws = workspace(tmp_path)
     render(ws)
-    fingerprint.state_file(ws.resolve()).write_text("{not json", encoding="utf-8")
+    cache.state_file(ws.resolve()).write_text("{not json", encoding="utf-8")
     render(ws)
     assert compiles == ["compile", "compile"]
 

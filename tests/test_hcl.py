@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bakegen.hcl import Call, Ref, hcl_string, to_hcl, to_json_value
-from bakegen.model import Var
+from bakegen.emit.hcl import Call, Ref, hcl_string, to_hcl, to_json_value
+from bakegen.manifest.values import Var
 
 
 @pytest.mark.parametrize(

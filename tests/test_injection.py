@@ -20,8 +20,8 @@ import dockerfile
 import pytest
 import yaml
 
-from bakegen.hcl import to_hcl
-from bakegen.load import load
+from bakegen.emit.hcl import to_hcl
+from bakegen.load.merge import load
 from tests.helpers import ROOT, bake_print, run_cli
 
 CORPUS_BASE = Path(__file__).resolve().parent / "corpus" / "_base"

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bakegen.schema import defaults
+from bakegen.schema.document import defaults
 from tests.helpers import run_cli, tree
 
 TEMPLATES = Path(__file__).resolve().parent / "corpus" / "_base" / "templates"

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from bakegen.errors import ManifestError
-from bakegen.load import load
+from bakegen.load.merge import load
 
 
 def write(tmp_path: Path, text: str, name: str = "m.yml") -> Path:

@@ -6,13 +6,15 @@ from pathlib import Path
 
 import pytest
 
+from bakegen.commands.list import tag_strings
 from bakegen.layout import OUTPUT_DIR
-from bakegen.listing import tag_strings
-from bakegen.load import load
-from bakegen.manifest import DEFAULT, build_manifest, normalize_platform, split_cudnn
-from bakegen.model import Cudnn
-from bakegen.plan import build_plan
-from bakegen.schema import defaults
+from bakegen.load.merge import load
+from bakegen.manifest.build import build_manifest
+from bakegen.manifest.platforms import normalize_platform, split_cudnn
+from bakegen.manifest.records import DEFAULT
+from bakegen.manifest.values import Cudnn
+from bakegen.plan.build import build_plan
+from bakegen.schema.document import defaults
 from tests.unit import RELEASE, manifest_data, no_subprocess, plan_of, typed
 
 pytestmark = pytest.mark.usefixtures(no_subprocess.__name__)

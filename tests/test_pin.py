@@ -18,9 +18,10 @@ import pytest
 
 from bakegen.commands.affected import affected
 from bakegen.commands.pin import pin
-from bakegen.lock import Pin, lock_path, lock_text, needs, read_lock
+from bakegen.pin.lock import Pin, lock_path, lock_text, needs, read_lock
+from bakegen.pin.oci import Credentials, Reference, RegistryError, base_url
+from bakegen.pin.registry import Client
 from bakegen.pipeline import plan_manifest, read_manifest
-from bakegen.registry import Client, Credentials, Reference, RegistryError, base_url
 from tests.helpers import ROOT, WORKSPACES, git, run_cli
 
 DIGEST = "sha256:" + "a" * 64

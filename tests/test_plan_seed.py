@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bakegen.listing import records
-from bakegen.model import Cudnn, Plan
+from bakegen.commands.list import records
+from bakegen.manifest.values import Cudnn
 from bakegen.pipeline import plan_workspace
+from bakegen.plan.records import Plan
 from tests.helpers import copy_workspace
 
 # Written from the seed system's tag rules (and checked against the tags it shipped):

@@ -27,10 +27,10 @@ import yaml
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from bakegen.load import load
-from bakegen.manifest import PACKAGE_KEYS
-from bakegen.model import Plan
+from bakegen.load.merge import load
+from bakegen.manifest.records import PACKAGE_KEYS
 from bakegen.pipeline import plan_workspace
+from bakegen.plan.records import Plan
 from tests.conformance import expected_targets, printed_targets
 from tests.helpers import bake_print, buildx, run_cli
 from tests.test_injection import as_printed

@@ -11,9 +11,10 @@ import jsonschema
 import pytest
 import yaml
 
-from bakegen import names
-from bakegen.load import Loaded
-from bakegen.schema import manifest_schema, schema_problems
+from bakegen.load.sourcemap import Loaded
+from bakegen.manifest.references import REFERENCE, REPOSITORY
+from bakegen.schema.document import manifest_schema
+from bakegen.schema.messages import schema_problems
 from tests.helpers import ROOT, WORKSPACES, need_tool, run_cli
 
 GOOD = sorted(
@@ -61,8 +62,8 @@ def test_schema_is_valid_json_schema() -> None:
 
 def test_reference_grammar_has_one_home() -> None:
     defs = manifest_schema()["$defs"]
-    assert defs["image_repository"]["pattern"] == f"^{names.REPOSITORY}$"
-    assert defs["image_reference"]["pattern"] == f"^(?:{names.REFERENCE})?$"
+    assert defs["image_repository"]["pattern"] == f"^{REPOSITORY}$"
+    assert defs["image_reference"]["pattern"] == f"^(?:{REFERENCE})?$"
 
 
 @pytest.mark.parametrize("value", ["linux/amd64\n", "app\n"])

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from bakegen.load import load
+from bakegen.load.merge import load
 from tests.helpers import ROOT, bake_print, run_cli, run_process, tree
 
 EXTRA = """

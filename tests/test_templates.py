@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bakegen.dockerfile_checks import check
+from bakegen.checks.dockerfiles import check
 from tests.helpers import ROOT, minimal_workspace, run_cli, run_process
 
 WHERE = "releases.debian.12.templates_dir"

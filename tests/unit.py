@@ -11,13 +11,16 @@ from typing import Any
 
 import pytest
 
-from bakegen import checks
+from bakegen.checks.manifest import manifest_problems
+from bakegen.checks.plan import plan_problems
 from bakegen.errors import ManifestError, Problem
-from bakegen.load import Loaded
-from bakegen.manifest import Manifest, build_manifest
-from bakegen.model import Plan
-from bakegen.plan import build_plan
-from bakegen.schema import defaults, schema_problems
+from bakegen.load.sourcemap import Loaded
+from bakegen.manifest.build import build_manifest
+from bakegen.manifest.records import Manifest
+from bakegen.plan.build import build_plan
+from bakegen.plan.records import Plan
+from bakegen.schema.document import defaults
+from bakegen.schema.messages import schema_problems
 
 RELEASE: dict[str, Any] = {
     "templates_dir": "templates/t",
@@ -76,14 +79,14 @@ def problems(data: dict[str, Any]) -> list[str]:
     if not sound:
         return _lines(found)
     model = build_manifest(loaded(data), defaults())
-    found = [*found, *checks.manifest_problems(model)]
+    found = [*found, *manifest_problems(model)]
     if found:
         return _lines(found)
     try:
         plan = build_plan(model)
     except ManifestError as exc:
         return _lines(exc.problems)
-    return _lines(checks.plan_problems(model, plan))
+    return _lines(plan_problems(model, plan))
 
 
 def _lines(found: list[Problem]) -> list[str]:

@@ -25,10 +25,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bakegen.bakefile import bake_model
-from bakegen.dockerfile_checks import instructions
+from bakegen.checks.dockerfiles import instructions
+from bakegen.emit.bakefile import bake_model
+from bakegen.emit.hcl import to_json_value
 from bakegen.errors import BakegenError, UsageError
-from bakegen.hcl import to_json_value
 from bakegen.layout import MARKER
 from bakegen.pipeline import Compiled, compile_workspace
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from bakegen.commands.list import tag_strings
 from bakegen.errors import UsageError
-from bakegen.listing import tag_strings
-from bakegen.model import Plan
+from bakegen.plan.records import Plan
 
 BEGIN = "<!-- bakegen:tags -->"
 END = "<!-- /bakegen:tags -->"

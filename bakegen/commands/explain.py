@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from bakegen.errors import KeyPath, UsageError
-from bakegen.manifest import Manifest
-from bakegen.model import Image, Plan
+from bakegen.manifest.records import Manifest
+from bakegen.plan.records import Image, Plan
 
 DEFAULT_ORIGIN = "default"
 

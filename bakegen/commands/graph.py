@@ -3,7 +3,7 @@ package and release type, as mermaid (pastes into GitHub markdown) or DOT."""
 
 from __future__ import annotations
 
-from bakegen.model import Image, Plan
+from bakegen.plan.records import Image, Plan
 
 
 def select(

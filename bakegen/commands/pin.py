@@ -16,10 +16,11 @@ from pathlib import Path
 
 from bakegen.errors import ManifestError, Problem, UsageError
 from bakegen.layout import manifest_path
-from bakegen.lock import Need, Pin, covered, display, lock_path, lock_text, needs
-from bakegen.manifest import Manifest
+from bakegen.manifest.records import Manifest
+from bakegen.pin.lock import Need, Pin, covered, display, lock_path, lock_text, needs
+from bakegen.pin.oci import Credentials, Reference, RegistryError
+from bakegen.pin.registry import Client
 from bakegen.pipeline import plan_manifest, read_lock_of, read_manifest
-from bakegen.registry import Client, Credentials, Reference, RegistryError
 from bakegen.write import Changes, apply, workspace_lock
 
 

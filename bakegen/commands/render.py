@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
-from bakegen import fingerprint
+from bakegen import cache
 from bakegen.errors import Drift, one_line
 from bakegen.layout import OUTPUT_DIR, manifest_files, manifest_path
 from bakegen.write import workspace_lock
@@ -53,10 +53,10 @@ def render(
             err.print(one_line(f"warning: {warning}"))
 
     with workspace_lock(ws, on_wait=waiting), progress("rendering"):
-        key = fingerprint.key(ws, manifest, fmt, max_targets)
+        key = cache.key(ws, manifest, fmt, max_targets)
         where = manifest_path(ws, manifest)
-        listing = fingerprint.listing(manifest_files(where), where.is_dir())
-        state = fingerprint.unchanged(ws, key, listing)
+        listing = cache.listing(manifest_files(where), where.is_dir())
+        state = cache.unchanged(ws, key, listing)
         if state is not None:  # every input and output as the last render left them
             warn(state.warnings)
             _conclude(out, err, check, state.lock_drift, (), len(state.outputs))
@@ -67,7 +67,7 @@ def render(
         from bakegen.pipeline import compile_workspace
         from bakegen.write import apply, plan_changes
 
-        with fingerprint.recording() as reads:
+        with cache.recording() as reads:
             compiled = compile_workspace(ws, manifest, fmt, max_targets)
         warn(str(w) for w in compiled.warnings)
         changes = plan_changes(ws, compiled.outputs, OUTPUT_DIR)
@@ -80,16 +80,16 @@ def render(
         dockerfiles = {d.path for d in compiled.plan.dockerfiles}
         said = _summary(compiled.plan, dockerfiles, changes)
         if changes.foreign:
-            fingerprint.forget(ws)
+            cache.forget(ws)
         else:
             unchanged = type(changes)(unchanged=sorted(compiled.outputs))
-            fingerprint.save(
+            cache.save(
                 ws,
-                fingerprint.State(
+                cache.State(
                     key=key,
                     listing=listing,
                     reads=reads,
-                    outputs=fingerprint.outputs_of(compiled.outputs),
+                    outputs=cache.outputs_of(compiled.outputs),
                     warnings=[str(w) for w in compiled.warnings],
                     lock_drift=list(compiled.lock_drift),
                     summary=_summary(compiled.plan, dockerfiles, unchanged),

@@ -1,0 +1,69 @@
+"""Checks on a workspace's bake template: the blocks it must keep."""
+
+from __future__ import annotations
+
+import jinja2
+from jinja2 import nodes
+
+from bakegen.emit.bake_template import SHIPPED_NAME, BakeTemplate
+from bakegen.errors import Location, Problem
+from bakegen.schema.messages import did_you_mean
+
+
+def shape_problems(env: jinja2.Environment, template: BakeTemplate) -> list[Problem]:
+    """What in an extending override would not be printed: an `{% extends %}` of another name,
+    blocks the shipped template does not have, text outside blocks. Raises Jinja's
+    TemplateSyntaxError for an override that does not parse."""
+    if template.shipped:
+        return []
+    tree = env.parse(template.source)
+    if not any(tree.find_all(nodes.Extends)):
+        return []  # a whole template of its own
+    lines = template.source.split("\n")
+    known = list(dict.fromkeys(b.name for b in env.parse(template.base).find_all(nodes.Block)))
+    problems = []
+
+    def problem(line: int, word: str, message: str) -> None:
+        column = lines[line - 1].find(word) + 1 if 0 < line <= len(lines) else 0
+        problems.append(Problem(Location(template.name, line, max(column, 1)), (), message))
+
+    for extends in tree.find_all(nodes.Extends):
+        name = extends.template
+        if not (isinstance(name, nodes.Const) and name.value == SHIPPED_NAME):
+            what = f"'{name.value}'" if isinstance(name, nodes.Const) else "an expression"
+            problem(
+                extends.lineno,
+                "extends",
+                f"extends {what}; the bake template to extend is '{SHIPPED_NAME}'",
+            )
+    for block in tree.find_all(nodes.Block):
+        if block.name not in known:
+            problem(
+                block.lineno,
+                block.name,
+                f"block '{block.name}' is not a block of {SHIPPED_NAME}"
+                f"{did_you_mean(block.name, known)} (its blocks: {', '.join(known)})",
+            )
+    extended = False
+    for node in tree.body:
+        if isinstance(node, nodes.Extends):
+            extended = True
+        elif extended and isinstance(node, nodes.Output) and (line := _printing_line(node)):
+            problem(
+                line,
+                "",
+                "text after {% extends %} outside any block is never printed; "
+                "put it in a block (header, for one)",
+            )
+    return problems
+
+
+def _printing_line(node: nodes.Output) -> int | None:
+    """The line of the first thing `node` prints that is not white space, if any."""
+    for child in node.nodes:
+        if not isinstance(child, nodes.TemplateData):
+            return child.lineno
+        if child.data.strip():
+            blank = child.data[: len(child.data) - len(child.data.lstrip())]
+            return child.lineno + blank.count("\n")
+    return None

@@ -1,0 +1,203 @@
+"""Check stage: the rules on packages, their distro picks, CUDA and Python versions."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+
+from bakegen.checks.formats import CUDA_FIELDS, _format_problems
+from bakegen.errors import KeyPath, Problem
+from bakegen.manifest.platforms import CUDA_PLATFORMS
+from bakegen.manifest.records import DistroRelease, Manifest
+from bakegen.plan.names import version_key
+from bakegen.schema.messages import did_you_mean
+
+
+def _package_problems(m: Manifest) -> Iterator[Problem]:
+    distros = sorted({r.distro for r in m.releases})
+    for package in m.packages.values():
+        named: set[str] = set()
+        for test in package.tests:
+            if test.name in named:
+                yield m.problem((*test.path, "name"), f"test '{test.name}' is declared twice")
+            named.add(test.name)
+        parent = m.packages.get(package.parent) if package.parent else None
+        if package.parent == package.name:
+            yield m.problem((*package.path, "parent"), "a package cannot be its own parent")
+        elif package.parent is not None and parent is None:
+            others = sorted(set(m.packages) - {package.name})
+            yield m.problem(
+                (*package.path, "parent"),
+                f"no other package '{package.parent}'{did_you_mean(package.parent, others)}",
+            )
+        elif package.parent is not None and package.name in m.package_chain(package.parent):
+            yield m.problem((*package.path, "parent"), "packages' parents form a cycle")
+        for build in package.builds:
+            if build.release_type not in m.release_types:
+                yield m.problem(
+                    build.path,
+                    f"unknown release type '{build.release_type}'; declare it under "
+                    f"`release_types`{did_you_mean(build.release_type, sorted(m.release_types))}",
+                )
+            parent_build = parent.build(build.release_type) if parent else None
+            theirs = set(m.build_releases(parent_build)) if parent_build else set()
+            for pick in build.picks:
+                if pick.distro not in distros:
+                    yield m.problem(
+                        pick.path,
+                        f"no distro '{pick.distro}' under `releases`"
+                        f"{did_you_mean(pick.distro, distros)}",
+                    )
+                    continue
+                known = [r.version for r in m.distro_releases(pick.distro)]
+                for index, version in enumerate(pick.versions or ()):
+                    if version not in known:
+                        yield m.problem(
+                            (*pick.path, index),
+                            f"no version '{version}' of {pick.distro} under `releases` (known: "
+                            f"{', '.join(known)}){did_you_mean(version, known)}",
+                        )
+                if not parent:
+                    continue
+                mine = [r for r in m.distro_releases(pick.distro) if r.version in known]
+                missing = [
+                    r
+                    for r in mine
+                    if r not in theirs and (pick.versions is None or r.version in pick.versions)
+                ]
+                if missing and len(missing) == len(mine) and pick.versions is None:
+                    yield m.problem(
+                        pick.path,
+                        f"parent package '{parent.name}' has no {build.release_type} image on "
+                        f"'{pick.distro}'",
+                    )
+                elif missing:
+                    yield m.problem(
+                        pick.path,
+                        f"parent package '{parent.name}' has no {build.release_type} image on "
+                        f"'{pick.distro}' {', '.join(r.version for r in missing)}",
+                    )
+
+
+def used_release_types(m: Manifest, *, with_parents: bool = False) -> dict[DistroRelease, set[str]]:
+    """Distro release -> the (known) release types packages build on it; `with_parents` adds
+    the types those are built FROM (what the distro release's templates must provide)."""
+    used: dict[DistroRelease, set[str]] = {}
+    for package in m.packages.values():
+        for build in package.builds:
+            rt = m.release_types.get(build.release_type)
+            if rt is None:
+                continue
+            kinds = set(rt.lineage) if with_parents and not package.parent else {rt.name}
+            for release in m.build_releases(build):
+                used.setdefault(release, set()).update(kinds)
+    return used
+
+
+def _distro_release_problems(m: Manifest) -> Iterator[Problem]:
+    used = used_release_types(m)
+    for release in m.releases:
+        kinds = used.get(release, set())
+        yield from _cuda_problems(m, release, kinds)
+        yield from _cuda_requires_problems(m, release)
+        if not kinds:
+            continue
+        for key in ("templates_dir", "base_image", "add_to_tags"):
+            if not getattr(release, key):
+                yield m.problem(
+                    release.path, f"`{key}` must be set: packages build {sorted(kinds)} on it"
+                )
+
+
+def _cuda_problems(m: Manifest, release: DistroRelease, kinds: set[str]) -> Iterator[Problem]:
+    path: KeyPath = (*release.path, "cuda")
+    needs_cuda = sorted(k for k in kinds if m.release_types[k].needs_cuda)
+    if release.cuda_on and release.cuda_by_components and len(release.cuda_refs) != 1:
+        if not release.cuda_refs:
+            yield m.problem(
+                path,
+                "these components match no entry of cuda_dependencies; "
+                "merge one with <<: *anchor or name the version (cuda: 12.4.1)",
+            )
+        else:
+            yield m.problem(
+                path,
+                f"these components equal the cuda_dependencies entries {list(release.cuda_refs)}; "
+                f"name the version instead (cuda: {release.cuda_refs[0]})",
+            )
+        return
+    missing = [v for v in release.cuda_refs if v not in m.cuda_versions]
+    if release.cuda_on and missing:
+        known = sorted(m.cuda_versions)
+        yield m.problem(
+            path, f"CUDA version(s) {missing} not under cuda_dependencies (known: {known})"
+        )
+    elif release.cuda_on and len(set(release.cuda_refs)) != len(release.cuda_refs):
+        yield m.problem(path, "a CUDA version is listed twice")
+    elif release.cuda_on and not release.cuda_refs and needs_cuda:
+        yield m.problem(path, "CUDA is on (cuda_prefix_url is set) but no CUDA version is given")
+    elif needs_cuda and not release.cuda_on:
+        yield m.problem(
+            release.path,
+            f"has no CUDA (cuda_prefix_url is empty) but packages build {needs_cuda} on it; "
+            "remove it from those lists or set cuda_prefix_url",
+        )
+    elif needs_cuda and not set(release.platforms) & set(CUDA_PLATFORMS):
+        yield m.problem(
+            (*release.path, "platforms"),
+            f"CUDA images build only for {' and '.join(CUDA_PLATFORMS)}, and this release's "
+            f"platforms {list(release.platforms)} have neither; packages build {needs_cuda} on it",
+        )
+
+
+def _cuda_requires_problems(m: Manifest, release: DistroRelease) -> Iterator[Problem]:
+    if "{" in release.cuda_requires or "}" in release.cuda_requires:
+        yield from _format_problems(
+            m, (*release.path, "cuda_requires"), release.cuda_requires, CUDA_FIELDS, tag=False
+        )
+
+
+def _python_problems(m: Manifest) -> Iterator[Problem]:
+    """Every package x distro release it builds on keeps at least one Python version."""
+    for package in m.packages.values():
+        for build in package.builds:
+            if build.release_type not in m.release_types:
+                continue
+            for release in m.build_releases(build):
+                if not m.pythons(package.name, release, build.release_type):
+                    yield m.problem(
+                        build.path,
+                        f"no Python version left for {package.name} {build.release_type} on "
+                        f"{release.distro_id}: "
+                        f"{_python_cause(m, package.name, release, build.release_type)}",
+                    )
+
+
+def _python_cause(m: Manifest, package: str, release: DistroRelease, release_type: str) -> str:
+    """Which lists of Python versions do not meet, named as the manifest names them."""
+    chosen = set(m.packages[package].python_versions)
+    said = [f"the package's python_versions {_shown(chosen)}"]
+    for parent in m.package_chain(package)[1:]:
+        theirs = set(m.packages[parent].python_versions)
+        if not chosen & theirs:
+            return f"{said[0]} and parent package {parent}'s {_shown(theirs)} do not meet"
+        chosen &= theirs
+        said = [f"the versions it shares with parent package {parent} {_shown(chosen)}"]
+    if release.python_versions is not None:
+        offered = set(release.python_versions)
+        if not chosen & offered:
+            return (
+                f"{said[0]} and the distro release's python_versions {_shown(offered)} do not meet"
+            )
+        chosen &= offered
+    if not chosen - set(release.exclude_python):
+        return (
+            f"the distro release's exclude_python {_shown(set(release.exclude_python))} "
+            f"removes all of {_shown(chosen)}"
+        )
+    chosen -= set(release.exclude_python)
+    excluded = m.excluded_pythons(release_type)
+    return f"release type {release_type}'s exclude_python {_shown(excluded)} removes all of {_shown(chosen)}"
+
+
+def _shown(versions: Iterable[str]) -> str:
+    return "[" + ", ".join(sorted(versions, key=version_key)) + "]"

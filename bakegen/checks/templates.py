@@ -1,0 +1,154 @@
+"""Checks on templates' source: a comparison of `package`, `release_type` or `distro` with a
+name the manifest does not have (`{% if package == "torch-trian" %}`) is a typo that silently
+never matches."""
+
+from __future__ import annotations
+
+import contextlib
+import difflib
+import json
+import stat
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+
+import jinja2
+from jinja2 import nodes
+
+from bakegen import cache
+from bakegen.checks.packages import used_release_types
+from bakegen.errors import KeyPath, Location, Problem
+from bakegen.manifest.records import Manifest
+
+
+def template_problems(m: Manifest, workspace: Path) -> list[Problem]:
+    """The folders and files of the templates the matrix needs (by the path emit reads them)."""
+    problems: list[Problem] = []
+    used = used_release_types(m, with_parents=True)
+    for release in m.releases:
+        kinds = used.get(release)
+        if not kinds or not release.templates_dir:
+            continue
+        where: KeyPath = (*release.path, "templates_dir")
+        tdir = release.templates_dir
+        if not (workspace / tdir).is_dir():
+            problems.append(m.problem(where, f"folder '{tdir}' not found in the workspace"))
+            continue
+        for kind in sorted(kinds):
+            template = f"{tdir}/{kind}.Dockerfile.j2"
+            trouble = file_trouble(workspace / template)
+            if trouble:
+                problems.append(m.problem(where, f"template '{template}' {trouble}"))
+    return problems
+
+
+def file_trouble(path: Path) -> str | None:
+    """Why `path` cannot be read as a template file, or None (never opens it)."""
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return "not found"
+    if stat.S_ISDIR(mode):
+        return "is a folder, not a template file"
+    if not stat.S_ISREG(mode):
+        return "is not a regular file"
+    return None
+
+
+# Template names whose values are names from the manifest, and what they name.
+NAMED = {
+    "package": "package",
+    "release_type": "release type",
+    "release": "release type",
+    "distro": "distro",
+}
+
+
+def comparison_problems(
+    env: jinja2.Environment,
+    template: str,
+    known: Mapping[str, set[str]],
+    where: KeyPath,
+    workspace: Path,
+) -> list[Problem]:
+    """Comparisons in `template` (and the templates it includes) with unknown names."""
+    problems: list[Problem] = []
+    seen: set[str] = set()
+    pending = [template]
+    while pending:
+        name = pending.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        try:
+            assert env.loader is not None
+            source, filename, _ = env.loader.get_source(env, name)
+            includes, comparisons = _outline(env, source)
+        except Exception:  # reported where the template is rendered
+            continue
+        pending.extend(includes)
+        for lineno, variable, value in comparisons:
+            choices = sorted(known.get(NAMED[variable], set()))
+            if value in choices:
+                continue
+            close = difflib.get_close_matches(value, choices, n=1, cutoff=0.6)
+            hint = f"; did you mean '{close[0]}'?" if close else ""
+            shown = _relative(filename or name, workspace)
+            problems.append(
+                Problem(
+                    Location(shown, lineno, 1),
+                    where,
+                    f"compares {variable} with '{value}', which is no {NAMED[variable]} of the "
+                    f"manifest{hint}",
+                )
+            )
+    return problems
+
+
+Outline = tuple[list[str], list[tuple[int, str, str]]]
+
+
+def _outline(env: jinja2.Environment, source: str) -> Outline:
+    """The templates `source` includes by name, and its comparisons of manifest names (line,
+    name, value); kept in the cache folder, so a template is parsed once per bakegen."""
+    kept = cache.recall("template-outline", source)
+    if kept is not None:
+        with contextlib.suppress(ValueError, TypeError):
+            includes, comparisons = json.loads(kept)
+            return [str(i) for i in includes], [(int(n), str(v), str(c)) for n, v, c in comparisons]
+    tree = env.parse(source)
+    outline: Outline = (
+        [
+            node.template.value
+            for node in tree.find_all(nodes.Include)
+            if isinstance(node.template, nodes.Const) and isinstance(node.template.value, str)
+        ],
+        list(_comparisons(tree)),
+    )
+    cache.remember("template-outline", source, json.dumps(outline).encode())
+    return outline
+
+
+def _comparisons(tree: nodes.Template) -> Iterator[tuple[int, str, str]]:
+    for compare in tree.find_all(nodes.Compare):
+        sides = [compare.expr, *(op.expr for op in compare.ops)]
+        names = [s.name for s in sides if isinstance(s, nodes.Name) and s.name in NAMED]
+        if not names:
+            continue
+        for side in sides:
+            for value in _constants(side):
+                yield compare.lineno, names[0], value
+
+
+def _constants(node: nodes.Node) -> Iterator[str]:
+    if isinstance(node, nodes.Const) and isinstance(node.value, str):
+        yield node.value
+    elif isinstance(node, (nodes.List, nodes.Tuple)):
+        for item in node.items:
+            yield from _constants(item)
+
+
+def _relative(filename: str, workspace: Path) -> str:
+    try:
+        return Path(filename).resolve().relative_to(workspace.resolve()).as_posix()
+    except ValueError:
+        return filename

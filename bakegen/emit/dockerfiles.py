@@ -1,0 +1,75 @@
+"""Dockerfiles from the workspace's Jinja2 templates (StrictUndefined: a missing name is an error)."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from bakegen.emit.jinja import (
+    TemplateFileError,
+    TemplateLoader,
+    strict_environment,
+    template_problem,
+)
+from bakegen.errors import Problem
+from bakegen.layout import MARKER
+from bakegen.plan.records import Cuda, Dockerfile
+
+CUDA_ARCH = {"amd64": "x86_64", "arm64": "sbsa"}
+
+
+def env_quote(value: str) -> str:
+    """A double-quoted Dockerfile word (ENV/LABEL value) whose value is exactly `value`."""
+    escaped = value.replace("\\", "\\\\").replace('"', '\\"').replace("$", "\\$")
+    return f'"{escaped}"'
+
+
+def environment(workspace: Path, templates_dir: str) -> jinja2.Environment:
+    env = strict_environment(
+        TemplateLoader([workspace / templates_dir, (workspace / templates_dir).parent, workspace])
+    )
+    env.filters["env_quote"] = env_quote
+    return env
+
+
+def context(df: Dockerfile) -> dict[str, Any]:
+    """The names a Dockerfile template sees (documented in the README)."""
+    ctx = {f.name: getattr(df, f.name) for f in dataclasses.fields(df)}
+    ctx["release"] = df.release_type  # the older name of `release_type`
+    ctx["envars"] = dict(df.envars)
+    ctx["cuda"] = _cuda(df.cuda)
+    ctx["python_version"] = df.python_versions[0] if df.python_versions else ""
+    ctx["cuda_arch"] = CUDA_ARCH
+    return ctx
+
+
+def _cuda(cuda: Cuda | None) -> dict[str, Any] | None:
+    if cuda is None:
+        return None
+    out = dataclasses.asdict(cuda)
+    out["components"] = dict(cuda.components)
+    return out
+
+
+def render(df: Dockerfile, workspace: Path, env: jinja2.Environment | None = None) -> str | Problem:
+    """The Dockerfile's text, or the problem that stopped its template. Pass the `environment`
+    of its templates folder to share it (each template is then compiled once)."""
+    env = env or environment(workspace, df.templates_dir)
+    name = Path(df.template).name  # looked up in the templates folder first (the check's path)
+    where = ("releases", df.distro, df.distro_version, "templates_dir")
+    names = context(df)
+    try:
+        body = env.get_template(name).render(names)
+    except Exception as exc:  # any error raised by a user's template
+        problem = template_problem(exc, df.template, where, workspace, names)
+        if isinstance(
+            exc, (jinja2.TemplateSyntaxError, jinja2.TemplateNotFound, TemplateFileError)
+        ):
+            return problem  # about the file, whatever image is rendered
+        image = f"package {df.package}, {df.release_type} on {df.distro_id}"
+        return dataclasses.replace(problem, message=f"{problem.message} ({image})")
+    header = df.header if not df.header or df.header.endswith("\n") else df.header + "\n"
+    return f"{header}# {MARKER} (template: {df.template})\n{body}"

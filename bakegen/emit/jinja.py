@@ -1,0 +1,211 @@
+"""The Jinja2 set-up shared by Dockerfile and bake-file templates, and its errors as problems."""
+
+from __future__ import annotations
+
+import contextlib
+import difflib
+import os
+import re
+import stat
+import traceback
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+
+import jinja2
+
+from bakegen import cache
+from bakegen.errors import KeyPath, Location, Problem
+from bakegen.sources import decode_utf8
+
+
+class TemplateFileError(Exception):
+    """A template or included file that cannot be read as a template, at a place in it."""
+
+    def __init__(self, filename: str, line: int, column: int, message: str) -> None:
+        super().__init__(message)
+        self.filename = filename
+        self.line = line
+        self.column = column
+        self.message = message
+
+
+class TemplateLoader(jinja2.BaseLoader):
+    """Templates from folders searched in order, read as UTF-8 text with LF line endings.
+
+    A leading byte order mark is dropped and CRLF (or CR) line endings become LF. A file that is
+    not UTF-8, or a name that is a folder or a FIFO, is a `TemplateFileError`; nothing that is not
+    a regular file is ever opened.
+    """
+
+    def __init__(self, searchpath: Sequence[Path]) -> None:
+        self.searchpath = list(searchpath)
+
+    def get_source(
+        self,
+        environment: jinja2.Environment,  # noqa: ARG002
+        template: str,
+    ) -> tuple[str, str | None, Callable[[], bool] | None]:
+        parts = jinja2.loaders.split_template_path(template)
+        for folder in self.searchpath:
+            path = folder.joinpath(*parts)
+            try:
+                info = path.stat()
+            except OSError:
+                cache.note(path, None)
+                continue
+            filename = os.path.normpath(path)
+            if stat.S_ISDIR(info.st_mode):
+                raise TemplateFileError(filename, 1, 1, "is a folder, not a template file")
+            if not stat.S_ISREG(info.st_mode):
+                raise TemplateFileError(filename, 1, 1, "is not a regular file")
+            try:
+                raw = _read_regular(path)
+            except OSError as exc:
+                raise TemplateFileError(filename, 1, 1, f"cannot read: {exc.strerror}") from None
+            cache.note(path, raw)
+            text = decode_utf8(raw)
+            if isinstance(text, tuple):
+                raise TemplateFileError(filename, *text, "file is not UTF-8 text")
+            text = text.replace("\r\n", "\n").replace("\r", "\n")
+            mtime = info.st_mtime
+
+            def uptodate(path: Path = path, mtime: float = mtime) -> bool:
+                try:
+                    return path.stat().st_mtime == mtime
+                except OSError:
+                    return False
+
+            return text, filename, uptodate
+        raise jinja2.TemplateNotFound(template)
+
+
+def _read_regular(path: Path) -> bytes:
+    """The bytes of `path`, opened without blocking and read only if it is still a regular file."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):  # swapped for a FIFO since it was looked at
+            raise OSError(0, "not a regular file")
+        return handle.read()
+
+
+class CompiledTemplates(jinja2.FileSystemBytecodeCache):
+    """Templates compiled by earlier renders, kept in bakegen's cache folder. Jinja keys each by
+    its name and file name and checks the hash of its text (and the Python version) before using
+    it; a cache that cannot be written is no error (the template is compiled again next time)."""
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        with contextlib.suppress(OSError):
+            super().dump_bytecode(bucket)
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        try:
+            super().load_bytecode(bucket)
+        except Exception:  # cut short or garbled (pickle's and marshal's errors vary): compile
+            bucket.reset()
+
+
+def compiled_templates() -> CompiledTemplates | None:
+    """The cache of compiled templates, or None when its folder cannot be made. One folder per
+    bakegen (its code and libraries): the code Jinja compiles depends on the environment's
+    settings too, which Jinja's own check does not see."""
+    folder = cache.cache_folder() / "templates" / cache.code_digest()[:16]
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None
+    return CompiledTemplates(os.fspath(folder))
+
+
+def strict_environment(loader: jinja2.BaseLoader | None = None) -> jinja2.Environment:
+    """An environment where an undefined name is an error and output is text, not HTML; its
+    templates are compiled once per bakegen (`CompiledTemplates`)."""
+    return jinja2.Environment(
+        loader=loader,
+        bytecode_cache=compiled_templates(),
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        autoescape=False,
+    )
+
+
+_UNDEFINED = re.compile(r"has no attribute '([^']+)'|^'([^']+)' is undefined")
+
+
+def _names_in(value: object, depth: int = 0) -> set[str]:
+    """The names a template can reach in `value`: mapping keys, a few levels deep."""
+    if not isinstance(value, dict) or depth > 2:
+        return set()
+    found = {str(k) for k in value}
+    for child in value.values():
+        found |= _names_in(child, depth + 1)
+    return found
+
+
+def _undefined(
+    exc: jinja2.UndefinedError, filename: str | None, line: int, context: Mapping[str, object]
+) -> tuple[str, int]:
+    """The message for an undefined name, with the closest name the template could mean, and
+    the column where the name is written."""
+    match = _UNDEFINED.search(str(exc.message or ""))
+    if not match:
+        return f"template error: {exc}", 1
+    name = match.group(1) or match.group(2)
+    choices = sorted(_names_in(dict(context)))
+    on_none = str(exc.message).startswith("'None' ")  # e.g. `cuda.version` where cuda is none
+    close = [] if on_none else difflib.get_close_matches(name, choices, n=1, cutoff=0.6)
+    hint = f"; did you mean '{close[0]}'?" if close else ""
+    column = 1
+    if filename and Path(filename).is_file():
+        with contextlib.suppress(OSError, IndexError, UnicodeDecodeError):
+            source = Path(filename).read_text(encoding="utf-8").split("\n")[line - 1]
+            found = re.search(rf"(?<![A-Za-z0-9_]){re.escape(name)}(?![A-Za-z0-9_])", source)
+            column = found.start() + 1 if found else 1
+    return f"template error: {exc.message}{hint}", column
+
+
+def template_problem(
+    exc: Exception,
+    template: str,
+    path: KeyPath,
+    workspace: Path,
+    context: Mapping[str, object] | None = None,
+) -> Problem:
+    """`exc`, raised while rendering `template` with `context`, as one problem at the
+    template's file, line and column."""
+    column = 1
+    filename: str | None
+    if isinstance(exc, TemplateFileError):
+        filename, line, column, message = exc.filename, exc.line, exc.column, exc.message
+    elif isinstance(exc, jinja2.TemplateSyntaxError):
+        filename, line, message = exc.filename, exc.lineno, f"template syntax error: {exc.message}"
+    elif isinstance(exc, jinja2.TemplateNotFound):
+        filename, line = _template_frame(exc)
+        message = f"template not found: {exc.name}"
+    elif isinstance(exc, jinja2.UndefinedError):
+        filename, line = _template_frame(exc)
+        message, column = _undefined(exc, filename, line, context or {})
+    else:
+        filename, line = _template_frame(exc)
+        message = f"template error: {exc}"
+    return Problem(Location(shown_file(filename, template, workspace), line, column), path, message)
+
+
+def shown_file(filename: str | None, template: str, workspace: Path) -> str:
+    """How a template's file is named in a problem: relative to the workspace when inside it."""
+    shown = template
+    if filename and filename != "<template>" and not filename.endswith(template):
+        shown = filename
+        with contextlib.suppress(ValueError):
+            shown = Path(filename).resolve().relative_to(workspace.resolve()).as_posix()
+    return shown
+
+
+def _template_frame(exc: BaseException) -> tuple[str | None, int]:
+    """The innermost traceback frame that is template code (Jinja2 maps those to template lines)."""
+    found: tuple[str | None, int] = (None, 1)
+    for frame in traceback.extract_tb(exc.__traceback__):
+        if frame.filename.endswith(".j2") or frame.filename == "<template>":
+            found = (frame.filename, frame.lineno or 1)
+    return found

@@ -1,0 +1,440 @@
+"""`bakegen ci github`: a GitHub Actions workflow that builds the plan across runners.
+
+Jobs of the workflow:
+
+- `check`: installs bakegen and runs `bakegen render --check` and this command's `--check`, so
+  neither the generated files nor the workflow's matrix can drift from the manifest;
+- `build`: one job per pushed image and platform (several images per job past `max_jobs`), on a
+  native runner for its platform; it builds the image's verify target first (against what it is
+  about to push), then the image with its parents (their `target:` contexts), pushed by digest;
+  the digest is uploaded as an artifact. Pull requests build without pushing and without logins;
+- `merge`: one job per image (after every build), refusing to publish when a promised platform's
+  digest is missing; otherwise `docker buildx imagetools create` with every tag bake gives the
+  image, then `imagetools inspect` of each tag.
+
+Matrices hold at most 256 jobs (GitHub's limit); more jobs are split over several build and
+merge jobs. The scripts the jobs run are in `gha_scripts`, shared with the tests.
+"""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import yaml
+
+from bakegen.commands import gha_scripts
+from bakegen.github.jobs import (
+    DEFAULT_MAX_JOBS,
+    DEFAULT_RUNNERS,
+    BuildJob,
+    MergeJob,
+    Options,
+    _chunks,
+    _names,
+    build_jobs,
+    merge_jobs,
+)
+from bakegen.layout import BAKE_FILES, MARKER
+from bakegen.manifest.records import Manifest, Registry
+from bakegen.plan.records import Plan
+
+DIGESTS_DIR = "${{ runner.temp }}/digests"
+
+# The actions the workflow uses: repository, the commit of a release tag, and that tag.
+PINS = {
+    "checkout": ("actions/checkout", "3d3c42e5aac5ba805825da76410c181273ba90b1", "v7.0.1"),
+    "setup-python": ("actions/setup-python", "5fda3b95a4ea91299a34e894583c3862153e4b97", "v7.0.0"),
+    "upload-artifact": (
+        "actions/upload-artifact",
+        "bbbca2ddaa5d8feaa63e36b76fdaad77386f024f",
+        "v7.0.0",
+    ),
+    "download-artifact": (
+        "actions/download-artifact",
+        "3e5f45b2cfb9172054b4087a40e8e0b5a5461e7c",
+        "v8.0.1",
+    ),
+    "setup-qemu": (
+        "docker/setup-qemu-action",
+        "96fe6ef7f33517b61c61be40b68a1882f3264fb8",
+        "v4.2.0",
+    ),
+    "setup-buildx": (
+        "docker/setup-buildx-action",
+        "37fe631027851001ddb9b187196cc803df7f5f0e",
+        "v4.3.0",
+    ),
+    "login": ("docker/login-action", "4907a6ddec9925e35a0a9e82d7399ccc52663121", "v4.1.0"),
+    "metadata": ("docker/metadata-action", "dc802804100637a589fabce1cb79ff13a1411302", "v6.2.0"),
+    "bake": ("docker/bake-action", "a66e1c87e2eca0503c343edf1d208c716d54b8a8", "v7.1.0"),
+}
+ACTIONS = {name: f"{repo}@{commit}" for name, (repo, commit, _tag) in PINS.items()}
+NOT_PR = "github.event_name != 'pull_request'"
+
+
+def registry_host(registry: Registry) -> str:
+    """The host of a registry's repositories (docker.io when they name none)."""
+    for _, repository in registry.repositories:
+        first, _, rest = repository.partition("/")
+        if rest and ("." in first or ":" in first or first == "localhost"):
+            return first
+    return "docker.io"
+
+
+def _uses_ghcr(m: Manifest) -> bool:
+    return any(registry_host(r) == "ghcr.io" for r in m.registries)
+
+
+def _secret(name: str) -> str:
+    return "${{ secrets." + name + " }}"
+
+
+def _job_env(m: Manifest, plan: Plan) -> dict[str, str]:
+    env = {
+        "VERSION": "${{ github.ref_type == 'tag' && github.ref_name || '"
+        + dict(plan.variables)["VERSION"]
+        + "' }}",
+        "REVISION": "${{ github.sha }}",
+        "SOURCE": "${{ github.server_url }}/${{ github.repository }}",
+    }
+    for registry in m.registries:
+        for name in (registry.only_if, registry.user, registry.pwd):
+            if name:
+                env[name] = _secret(name)
+    env["REPOSITORIES"] = " ".join(
+        sorted({repo for r in m.registries for _, repo in r.repositories})
+    )
+    return env
+
+
+def _logins(m: Manifest) -> list[dict[str, Any]]:
+    steps: list[dict[str, Any]] = []
+    for registry in m.registries:
+        host = registry_host(registry)
+        if registry.user and registry.pwd:
+            user, password = f"${{{{ env.{registry.user} }}}}", f"${{{{ env.{registry.pwd} }}}}"
+        elif host == "ghcr.io":
+            user, password = "${{ github.actor }}", "${{ secrets.GITHUB_TOKEN }}"
+        else:
+            continue  # no credentials named: the registry takes anonymous pushes
+        condition = NOT_PR + (f" && env.{registry.only_if} != ''" if registry.only_if else "")
+        steps.append(
+            {
+                "name": f"Log in to {registry.name}",
+                "if": "${{ " + condition + " }}",
+                "uses": ACTIONS["login"],
+                "with": {"registry": host, "username": user, "password": password},
+            }
+        )
+    return steps
+
+
+def _checkout() -> dict[str, Any]:
+    return {"uses": ACTIONS["checkout"], "with": {"persist-credentials": False}}
+
+
+def _bake_files(plan: Plan) -> str:
+    files = [BAKE_FILES["hcl"]]
+    if plan.ci.metadata_action:
+        files.append("${{ steps.meta.outputs.bake-file }}")
+    return "\n".join(files) + "\n"
+
+
+def _build_job(m: Manifest, plan: Plan, jobs: Sequence[BuildJob], needs: str) -> dict[str, Any]:
+    include = [
+        {
+            "targets": ",".join(j.targets),
+            "platform": j.platform,
+            "slug": j.slug,
+            "runner": j.runner,
+            **({"emulated": True} if j.emulated else {}),
+            "verify": ",".join(j.verify),
+            "drop-cache": " ".join(j.drop_cache),
+            "key": f"{j.slug}-{j.targets[0]}",
+        }
+        for j in jobs
+    ]
+    steps: list[dict[str, Any]] = [_checkout()]
+    if any(j.emulated for j in jobs):
+        steps.append(
+            {"if": "${{ matrix.emulated }}", "uses": ACTIONS["setup-qemu"]},
+        )
+    steps.append({"uses": ACTIONS["setup-buildx"]})
+    steps.extend(_logins(m))
+    if plan.ci.metadata_action:
+        steps.append({"id": "meta", "uses": ACTIONS["metadata"]})
+    readonly = plan.ci.cache is not None and plan.ci.cache.type == "registry"
+    steps.append(
+        {
+            "name": "What to build, and bake settings",
+            "id": "settings",
+            "shell": "python",
+            "env": {
+                "TARGETS": "${{ matrix.targets }}",
+                "VERIFY": "${{ matrix.verify }}",
+                "PLATFORM": "${{ matrix.platform }}",
+                "DROP_CACHE": "${{ matrix.drop-cache }}",
+                # a pull request builds only what it affects
+                "ONLY_AFFECTED": "${{ github.event_name == 'pull_request' }}",
+                "AFFECTED": "${{ needs.check.outputs.affected }}",
+                # a registry cache needs a login to be written: pull requests only read it
+                **(
+                    {"CACHE_READONLY": "${{ github.event_name == 'pull_request' }}"}
+                    if readonly
+                    else {}
+                ),
+            },
+            "run": _script(gha_scripts.BAKE_SETTINGS),
+        }
+    )
+    if plan.verifies:
+        steps.append(
+            {
+                "name": "Verify (what is about to be pushed)",
+                "if": "${{ steps.settings.outputs.verify != '' }}",
+                "uses": ACTIONS["bake"],
+                "with": {
+                    "source": ".",
+                    "files": _bake_files(plan),
+                    "targets": "${{ steps.settings.outputs.verify }}",
+                    "set": "*.platform=${{ matrix.platform }}\n*.cache-to=\n",
+                },
+            }
+        )
+    steps += [
+        {
+            "name": "Build" + " and push by digest",
+            "id": "bake",
+            "if": "${{ steps.settings.outputs.targets != '' }}",
+            "uses": ACTIONS["bake"],
+            "with": {
+                "source": ".",
+                "files": _bake_files(plan),
+                "targets": "${{ steps.settings.outputs.targets }}",
+                "set": "${{ steps.settings.outputs.set }}",
+            },
+        },
+        {
+            "name": "Export digests",
+            "if": "${{ " + NOT_PR + " }}",
+            "shell": "python",
+            "env": {
+                "METADATA": "${{ steps.bake.outputs.metadata }}",
+                "TARGETS": "${{ matrix.targets }}",
+                "SLUG": "${{ matrix.slug }}",
+                "DIGESTS_DIR": DIGESTS_DIR,
+            },
+            "run": _script(gha_scripts.EXPORT_DIGESTS),
+        },
+        {
+            "if": "${{ " + NOT_PR + " }}",
+            "uses": ACTIONS["upload-artifact"],
+            "with": {
+                "name": "digests-${{ matrix.key }}",
+                "path": DIGESTS_DIR + "/*",
+                "if-no-files-found": "error",
+                "retention-days": 1,
+            },
+        },
+    ]
+    return {
+        "name": "build ${{ matrix.targets }} (${{ matrix.platform }})",
+        "needs": needs,
+        "runs-on": "${{ matrix.runner }}",
+        **_permissions(m),
+        "strategy": {"fail-fast": False, "matrix": {"include": include}},
+        "env": {
+            **_job_env(m, plan),
+            "PUSH": "${{ " + NOT_PR + " }}",
+            **({"CACHE_SUFFIX": "-${{ matrix.slug }}"} if plan.ci.cache else {}),
+        },
+        "steps": steps,
+    }
+
+
+def _script(text: str) -> str:
+    return text.lstrip("\n")
+
+
+def _permissions(m: Manifest) -> dict[str, Any]:
+    if _uses_ghcr(m):
+        return {"permissions": {"contents": "read", "packages": "write"}}
+    return {}
+
+
+def _merge_job(
+    m: Manifest, plan: Plan, jobs: Sequence[MergeJob], needs: list[str], options: Options
+) -> dict[str, Any]:
+    include = [
+        {
+            "images": " ".join(f"{t}={','.join(p)}" for t, p in j.images),
+            "name": j.images[0][0] + (f" (+{len(j.images) - 1})" if len(j.images) > 1 else ""),
+        }
+        for j in jobs
+    ]
+    return {
+        "name": "merge ${{ matrix.name }}",
+        "needs": needs,
+        # after every build, even failed ones (the merge refuses images missing a platform),
+        # but not after a failed check, which builds nothing
+        "if": "${{ !cancelled() && needs.check.result == 'success' && " + NOT_PR + " }}",
+        "runs-on": options.runners.get("linux/amd64", DEFAULT_RUNNERS["linux/amd64"]),
+        **_permissions(m),
+        "strategy": {"fail-fast": False, "matrix": {"include": include}},
+        "env": _job_env(m, plan),
+        "steps": [
+            _checkout(),
+            {"uses": ACTIONS["setup-buildx"]},
+            *_logins(m),
+            {
+                "uses": ACTIONS["download-artifact"],
+                "with": {"pattern": "digests-*", "merge-multiple": True, "path": DIGESTS_DIR},
+            },
+            {
+                "name": "Publish every platform under every tag",
+                "shell": "python",
+                "env": {"IMAGES": "${{ matrix.images }}", "DIGESTS_DIR": DIGESTS_DIR},
+                "run": _script(gha_scripts.MERGE),
+            },
+        ],
+    }
+
+
+def _check_job(options: Options, manifest_arg: str | None) -> dict[str, Any]:
+    args = ["--output", options.output, "--requirement", options.requirement]
+    for platform, label in sorted(options.runners.items()):
+        args += ["--runner", f"{platform}={label}"]
+    for branch in options.branches:
+        args += ["--branch", branch]
+    if options.max_jobs != DEFAULT_MAX_JOBS:
+        args += ["--max-jobs", str(options.max_jobs)]
+    if options.gpu_runner:
+        args += ["--gpu-runner", options.gpu_runner]
+    manifest = ["-m", manifest_arg] if manifest_arg else []
+    bakegen = shlex.join(["bakegen", *manifest])
+    return {
+        "runs-on": options.runners.get("linux/amd64", DEFAULT_RUNNERS["linux/amd64"]),
+        # on a pull request: the targets whose inputs differ from the base (`bakegen affected`)
+        "outputs": {"affected": "${{ steps.affected.outputs.targets }}"},
+        "steps": [
+            # the whole history: a pull request's base commit is compared with it
+            {"uses": ACTIONS["checkout"], "with": {"persist-credentials": False, "fetch-depth": 0}},
+            *_install_bakegen(options),
+            {"name": "Generated files are current", "run": f"{bakegen} render --check"},
+            {
+                "name": "This workflow is current",
+                "run": f"{bakegen} ci github --check {shlex.join(args)}",
+            },
+            {
+                "name": "Targets this pull request affects",
+                "id": "affected",
+                "if": "${{ github.event_name == 'pull_request' }}",
+                "env": {"BASE": "${{ github.event.pull_request.base.sha }}"},
+                "run": (
+                    f'targets=$({bakegen} affected --since "$BASE")\n'
+                    'echo "$targets"\n'
+                    'echo "targets=$(echo "$targets" | paste -sd, -)" >> "$GITHUB_OUTPUT"\n'
+                ),
+            },
+        ],
+    }
+
+
+def _install_bakegen(options: Options) -> list[dict[str, Any]]:
+    return [
+        {"uses": ACTIONS["setup-python"], "with": {"python-version": "3.12"}},
+        {"run": f"python -m pip install {shlex.quote(options.requirement)}"},
+    ]
+
+
+def _smoke_job(
+    m: Manifest, plan: Plan, needs: list[str], options: Options, manifest_arg: str | None
+) -> dict[str, Any]:
+    """`bakegen smoke` of the published images, GPU tests included, on a GPU runner."""
+    manifest = ["-m", manifest_arg] if manifest_arg else []
+    return {
+        "name": "smoke tests (GPU)",
+        "needs": needs,
+        "if": "${{ " + NOT_PR + " }}",
+        "runs-on": options.gpu_runner,
+        "env": _job_env(m, plan),
+        "steps": [
+            _checkout(),
+            *_install_bakegen(options),
+            *_logins(m),
+            {
+                "name": "Declared tests, in the published images",
+                "run": shlex.join(["bakegen", *manifest, "smoke"]),
+            },
+        ],
+    }
+
+
+def workflow(
+    m: Manifest, plan: Plan, options: Options | None = None, manifest_arg: str | None = None
+) -> str:
+    """The workflow's text: bakegen's marker on the first line."""
+    options = options or Options()
+    builds = _chunks(build_jobs(plan, options))
+    merges = _chunks(merge_jobs(plan, options))
+    build_names = _names("build", len(builds))
+    jobs: dict[str, Any] = {"check": _check_job(options, manifest_arg)}
+    for name, chunk in zip(build_names, builds, strict=True):
+        if chunk:
+            jobs[name] = _build_job(m, plan, chunk, "check")
+    merge_names = _names("merge", len(merges))
+    for name, chunk in zip(merge_names, merges, strict=True):
+        if chunk:
+            jobs[name] = _merge_job(m, plan, chunk, ["check", *build_names], options)
+    if options.gpu_runner:
+        jobs["smoke"] = _smoke_job(
+            m, plan, [n for n in merge_names if n in jobs], options, manifest_arg
+        )
+    document = {
+        "name": "bakegen",
+        "on": {
+            "push": {"branches": list(options.branches), "tags": ["[0-9]*"]},
+            "pull_request": None,
+            "workflow_dispatch": None,
+        },
+        "permissions": {"contents": "read"},
+        "concurrency": {
+            "group": "bakegen-${{ github.ref }}",
+            "cancel-in-progress": "${{ github.event_name == 'pull_request' }}",
+        },
+        "jobs": jobs,
+    }
+    header = (
+        f"# {MARKER}\n"
+        "# Made by `bakegen ci github` from the manifest; run it again after changing the "
+        "manifest.\n"
+        "# Actions are pinned by commit: "
+        + ", ".join(f"{repo} {tag}" for repo, _commit, tag in PINS.values())
+        + "\n"
+    )
+    return header + _dump(document)
+
+
+class _Dumper(yaml.SafeDumper):
+    def ignore_aliases(self, data: Any) -> bool:  # noqa: ARG002
+        return True  # workflows are read by tools that take no YAML aliases
+
+
+def _str(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
+    style = "|" if "\n" in value else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+def _none(dumper: yaml.SafeDumper, _value: None) -> yaml.Node:
+    return dumper.represent_scalar("tag:yaml.org,2002:null", "")
+
+
+_Dumper.add_representer(str, _str)
+_Dumper.add_representer(type(None), _none)
+
+
+def _dump(document: Mapping[str, Any]) -> str:
+    text: str = yaml.dump(document, Dumper=_Dumper, sort_keys=False, width=1000)
+    return text.replace("'on':", "on:", 1)

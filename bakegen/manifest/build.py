@@ -1,0 +1,308 @@
+"""The typed manifest: the schema-checked data as frozen records, built once.
+
+Defaults are merged here and nowhere else. Every record keeps the key path it was written at
+(`path`), and values resolved from elsewhere keep theirs (`*_from`), so `where()` gives their
+file:line:col, through `<<:` anchors and list aliases too (the loader records the line where a
+merged value is written). A path starting with DEFAULT names one of bakegen's defaults.
+
+Nothing after this stage handles the manifest as a dict. The words: a *distro release* is one
+version of a distro under `releases:` (debian 12); a *release type* is a kind of image under
+`release_types:` (runtime, devel, cudnn).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from bakegen.errors import KeyPath
+from bakegen.load.sourcemap import Loaded
+from bakegen.manifest.platforms import CUDNN_PREFIX, cuda_key, normalize_platform, split_cudnn
+from bakegen.manifest.records import (
+    DEFAULT,
+    PACKAGE_KEYS,
+    Alias,
+    BaseRegistry,
+    Build,
+    CudaVersion,
+    DistroPick,
+    DistroRelease,
+    ImageTest,
+    Manifest,
+    Package,
+    Registry,
+    ReleaseType,
+    Where,
+)
+from bakegen.manifest.values import (
+    CI,
+    Attestations,
+    BakeSetting,
+    Cache,
+    CudaKey,
+    Cudnn,
+    Secret,
+)
+
+
+def build_manifest(loaded: Loaded, defaults: Mapping[str, Any]) -> Manifest:
+    """The typed manifest of schema-checked data, with `defaults` merged in."""
+    data = loaded.data
+    top_pythons = _versions(data.get("python_versions") or defaults["python_versions"])
+    top_platforms_from: KeyPath = (
+        ("platforms",) if data.get("platforms") else (DEFAULT, "platforms")
+    )
+    top_platforms = _platforms(data.get("platforms") or defaults["platforms"])
+    cuda_repo_url = str(data.get("cuda_repo_url") or defaults["cuda_repo_url"]).rstrip("/")
+    cuda_versions = {
+        str(v): _cuda_version(str(v), comps or {})
+        for v, comps in (data.get("cuda_dependencies") or {}).items()
+    }
+    releases = tuple(
+        _distro_release(
+            str(distro),
+            str(version),
+            spec,
+            cuda_versions,
+            top_platforms,
+            top_platforms_from,
+            cuda_repo_url,
+            defaults,
+        )
+        for distro, versions in data["releases"].items()
+        for version, spec in versions.items()
+    )
+    top_python_from: KeyPath = (
+        ("python_versions",) if data.get("python_versions") else (DEFAULT, "python_versions")
+    )
+    return Manifest(
+        version=str(data.get("version") or defaults["version"]),
+        python_versions=top_pythons,
+        platforms=top_platforms,
+        cuda_repo_url=cuda_repo_url,
+        cuda_repo_key=cuda_key(str(data["cuda_repo_key"]))
+        if data.get("cuda_repo_key")
+        else CudaKey(),
+        verify=bool(data.get("verify", defaults["verify"])),
+        max_targets=int(data.get("max_targets") or defaults["max_targets"]),
+        labels=tuple(sorted((str(k), str(v)) for k, v in (data.get("labels") or {}).items())),
+        secrets=tuple(
+            Secret(s["id"], s.get("env"), s.get("src")) for s in data.get("secrets") or []
+        ),
+        ci=_ci(data),
+        registries=tuple(
+            Registry(
+                name=name,
+                only_if=spec.get("only_if") or None,
+                user=spec.get("user") or None,
+                pwd=spec.get("pwd") or None,
+                repositories=tuple((str(p), str(r)) for p, r in spec["registry"].items()),
+                path=("repository", name),
+            )
+            for name, spec in sorted((data.get("repository") or {}).items())
+        ),
+        base_registries=tuple(
+            BaseRegistry(str(name), spec["user"], spec["pwd"], ("base_registries", str(name)))
+            for name, spec in sorted((data.get("base_registries") or {}).items())
+        ),
+        cuda_versions=cuda_versions,
+        release_types=_release_types(data.get("release_types") or {}, defaults),
+        packages={
+            name: _package(name, spec, top_pythons, top_python_from)
+            for name, spec in sorted(data["packages"].items())
+        },
+        releases=releases,
+        sources=dict(loaded.sources),
+        files=tuple(loaded.files),
+        bake=bake_settings(data.get("bake"), ("bake",)),
+    )
+
+
+def bake_settings(spec: Any, path: KeyPath) -> tuple[BakeSetting, ...]:
+    """A `bake:` mapping as settings: a map attribute gives one per key."""
+    out: list[BakeSetting] = []
+    for attribute, value in (spec or {}).items() if isinstance(spec, dict) else ():
+        where = (*path, attribute)
+        if isinstance(value, dict):
+            out += [BakeSetting(attribute, str(k), str(v), (*where, k)) for k, v in value.items()]
+        elif isinstance(value, list):
+            out.append(BakeSetting(attribute, None, tuple(str(v) for v in value), where))
+        elif isinstance(value, bool):
+            out.append(BakeSetting(attribute, None, value, where))
+        else:
+            out.append(BakeSetting(attribute, None, str(value), where))
+    return tuple(out)
+
+
+def _ci(data: Mapping[str, Any]) -> CI:
+    cache = data.get("cache") or {}
+    attest = data.get("attestations") or {}
+    return CI(
+        cache=Cache(
+            str(cache["type"]),
+            ref=cache.get("ref"),
+            dir=str(cache["dir"]).rstrip("/") if cache.get("dir") else None,
+        )
+        if cache and cache["type"] != "none"
+        else None,
+        attestations=Attestations(
+            sbom=bool(attest.get("sbom", False)), provenance=attest.get("provenance")
+        ),
+        metadata_action=bool(data.get("metadata_action", False)),
+    )
+
+
+def _versions(values: list[Any]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(str(v) for v in values))
+
+
+def _platforms(values: list[Any]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(normalize_platform(str(v)) for v in values))
+
+
+def _cuda_version(version: str, components: Mapping[str, Any]) -> CudaVersion:
+    comps = tuple(sorted((str(k), str(v)) for k, v in components.items()))
+    others, cudnn = split_cudnn(comps)
+    major, minor, *_ = [*version.split("."), "", ""]
+    first = cudnn[0] if cudnn else None
+    return CudaVersion(
+        version=version,
+        major=major,
+        minor=minor,
+        components=others,
+        cudnn=Cudnn(first[0], first[1], first[0][len(CUDNN_PREFIX) :]) if first else None,
+        cudnn_names=tuple(name for name, _ in cudnn),
+        path=("cuda_dependencies", version),
+    )
+
+
+def _release_types(own: Mapping[str, Any], defaults: Mapping[str, Any]) -> dict[str, ReleaseType]:
+    merged: dict[str, dict[str, Any]] = {k: dict(v) for k, v in defaults["release_types"].items()}
+    for name, spec in own.items():
+        merged.setdefault(name, {}).update(spec)
+
+    def lineage(name: str) -> tuple[str, ...]:
+        chain = [name]
+        while (parent := merged[chain[-1]].get("parent")) in merged and parent not in chain:
+            chain.append(parent)
+        return tuple(chain)
+
+    return {
+        name: ReleaseType(
+            name=name,
+            parent=spec.get("parent"),
+            push=bool(spec.get("push", True)),
+            cuda=bool(spec.get("cuda", False)),
+            tag=spec.get("tag"),
+            aliases=tuple(
+                Alias(str(a["tag"]), _where(a["where"]), ("release_types", name, "aliases", i))
+                for i, a in enumerate(spec.get("aliases") or [])
+            ),
+            exclude_python=_versions(spec.get("exclude_python") or []),
+            parent_from=("release_types", name, "parent")
+            if "parent" in own.get(name, {})
+            else (DEFAULT, "release_types", name, "parent"),
+            lineage=lineage(name),
+            needs_cuda=any(merged[k].get("cuda") for k in lineage(name)),
+            path=("release_types", name) if name in own else (DEFAULT, "release_types", name),
+            bake=bake_settings(spec.get("bake"), ("release_types", name, "bake")),
+        )
+        for name, spec in merged.items()
+    }
+
+
+def _package(
+    name: str, spec: Mapping[str, Any], top_pythons: tuple[str, ...], top_from: KeyPath
+) -> Package:
+    path: KeyPath = ("packages", name)
+    own = spec.get("python_versions")
+    return Package(
+        name=name,
+        parent=spec.get("parent"),
+        python_versions=_versions(own) if own else top_pythons,
+        python_from=(*path, "python_versions") if own else top_from,
+        builds=tuple(
+            Build(rtype, _picks(distros, (*path, rtype)), (*path, rtype))
+            for rtype, distros in sorted(spec.items())
+            if rtype not in PACKAGE_KEYS
+        ),
+        tests=tuple(
+            ImageTest(
+                name=str(test["name"]),
+                run=str(test["run"]),
+                gpu=bool(test.get("gpu", False)),
+                where=_where(test.get("where") or {}),
+                path=(*path, "tests", i),
+            )
+            for i, test in enumerate(spec.get("tests") or [])
+        ),
+        path=path,
+        bake=bake_settings(spec.get("bake"), (*path, "bake")),
+    )
+
+
+def _where(spec: Mapping[str, Any]) -> Where:
+    return Where(**{k: str(v) for k, v in spec.items()})
+
+
+def _picks(items: list[Any], path: KeyPath) -> tuple[DistroPick, ...]:
+    picks: list[DistroPick] = []
+    for index, item in enumerate(items):
+        if isinstance(item, dict):
+            picks.extend(
+                DistroPick(str(d), _versions(v), (*path, index, str(d))) for d, v in item.items()
+            )
+        else:
+            picks.append(DistroPick(str(item), None, (*path, index)))
+    return tuple(picks)
+
+
+def _distro_release(
+    distro: str,
+    version: str,
+    spec: Mapping[str, Any],
+    cuda_versions: Mapping[str, CudaVersion],
+    top_platforms: tuple[str, ...],
+    top_platforms_from: KeyPath,
+    cuda_repo_url: str,
+    defaults: Mapping[str, Any],
+) -> DistroRelease:
+    path: KeyPath = ("releases", distro, version)
+    cuda = spec.get("cuda")
+    by_components = isinstance(cuda, dict)
+    if isinstance(cuda, dict):
+        wanted = tuple(sorted((str(k), str(v)) for k, v in cuda.items()))
+        refs = tuple(v for v, c in cuda_versions.items() if c.all_components == wanted)
+    elif cuda is None:
+        refs = ()
+    else:
+        refs = tuple(str(v) for v in ([cuda] if isinstance(cuda, (str, int, float)) else cuda))
+    prefix = str(spec.get("cuda_prefix_url") or "")
+    offered = spec.get("python_versions")
+    return DistroRelease(
+        distro=distro,
+        version=version,
+        templates_dir=str(spec.get("templates_dir") or "").rstrip("/"),
+        base_image=str(spec.get("base_image") or ""),
+        add_to_tags=str(spec.get("add_to_tags") or ""),
+        multistage_image=bool(spec.get("multistage_image", True)),
+        header=str(spec.get("header") or ""),
+        envars=tuple(
+            (k, v) for k, _, v in (str(e).partition("=") for e in spec.get("envars") or [])
+        ),
+        cuda_prefix_url=prefix,
+        cuda_requires=str(spec.get("cuda_requires") or ""),
+        cuda_repo_url=cuda_repo_url,
+        cuda_refs=refs,
+        cuda_by_components=by_components,
+        cudas=tuple(cuda_versions[v] for v in dict.fromkeys(refs) if v in cuda_versions and prefix)[
+            : 1 if by_components else None
+        ],
+        platforms=_platforms(spec["platforms"]) if spec.get("platforms") else top_platforms,
+        platforms_from=(*path, "platforms") if spec.get("platforms") else top_platforms_from,
+        python_versions=_versions(offered) if offered else None,
+        exclude_python=_versions(spec.get("exclude_python") or []),
+        os_id=str(spec.get("os_id") or defaults["os_release_ids"].get(distro, distro)),
+        path=path,
+        bake=bake_settings(spec.get("bake"), (*path, "bake")),
+    )

@@ -1,0 +1,284 @@
+"""The typed manifest: the schema-checked data as frozen records, built once."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from bakegen.errors import KeyPath, Location, Problem
+from bakegen.load.sourcemap import nearest
+from bakegen.manifest.values import (
+    CI,
+    BakeSetting,
+    CudaKey,
+    Cudnn,
+    Pairs,
+    Secret,
+)
+from bakegen.plan.names import version_key
+
+# The first part of the origin of a value that comes from bakegen's defaults, not the manifest.
+DEFAULT = "<default>"
+# Keys of a package that are not release types.
+PACKAGE_KEYS = ("python_versions", "parent", "tests", "bake")
+
+
+@dataclass(frozen=True)
+class CudaVersion:
+    """An entry of `cuda_dependencies`."""
+
+    version: str
+    major: str
+    minor: str
+    components: Pairs  # every component but cuDNN, by name
+    cudnn: Cudnn | None
+    cudnn_names: tuple[str, ...]  # every component named cudnn* (a check wants at most one)
+    path: KeyPath
+
+    @property
+    def shortened(self) -> str:
+        return f"{self.major}.{self.minor}"
+
+    @property
+    def all_components(self) -> Pairs:
+        cudnn = ((self.cudnn.name, self.cudnn.version),) if self.cudnn else ()
+        return tuple(sorted((*self.components, *cudnn)))
+
+
+@dataclass(frozen=True)
+class Where:
+    """Which images something applies to: every field given must match."""
+
+    package: str | None = None
+    release_type: str | None = None
+    distro: str | None = None
+    distro_version: str | None = None
+    python: str | None = None
+    cuda: str | None = None  # X.Y or X.Y.Z
+
+
+@dataclass(frozen=True)
+class Alias:
+    """A floating tag of a release type: one image per package gets it."""
+
+    tag: str
+    where: Where
+    path: KeyPath
+
+
+@dataclass(frozen=True)
+class ImageTest:
+    """A test a package declares for its pushed images."""
+
+    name: str
+    run: str
+    gpu: bool
+    where: Where
+    path: KeyPath
+
+
+@dataclass(frozen=True)
+class ReleaseType:
+    name: str
+    parent: str | None
+    push: bool
+    cuda: bool  # its own `cuda` flag
+    tag: str | None
+    aliases: tuple[Alias, ...]
+    exclude_python: tuple[str, ...]
+    parent_from: KeyPath  # where `parent` is set: the manifest, or bakegen's defaults
+    lineage: tuple[str, ...]  # itself, then the types it is built FROM, nearest first
+    needs_cuda: bool  # it, or a type it is built FROM, has one image per CUDA version
+    path: KeyPath
+    bake: tuple[BakeSetting, ...] = ()
+
+
+@dataclass(frozen=True)
+class Registry:
+    name: str
+    only_if: str | None
+    user: str | None
+    pwd: str | None
+    repositories: Pairs  # package -> image repository
+    path: KeyPath
+
+    def repository(self, package: str) -> str | None:
+        return dict(self.repositories).get(package)
+
+
+@dataclass(frozen=True)
+class BaseRegistry:
+    """Where `bakegen pin` finds credentials for one registry of base images: the names of two
+    environment variables (their values are read when pinning, never kept)."""
+
+    name: str  # the registry as base images name it: docker.io, registry.example.com:5000
+    user: str
+    pwd: str
+    path: KeyPath
+
+
+@dataclass(frozen=True)
+class DistroPick:
+    """One item of a package's release-type list: a distro, or some of its versions."""
+
+    distro: str
+    versions: tuple[str, ...] | None  # None: every version under `releases`
+    path: KeyPath
+
+
+@dataclass(frozen=True)
+class Build:
+    """One entry of a package: a release type built on the distro releases listed."""
+
+    release_type: str
+    picks: tuple[DistroPick, ...]
+    path: KeyPath
+
+    @property
+    def distros(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(p.distro for p in self.picks))
+
+
+@dataclass(frozen=True)
+class Package:
+    name: str
+    parent: str | None
+    python_versions: tuple[str, ...]
+    python_from: KeyPath
+    builds: tuple[Build, ...]
+    tests: tuple[ImageTest, ...]
+    path: KeyPath
+    bake: tuple[BakeSetting, ...] = ()
+
+    def build(self, release_type: str) -> Build | None:
+        return next((b for b in self.builds if b.release_type == release_type), None)
+
+
+@dataclass(frozen=True)
+class DistroRelease:
+    distro: str
+    version: str
+    templates_dir: str
+    base_image: str
+    add_to_tags: str
+    multistage_image: bool
+    header: str
+    envars: Pairs
+    cuda_prefix_url: str
+    cuda_requires: str
+    cuda_repo_url: str
+    cuda_refs: tuple[str, ...]  # the CUDA versions named, or those whose components `cuda` equals
+    cuda_by_components: bool  # `cuda` is a mapping of components (the `<<: *anchor` way)
+    cudas: tuple[CudaVersion, ...]  # the known versions of cuda_refs, when CUDA is on
+    platforms: tuple[str, ...]
+    platforms_from: KeyPath
+    python_versions: tuple[str, ...] | None  # the versions it offers, if it narrows them
+    exclude_python: tuple[str, ...]
+    os_id: str
+    path: KeyPath
+    bake: tuple[BakeSetting, ...] = ()
+
+    @property
+    def distro_id(self) -> str:
+        return f"{self.distro}{self.version}"
+
+    @property
+    def cuda_on(self) -> bool:
+        return bool(self.cuda_prefix_url)
+
+
+@dataclass(frozen=True)
+class Manifest:
+    version: str
+    python_versions: tuple[str, ...]
+    platforms: tuple[str, ...]
+    cuda_repo_url: str
+    cuda_repo_key: CudaKey
+    verify: bool
+    max_targets: int
+    labels: Pairs
+    secrets: tuple[Secret, ...]
+    ci: CI
+    registries: tuple[Registry, ...]
+    base_registries: tuple[BaseRegistry, ...]
+    cuda_versions: Mapping[str, CudaVersion]
+    release_types: Mapping[str, ReleaseType]
+    packages: Mapping[str, Package]
+    releases: tuple[DistroRelease, ...]
+    sources: Mapping[KeyPath, Location]
+    files: tuple[str, ...]
+    bake: tuple[BakeSetting, ...] = ()
+
+    def where(self, path: KeyPath) -> Location | None:
+        """Where `path` is written, or its nearest written ancestor; None for a default."""
+        return None if path[:1] == (DEFAULT,) else nearest(self.sources, path)
+
+    def problem(self, path: KeyPath, message: str) -> Problem:
+        return Problem(self.where(path), path, message)
+
+    def bake_settings(
+        self, package: str, release_type: str, release: DistroRelease
+    ) -> tuple[BakeSetting, ...]:
+        """The `bake:` values of one image: the top level's, then its release type's, package's
+        and distro release's, each replacing an earlier one of the same attribute (of a map
+        attribute: of the same key)."""
+        merged: dict[tuple[str, str], BakeSetting] = {}
+        for level in (
+            self.bake,
+            self.release_types[release_type].bake,
+            self.packages[package].bake,
+            release.bake,
+        ):
+            for setting in level:
+                merged[(setting.attribute, setting.key or "")] = setting
+        return tuple(merged[k] for k in sorted(merged))
+
+    def distro_releases(self, distro: str) -> tuple[DistroRelease, ...]:
+        return tuple(r for r in self.releases if r.distro == distro)
+
+    def package_chain(self, name: str) -> tuple[str, ...]:
+        """`name` and the packages it is built FROM, nearest first; stops at a cycle."""
+        chain = [name]
+        while (pkg := self.packages.get(chain[-1])) and pkg.parent in self.packages:
+            if pkg.parent is None or pkg.parent in chain:
+                break
+            chain.append(pkg.parent)
+        return tuple(chain)
+
+    def build_releases(self, build: Build) -> tuple[DistroRelease, ...]:
+        """The distro releases `build` names, by distro and version."""
+        wanted: dict[str, set[str] | None] = {}
+        for pick in build.picks:
+            if pick.versions is None or wanted.get(pick.distro, set()) is None:
+                wanted[pick.distro] = None
+            else:
+                versions = wanted.setdefault(pick.distro, set())
+                assert versions is not None
+                versions.update(pick.versions)
+        return tuple(
+            release
+            for distro in sorted(wanted)
+            for release in sorted(self.distro_releases(distro), key=lambda r: r.version)
+            if wanted[distro] is None or release.version in (wanted[distro] or ())
+        )
+
+    def excluded_pythons(self, release_type: str) -> set[str]:
+        """The Python versions `release_type` and the types it is built FROM exclude."""
+        rt = self.release_types[release_type]
+        return {p for kind in rt.lineage for p in self.release_types[kind].exclude_python}
+
+    def pythons(
+        self, package: str, release: DistroRelease, release_type: str | None = None
+    ) -> tuple[str, ...]:
+        """The Python versions `package` builds on `release` (for `release_type`): its own
+        list, narrowed by the packages it is built FROM, by what the distro release offers and
+        excludes, and by what the release type excludes."""
+        chosen = set(self.packages[package].python_versions)
+        for parent in self.package_chain(package)[1:]:
+            chosen &= set(self.packages[parent].python_versions)
+        if release.python_versions is not None:
+            chosen &= set(release.python_versions)
+        chosen -= set(release.exclude_python)
+        if release_type is not None:
+            chosen -= self.excluded_pythons(release_type)
+        return tuple(sorted(chosen, key=version_key))

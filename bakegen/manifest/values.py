@@ -1,0 +1,89 @@
+"""Values the manifest states and the plan carries unchanged: bake variables, settings, CUDA keys."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+Pairs = tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
+class Var:
+    """A reference to a bake variable inside a string, resolved at bake time."""
+
+    name: str
+
+
+Text = tuple["str | Var", ...]
+
+
+def resolve(text: Text, env: Mapping[str, str]) -> str:
+    """What bake makes of `text` given the variables' values."""
+    return "".join(env[p.name] if isinstance(p, Var) else p for p in text)
+
+
+@dataclass(frozen=True)
+class Cudnn:
+    """The cuDNN component of a CUDA version: `cudnn9` at `9.1.0.70-1` has major version `9`."""
+
+    name: str
+    version: str
+    major_version: str
+
+
+@dataclass(frozen=True)
+class CudaKey:
+    """The CUDA repository's signing key: exactly one of a file name in each architecture's
+    folder of the repository, a URL, or a file in the workspace (copied into the build)."""
+
+    name: str | None = None
+    url: str | None = None
+    file: str | None = None
+
+
+@dataclass(frozen=True)
+class Secret:
+    id: str
+    env: str | None
+    src: str | None
+
+
+BakeValue = str | bool | tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class BakeSetting:
+    """A value a manifest's `bake:` key gives image targets: a whole attribute, or one key of a
+    map attribute (`args`, `labels`, `contexts`, `extra-hosts`), with the key path it is written at."""
+
+    attribute: str
+    key: str | None
+    value: BakeValue
+    path: tuple[str | int, ...]
+
+
+@dataclass(frozen=True)
+class Cache:
+    """Where bake keeps each image target's build cache: `gha`, `registry` (images `ref:<target>`)
+    or `local` (folders `dir/<target>`)."""
+
+    type: str
+    ref: str | None = None
+    dir: str | None = None
+
+
+@dataclass(frozen=True)
+class Attestations:
+    sbom: bool = False
+    provenance: str | None = None  # min or max
+
+
+@dataclass(frozen=True)
+class CI:
+    """The bake file's CI settings: cache, attestations, and inheriting docker/metadata-action's
+    target. The defaults add nothing, so a local bake needs no CI service."""
+
+    cache: Cache | None = None
+    attestations: Attestations = Attestations()
+    metadata_action: bool = False

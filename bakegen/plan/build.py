@@ -1,0 +1,226 @@
+"""Plan stage: a pure function from the typed manifest to an immutable Plan. No I/O.
+
+The manifest has passed its checks; what only the expanded matrix can show is checked on the
+Plan afterwards (`checks.plan_problems`).
+"""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Mapping
+from dataclasses import replace
+from typing import Any
+
+from bakegen.checks.size import _check_size
+from bakegen.layout import OUTPUT_DIR
+from bakegen.manifest.platforms import CUDA_PLATFORMS
+from bakegen.manifest.records import DistroRelease, Manifest, Where
+from bakegen.plan.cells import _Cell, _cells
+from bakegen.plan.labels import _labels
+from bakegen.plan.names import python_slug, slug, target_name, version_key
+from bakegen.plan.records import Cuda, DeclaredTest, Dockerfile, Group, Image, Plan, Tag, Verify
+from bakegen.plan.tags import _tags
+
+
+def build_plan(
+    m: Manifest, max_targets: int | None = None, pins: Mapping[str, str] | None = None
+) -> Plan:
+    """Expand the manifest into images, Dockerfiles and groups; `pins` gives the reference a
+    Dockerfile names for a base image (with its digest, from the lock)."""
+    images: dict[tuple[str, ...], Image] = {}
+    dockerfiles: dict[str, Dockerfile] = {}
+    cells = list(_cells(m))
+    _check_size(m, cells, max_targets)
+    pythons: dict[str, set[str]] = {}
+    for cell in cells:
+        parent = _parent_target(m, cell)
+        df = _dockerfile(m, cell, parent is not None, pins or {})
+        dockerfiles.setdefault(df.path, df)
+        pythons.setdefault(df.path, set()).update(cell.pythons)
+        for python in cell.pythons:
+            image = _image(m, cell, python, df, parent)
+            images.setdefault(_identity(image), image)
+    # A Dockerfile shared by several release types' chains serves all of their Pythons.
+    for path, df in dockerfiles.items():
+        dockerfiles[path] = replace(
+            df, python_versions=tuple(sorted(pythons[path], key=version_key))
+        )
+    ordered = tuple(sorted(images.values(), key=_image_order))
+    verifies = tuple(_verify(i) for i in ordered if i.push) if m.verify else ()
+    gates = tuple(sorted({r.only_if for r in m.registries if r.only_if}))
+    return Plan(
+        images=ordered,
+        dockerfiles=tuple(sorted(dockerfiles.values(), key=lambda d: d.path)),
+        groups=_groups(ordered, verifies),
+        variables=(
+            ("VERSION", m.version),
+            ("REVISION", ""),
+            ("SOURCE", ""),
+            *((g, "") for g in gates),
+            *((("CACHE_SUFFIX", ""),) if m.ci.cache else ()),
+        ),
+        gates=gates,
+        labels=_labels(m),
+        secrets=m.secrets,
+        verifies=verifies,
+        ci=m.ci,
+    )
+
+
+def _parent_target(m: Manifest, cell: _Cell) -> str | None:
+    """The target `cell`'s images are built FROM, with `{py}` standing for their Python."""
+    distro_id = cell.release.distro_id
+    if cell.package.parent:
+        return target_name(cell.package.parent, cell.chain[0], distro_id, "{py}", _v(cell.cuda))
+    if cell.level + 1 >= len(cell.chain):
+        return None
+    parent = cell.chain[cell.level + 1]
+    pcuda = cell.cuda if m.release_types[parent].needs_cuda else None
+    return target_name(cell.package.name, parent, distro_id, "{py}", _v(pcuda))
+
+
+def _v(cuda: Cuda | None) -> str | None:
+    return cuda.version if cuda else None
+
+
+def _dockerfile(m: Manifest, cell: _Cell, from_parent: bool, pins: Mapping[str, str]) -> Dockerfile:
+    release, cuda, kind = cell.release, cell.cuda, cell.release_type
+    leaf = kind if cuda is None or len(cell.cudas) < 2 else f"{kind}-cuda{cuda.version}"
+    return Dockerfile(
+        path=f"{OUTPUT_DIR}/{cell.package.name}/{release.distro_id}/{leaf}/Dockerfile",
+        template=f"{release.templates_dir}/{kind}.Dockerfile.j2",
+        templates_dir=release.templates_dir,
+        package=cell.package.name,
+        release_type=kind,
+        distro=release.distro,
+        distro_version=release.version,
+        distro_id=release.distro_id,
+        base_image=pins.get(release.base_image, release.base_image),
+        header=release.header,
+        envars=release.envars,
+        python_versions=cell.pythons,
+        cuda=cuda,
+        platforms=_platforms(release, cuda),
+        from_parent=from_parent,
+        multistage_image=release.multistage_image,
+        secrets=tuple(s.id for s in m.secrets),
+    )
+
+
+def _platforms(release: DistroRelease, cuda: Cuda | None) -> tuple[str, ...]:
+    if cuda is None:
+        return release.platforms
+    return tuple(p for p in release.platforms if p in CUDA_PLATFORMS)
+
+
+def _image(m: Manifest, cell: _Cell, python: str, df: Dockerfile, parent: str | None) -> Image:
+    release, cuda, kind = cell.release, cell.cuda, cell.release_type
+    package = cell.package.name
+    rt = m.release_types[kind]
+    tags: tuple[Tag, ...] = ()
+    if rt.push and rt.tag:
+        tags = _tags(m, cell, python, rt.tag, None)
+        for alias in rt.aliases:
+            if _matches(alias.where, package, kind, release, python, cuda):
+                tags += _tags(m, cell, python, alias.tag, alias.path)
+    return Image(
+        target=target_name(package, kind, release.distro_id, python, _v(cuda)),
+        package=package,
+        release_type=kind,
+        distro=release.distro,
+        distro_version=release.version,
+        distro_id=release.distro_id,
+        add_to_tags=release.add_to_tags,
+        os_id=release.os_id,
+        python=python,
+        cuda=cuda,
+        platforms=df.platforms,
+        dockerfile=df.path,
+        parent=parent.replace(python_slug("{py}"), python_slug(python)) if parent else None,
+        push=rt.push,
+        tags=tags,
+        args=(("PYTHON_VERSION", python),),
+        tests=tuple(
+            DeclaredTest(t.name, t.run, t.gpu)
+            for t in cell.package.tests
+            if rt.push and _matches(t.where, package, kind, release, python, cuda)
+        ),
+        bake=m.bake_settings(package, kind, release),
+    )
+
+
+def _matches(
+    where: Where,
+    package: str,
+    release_type: str,
+    release: DistroRelease,
+    python: str,
+    cuda: Cuda | None,
+) -> bool:
+    """Whether the image with these coordinates is one `where` names."""
+    cuda_names = {cuda.version, cuda.shortened} if cuda else set()
+    return (
+        where.package in (None, package)
+        and where.release_type in (None, release_type)
+        and where.distro in (None, release.distro)
+        and where.distro_version in (None, release.version)
+        and where.python in (None, python)
+        and (where.cuda is None or where.cuda in cuda_names)
+    )
+
+
+def _identity(image: Image) -> tuple[str, ...]:
+    cuda = image.cuda.version if image.cuda else ""
+    return (image.package, image.release_type, image.distro_id, image.python, cuda)
+
+
+def _image_order(image: Image) -> tuple[Any, ...]:
+    return (
+        image.package,
+        image.distro,
+        version_key(image.distro_version),
+        version_key(image.python),
+        image.parent is not None,
+        image.release_type,
+        version_key(image.cuda.version) if image.cuda else (),
+    )
+
+
+def _verify(image: Image) -> Verify:
+    script = verify_script(tuple(t for t in image.tests if not t.gpu))
+    return Verify(
+        target=f"{image.target}-verify",
+        image=image.target,
+        platforms=image.platforms,
+        args=(
+            ("EXPECT_PYTHON", image.python),
+            ("EXPECT_OS_ID", image.os_id),
+            ("EXPECT_OS_VERSION", image.distro_version),
+            ("EXPECT_CUDA", image.cuda.version if image.cuda else ""),
+            *((("TESTS", script),) if script else ()),
+        ),
+    )
+
+
+def verify_script(tests: tuple[DeclaredTest, ...]) -> str:
+    """A shell script running `tests` in order; the first to fail stops it, saying which."""
+    if not tests:
+        return ""
+    lines = [
+        'bakegen_test() { echo "verify: test $1"; '
+        'if ! sh -c "$2"; then echo "verify: test $1 failed" >&2; exit 1; fi; }'
+    ]
+    lines += [f"bakegen_test {shlex.quote(t.name)} {shlex.quote(t.run)}" for t in tests]
+    return "\n".join(lines) + "\n"
+
+
+def _groups(images: tuple[Image, ...], verifies: tuple[Verify, ...]) -> tuple[Group, ...]:
+    """`default`, then one group per release type, package and distro release, then `verify`."""
+    pushed = [i for i in images if i.push]
+    groups: dict[str, list[str]] = {"default": [i.target for i in pushed]}
+    for attr in ("release_type", "package", "distro_id"):
+        for image in pushed:
+            groups.setdefault(slug(getattr(image, attr)), []).append(image.target)
+    if verifies:
+        groups["verify"] = [v.target for v in verifies]
+    return tuple(Group(name, tuple(targets)) for name, targets in groups.items())

@@ -1,0 +1,147 @@
+"""The plan: typed, immutable records that every later stage reads.
+
+A *release type* is a kind of image (runtime, devel, cudnn); a *distro release* is one version
+of a distro (debian 12, whose `distro_id` is `debian12`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from bakegen.manifest.values import CI, BakeSetting, CudaKey, Cudnn, Pairs, Secret, Text
+
+
+@dataclass(frozen=True)
+class Cuda:
+    """A CUDA version as one distro release builds it."""
+
+    version: str
+    major: str
+    minor: str
+    shortened: str
+    components: Pairs
+    cudnn: Cudnn | None
+    requires: str
+    prefix_url: str
+    repo_url: str
+    key: CudaKey
+
+
+@dataclass(frozen=True)
+class Tag:
+    """One tag of an image: given when its gate variable is non-empty (or always, without one);
+    a fallback tag only when none of the image's other tags is given."""
+
+    registry: str
+    gate: str | None
+    text: Text
+    fallback: bool = False
+    alias: tuple[str | int, ...] | None = None  # the key path of the alias it comes from
+
+
+def active_tags(tags: tuple[Tag, ...], env: Mapping[str, str]) -> list[Tag]:
+    """The tags bake gives an image when the variables have the values in `env`."""
+    given = [t for t in tags if not t.fallback and (not t.gate or env.get(t.gate))]
+    return given or [t for t in tags if t.fallback]
+
+
+@dataclass(frozen=True)
+class Dockerfile:
+    """One generated Dockerfile; several images (Python versions) may share it."""
+
+    path: str
+    template: str
+    templates_dir: str
+    package: str
+    release_type: str
+    distro: str
+    distro_version: str
+    distro_id: str
+    base_image: str
+    header: str
+    envars: Pairs
+    python_versions: tuple[str, ...]
+    cuda: Cuda | None
+    platforms: tuple[str, ...]
+    from_parent: bool
+    multistage_image: bool
+    secrets: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class DeclaredTest:
+    """A declared test of an image: a shell command run in it."""
+
+    name: str
+    run: str
+    gpu: bool = False
+
+
+@dataclass(frozen=True)
+class Image:
+    """One image variant: one bake target."""
+
+    target: str
+    package: str
+    release_type: str
+    distro: str
+    distro_version: str
+    distro_id: str
+    add_to_tags: str
+    os_id: str
+    python: str
+    cuda: Cuda | None
+    platforms: tuple[str, ...]
+    dockerfile: str
+    parent: str | None
+    push: bool
+    tags: tuple[Tag, ...]
+    args: Pairs
+    tests: tuple[DeclaredTest, ...] = ()
+    bake: tuple[BakeSetting, ...] = ()  # merged from the manifest's `bake:` keys, sorted
+
+
+@dataclass(frozen=True)
+class Verify:
+    """A check built FROM one image: fails when the image is not what its tags say."""
+
+    target: str
+    image: str
+    platforms: tuple[str, ...]
+    args: Pairs
+
+
+@dataclass(frozen=True)
+class Group:
+    name: str
+    targets: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Plan:
+    images: tuple[Image, ...]
+    dockerfiles: tuple[Dockerfile, ...]
+    groups: tuple[Group, ...]
+    variables: Pairs
+    gates: tuple[str, ...]
+    labels: tuple[tuple[str, Text], ...]
+    secrets: tuple[Secret, ...]
+    verifies: tuple[Verify, ...] = ()
+    ci: CI = field(default_factory=CI)
+
+    def image(self, target: str) -> Image:
+        return next(i for i in self.images if i.target == target)
+
+    def closure(self, targets: tuple[str, ...]) -> list[Image]:
+        """The images of `targets` and every parent they are built FROM."""
+        wanted: set[str] = set()
+        stack = list(targets)
+        while stack:
+            name = stack.pop()
+            if name not in wanted:
+                wanted.add(name)
+                parent = self.image(name).parent
+                if parent:
+                    stack.append(parent)
+        return [i for i in self.images if i.target in wanted]

@@ -1,0 +1,1 @@
+"""Scripts of the repository: installers, the test runner, and the README generator."""
