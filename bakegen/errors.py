@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 # Every exit code bakegen uses.
@@ -137,3 +139,11 @@ class Interrupted(BaseException):
         super().__init__(name)
         self.signum = signum
         self.name = name
+
+
+def did_you_mean(word: str, choices: Iterable[str], *, most: int = 1) -> str:
+    """The hint every "not found" message ends with: `; did you mean 'x'?`, or nothing when no
+    choice is close (up to `most` suggestions)."""
+    close = difflib.get_close_matches(word, list(choices), n=most, cutoff=0.6)
+    shown = ", ".join(f"'{c}'" for c in close)
+    return f"; did you mean {shown}?" if close else ""

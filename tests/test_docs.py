@@ -7,8 +7,8 @@ from typing import Any
 import typer
 
 from bakegen.cli import app
-from scripts.reference import begin, rewrite, tables
 from bakegen.schema.document import defaults, manifest_schema
+from scripts.reference import begin, rewrite, tables
 from tests.helpers import ROOT, run_cli
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")

@@ -6,8 +6,7 @@ import jinja2
 from jinja2 import nodes
 
 from bakegen.emit.bake_template import SHIPPED_NAME, BakeTemplate
-from bakegen.errors import Location, Problem
-from bakegen.schema.messages import did_you_mean
+from bakegen.errors import Location, Problem, did_you_mean
 
 
 def shape_problems(env: jinja2.Environment, template: BakeTemplate) -> list[Problem]:

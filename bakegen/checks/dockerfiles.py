@@ -8,7 +8,6 @@
 
 from __future__ import annotations
 
-import difflib
 import functools
 import re
 from collections.abc import Iterator, Sequence
@@ -16,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bakegen.emit.jinja import shown_file
-from bakegen.errors import Location, Problem
+from bakegen.errors import Location, Problem, did_you_mean
 from bakegen.plan.records import Dockerfile
 
 PARENT = "base"
@@ -127,8 +126,7 @@ def check(text: str, from_parent: bool, secrets: tuple[str, ...] = ()) -> list[F
         )
     for sid, instruction in secret_mounts(found):
         if sid not in secrets:
-            close = difflib.get_close_matches(sid, list(secrets), n=1, cutoff=0.6)
-            hint = f"; did you mean '{close[0]}'?" if close else ""
+            hint = did_you_mean(sid, secrets)
             findings.append(
                 Finding(
                     f"mounts the secret '{sid}', which the manifest does not declare under "

@@ -13,9 +13,8 @@ from collections.abc import Iterator
 
 from bakegen.checks.formats import TAG_FIELDS, _format_problems
 from bakegen.checks.packages import _distro_release_problems, _package_problems, _python_problems
-from bakegen.errors import KeyPath, Problem
+from bakegen.errors import KeyPath, Problem, did_you_mean
 from bakegen.manifest.records import DEFAULT, Manifest
-from bakegen.schema.messages import did_you_mean
 
 RESERVED_GROUPS = ("default", "verify")
 

@@ -5,7 +5,6 @@ never matches."""
 from __future__ import annotations
 
 import contextlib
-import difflib
 import json
 import stat
 from collections.abc import Iterator, Mapping
@@ -16,7 +15,7 @@ from jinja2 import nodes
 
 from bakegen import cache
 from bakegen.checks.packages import used_release_types
-from bakegen.errors import KeyPath, Location, Problem
+from bakegen.errors import KeyPath, Location, Problem, did_you_mean
 from bakegen.manifest.records import Manifest
 
 
@@ -90,8 +89,7 @@ def comparison_problems(
             choices = sorted(known.get(NAMED[variable], set()))
             if value in choices:
                 continue
-            close = difflib.get_close_matches(value, choices, n=1, cutoff=0.6)
-            hint = f"; did you mean '{close[0]}'?" if close else ""
+            hint = did_you_mean(value, choices)
             shown = _relative(filename or name, workspace)
             problems.append(
                 Problem(

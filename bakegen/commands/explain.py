@@ -3,11 +3,10 @@ from (the manifest's file:line, through `<<:` anchors and list aliases, or bakeg
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass
 from typing import Any
 
-from bakegen.errors import KeyPath, UsageError
+from bakegen.errors import KeyPath, UsageError, did_you_mean
 from bakegen.manifest.records import Manifest
 from bakegen.plan.records import Image, Plan
 
@@ -135,8 +134,7 @@ def _find(plan: Plan, target: str) -> tuple[Image, str]:
     if target in checks:
         return images[checks[target].image], f"the verify check of {checks[target].image}"
     known = sorted([*images, *checks])
-    close = difflib.get_close_matches(target, known, n=3, cutoff=0.6)
-    hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+    hint = did_you_mean(target, known, most=3)
     raise UsageError(f"no bake target '{target}'{hint} (bakegen list shows them all)")
 
 

@@ -13,9 +13,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from bakegen.commands.list import tag_strings
-from bakegen.errors import UsageError
+from bakegen.errors import UsageError, did_you_mean
 from bakegen.plan.records import DeclaredTest, Image, Plan
-from bakegen.schema.messages import did_you_mean
 
 Runner = Callable[[Sequence[str]], int]
 

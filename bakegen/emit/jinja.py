@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import difflib
 import os
 import re
 import stat
@@ -14,7 +13,7 @@ from pathlib import Path
 import jinja2
 
 from bakegen import cache
-from bakegen.errors import KeyPath, Location, Problem
+from bakegen.errors import KeyPath, Location, Problem, did_you_mean
 from bakegen.sources import decode_utf8
 
 
@@ -154,8 +153,7 @@ def _undefined(
     name = match.group(1) or match.group(2)
     choices = sorted(_names_in(dict(context)))
     on_none = str(exc.message).startswith("'None' ")  # e.g. `cuda.version` where cuda is none
-    close = [] if on_none else difflib.get_close_matches(name, choices, n=1, cutoff=0.6)
-    hint = f"; did you mean '{close[0]}'?" if close else ""
+    hint = "" if on_none else did_you_mean(name, choices)
     column = 1
     if filename and Path(filename).is_file():
         with contextlib.suppress(OSError, IndexError, UnicodeDecodeError):

@@ -11,22 +11,16 @@ with a trailing newline never passes for a plain name.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from bakegen import cache
-from bakegen.errors import KeyPath, Problem
+from bakegen.errors import KeyPath, Problem, did_you_mean
 from bakegen.load.sourcemap import Loaded
 from bakegen.schema.document import _conforms, _validator, manifest_schema
 
 if TYPE_CHECKING:
     from jsonschema.exceptions import ValidationError
-
-
-def did_you_mean(word: str, choices: list[str]) -> str:
-    close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
-    return f"; did you mean '{close[0]}'?" if close else ""
 
 
 # Keywords that judge a value's text or count, not the manifest's shape: a manifest breaking
