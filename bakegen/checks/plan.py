@@ -9,7 +9,7 @@ from bakegen.checks.manifest import RESERVED_GROUPS, _line
 from bakegen.errors import KeyPath, Problem
 from bakegen.manifest.records import DEFAULT, Manifest
 from bakegen.manifest.references import normalize_reference, tag_problem
-from bakegen.manifest.values import Text, resolve
+from bakegen.manifest.values import Text, resolve, shown
 from bakegen.plan.names import cuda_slug, python_slug, slug, version_key
 from bakegen.plan.records import Image, Plan
 
@@ -125,7 +125,7 @@ def _tag_problems(m: Manifest, plan: Plan) -> Iterator[Problem]:
     for image in plan.images:
         for tag in image.tags:
             text = resolve(tag.text, values)
-            shown = "".join(p if isinstance(p, str) else "${" + p.name + "}" for p in tag.text)
+            written = shown(tag.text)
             why = tag_problem(text)
             if why:
                 cell = (image.package, image.release_type, image.distro_id)
@@ -135,16 +135,20 @@ def _tag_problems(m: Manifest, plan: Plan) -> Iterator[Problem]:
                         _origin(image),
                         f"image {image.target} gets the tag {text!r}, which is not a valid image "
                         f"reference: {why}"
-                        + (" (with VERSION at its default)" if shown != text else ""),
+                        + (" (with VERSION at its default)" if written != text else ""),
                     )
                 continue
-            key = normalize_reference(shown)
-            other, other_shown = seen.setdefault(key, (image, shown))
+            key = normalize_reference(written)
+            other, other_shown = seen.setdefault(key, (image, written))
             told = other.target == image.target or (  # told as a name clash, or by the alias
                 tag.alias is not None and any(t.alias == tag.alias for t in other.tags)
             )
             if other is not image and not told:
-                same = shown if other_shown == shown else f"{other_shown} and {shown} (both {key})"
+                same = (
+                    written
+                    if other_shown == written
+                    else f"{other_shown} and {written} (both {key})"
+                )
                 yield m.problem(
                     _origin(image),
                     f"images {other.target} and {image.target} get the same tag {same}; "

@@ -15,8 +15,7 @@ END = "<!-- /bakegen:tags -->"
 
 
 def table(plan: Plan, env: Mapping[str, str]) -> str:
-    values = dict(plan.variables)
-    values.update({k: v for k, v in env.items() if k in values})
+    values = plan.values(env)
     out: list[str] = []
     packages = dict.fromkeys(i.package for i in plan.images if i.push)
     for package in packages:

@@ -8,6 +8,7 @@ from typing import Any
 
 from bakegen.errors import KeyPath, UsageError, did_you_mean
 from bakegen.manifest.records import Manifest
+from bakegen.manifest.values import shown
 from bakegen.plan.records import Image, Plan
 
 DEFAULT_ORIGIN = "default"
@@ -80,7 +81,7 @@ def explain(m: Manifest, plan: Plan, target: str) -> tuple[str, list[Row]]:
             add("alias", alias.tag, alias.path)
     registries = {r.name: r for r in m.registries}
     for tag in image.tags:
-        text = "".join(p if isinstance(p, str) else "${" + p.name + "}" for p in tag.text)
+        text = shown(tag.text)
         when = f" (when {tag.gate} is set)" if tag.gate else ""
         when = " (while every registry is gated off)" if tag.fallback else when
         registry = registries.get(tag.registry)
@@ -98,12 +99,12 @@ def explain(m: Manifest, plan: Plan, target: str) -> tuple[str, list[Row]]:
         )
     for setting in image.bake:
         name = f" {setting.key}" if setting.key is not None else ""
-        shown = setting.value
-        if isinstance(shown, tuple):
-            shown = ", ".join(shown) or "(empty)"
-        elif isinstance(shown, bool):
-            shown = str(shown).lower()
-        add(f"bake {setting.attribute}{name}", shown, setting.path)
+        written = setting.value
+        if isinstance(written, tuple):
+            written = ", ".join(written) or "(empty)"
+        elif isinstance(written, bool):
+            written = str(written).lower()
+        add(f"bake {setting.attribute}{name}", written, setting.path)
     add("dockerfile", image.dockerfile, None)
     template = next(d.template for d in plan.dockerfiles if d.path == image.dockerfile)
     add("template", template, (*release.path, "templates_dir"))

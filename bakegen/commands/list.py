@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from bakegen.manifest.values import resolve
+from bakegen.manifest.values import resolve, shown
 from bakegen.plan.records import Image, Plan, active_tags
 
 
@@ -15,8 +15,7 @@ def tag_strings(image: Image, env: Mapping[str, str]) -> list[str]:
 
 
 def records(plan: Plan, env: Mapping[str, str]) -> list[dict[str, Any]]:
-    values = dict(plan.variables)
-    values.update({k: v for k, v in env.items() if k in values})
+    values = plan.values(env)
     return [
         {
             "target": i.target,
@@ -35,9 +34,7 @@ def records(plan: Plan, env: Mapping[str, str]) -> list[dict[str, Any]]:
                     "registry": t.registry,
                     "only_if": t.gate,
                     "fallback": t.fallback,
-                    "tag": "".join(
-                        p if isinstance(p, str) else "${" + p.name + "}" for p in t.text
-                    ),
+                    "tag": shown(t.text),
                 }
                 for t in i.tags
             ],

@@ -58,8 +58,7 @@ def smoke(
 ) -> tuple[int, list[Outcome]]:
     """Run every declared test of the chosen images; exit 1 when one fails."""
     run = runner or _run
-    values = dict(plan.variables)
-    values.update({k: v for k, v in env.items() if k in values})
+    values = plan.values(env)
     outcomes: list[Outcome] = []
     for image in chosen_images(plan, targets):
         tags = tag_strings(image, values)

@@ -23,6 +23,12 @@ def resolve(text: Text, env: Mapping[str, str]) -> str:
     return "".join(env[p.name] if isinstance(p, Var) else p for p in text)
 
 
+def shown(text: Text) -> str:
+    """`text` as people read it: literals as they are, variables as `${NAME}` (the bake file's
+    own escaping is `emit.hcl.text_template`'s)."""
+    return "".join(p if isinstance(p, str) else "${" + p.name + "}" for p in text)
+
+
 @dataclass(frozen=True)
 class Cudnn:
     """The cuDNN component of a CUDA version: `cudnn9` at `9.1.0.70-1` has major version `9`."""

@@ -130,6 +130,13 @@ class Plan:
     verifies: tuple[Verify, ...] = ()
     ci: CI = field(default_factory=CI)
 
+    def values(self, env: Mapping[str, str]) -> dict[str, str]:
+        """The bake variables' values as bake resolves them: each variable's default, unless
+        `env` sets it."""
+        values = dict(self.variables)
+        values.update({k: v for k, v in env.items() if k in values})
+        return values
+
     def image(self, target: str) -> Image:
         return next(i for i in self.images if i.target == target)
 
