@@ -1,0 +1,191 @@
+"""explain, graph, docs and init as functions over the example workspace's plan."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bakegen.commands import docs, graph
+from bakegen.commands.explain import as_json, as_text, explain
+from bakegen.commands.init import init, starter_files
+from bakegen.errors import OutputConflict, UsageError
+from bakegen.manifest.records import Manifest
+from bakegen.pipeline import plan_manifest, read_manifest
+from bakegen.plan.records import Plan
+from testing.helpers import ROOT, bake_print, make_workspace, run_cli
+from tests.integration.test_bake_key_conformance import MANIFEST as BAKE_MANIFEST
+
+RUNTIME = "model-server-runtime-debian12-py311"
+MANIFEST = (ROOT / "manifest" / "manifest.yml").read_text(encoding="utf-8").splitlines()
+
+
+@pytest.fixture(scope="module")
+def example() -> tuple[Manifest, Plan]:
+    m = read_manifest(ROOT)
+    return m, plan_manifest(m)
+
+
+def line_of(text: str) -> int:
+    """The 1-based line of the example manifest holding `text` (first one)."""
+    return next(i for i, line in enumerate(MANIFEST, 1) if text in line)
+
+
+def test_explain_points_at_the_line_each_value_is_written(example: tuple[Manifest, Plan]) -> None:
+    m, plan = example
+    note, rows = explain(m, plan, RUNTIME)
+    assert note == "an image"
+    found = {r.field: r for r in rows}
+    where = "manifest/manifest.yml"
+    # An envar merged through `<<: *release_spec`: the line in the anchor.
+    assert found["envar LANG"].origin.startswith(f"{where}:{line_of('- LANG=C.UTF-8')}:")
+    assert found["base image"].value == "debian:bookworm-slim"
+    assert found["base image"].origin.startswith(
+        f"{where}:{line_of('base_image: debian:bookworm-slim')}:"
+    )
+    assert found["python"].origin.startswith(f"{where}:{line_of('python_versions: [')}:")
+    assert found["tag format"].origin == "default"  # runtime's tag format is bakegen's default
+    aliases = {r.value: r.origin for r in rows if r.field == "alias"}
+    assert aliases["latest"].startswith(f"{where}:{line_of('- tag: latest')}:")
+    assert found["built FROM"].value == "model-server-base-debian12-py311"
+    text = as_text(RUNTIME, note, rows)
+    assert text[0] == f"{RUNTIME}: an image"
+    assert json.loads(json.dumps(as_json(RUNTIME, note, rows)))["values"][0]["field"] == "package"
+
+
+def test_explain_a_verify_target_and_a_misspelt_one(example: tuple[Manifest, Plan]) -> None:
+    m, plan = example
+    note, _ = explain(m, plan, f"{RUNTIME}-verify")
+    assert note == f"the verify check of {RUNTIME}"
+    with pytest.raises(UsageError, match=f"did you mean '{RUNTIME}'"):
+        explain(m, plan, "model-server-runtime-debian12-py31")
+
+
+def test_graph_of_one_target_has_its_parents_and_children(example: tuple[Manifest, Plan]) -> None:
+    _, plan = example
+    base = "model-server-base-debian12-py311"
+    chosen = {i.target for i in graph.select(plan, target=base)}
+    assert chosen == {base, RUNTIME, "model-server-devel-debian12-py311"}
+    text = graph.mermaid(graph.select(plan, target=base))
+    assert text.startswith("flowchart LR\n")
+    assert "model_server_base_debian12_py311 --> model_server_runtime_debian12_py311" in text
+    dot = graph.dot(graph.select(plan, target=base))
+    assert f'"{base}" -> "{RUNTIME}";' in dot
+
+
+def test_graph_of_a_release_type_brings_its_parents(example: tuple[Manifest, Plan]) -> None:
+    _, plan = example
+    chosen = graph.select(plan, package="yatai-service", release_type="runtime")
+    kinds = {i.release_type for i in chosen}
+    assert kinds == {"runtime", "base"}
+    assert {i.package for i in chosen} == {"yatai-service"}
+
+
+def test_docs_table_and_markers(example: tuple[Manifest, Plan]) -> None:
+    _, plan = example
+    table = docs.table(plan, {"VERSION": "1.4.0", "HUB_PASSWORD": "x"})
+    assert "### model-server" in table
+    assert (
+        "| runtime | debian 12 | 3.11 |  | linux/amd64, linux/arm64 | "
+        "`docker.io/example/model-server:1.4.0-python3.11-bookworm-runtime`<br>"
+        "`docker.io/example/model-server:latest`<br>`docker.io/example/model-server:python3.11` |"
+    ) in table
+    readme = f"intro\n{docs.BEGIN}\nold\n{docs.END}\nrest\n"
+    once = docs.replace_between_markers(readme, table, "README.md")
+    assert docs.replace_between_markers(once, table, "README.md") == once
+    assert once.startswith(f"intro\n{docs.BEGIN}\n\n### model-server")
+    assert once.endswith(f"\n\n{docs.END}\nrest\n")
+    with pytest.raises(
+        UsageError, match=r"no <!-- bakegen:tags --> \.\.\. <!-- /bakegen:tags --> markers"
+    ):
+        docs.replace_between_markers("no markers", table, "README.md")
+
+
+def test_init_writes_a_workspace_that_renders_and_refuses_to_overwrite(tmp_path: Path) -> None:
+    ws = tmp_path / "new"
+    written = init(ws)
+    assert written == sorted(starter_files())
+    assert "manifest/manifest.yml" in written
+    result = run_cli("render", cwd=ws)
+    assert result.code == 0, result.err
+    assert run_cli("render", "--check", cwd=ws).code == 0
+    before = {p: (ws / p).read_text(encoding="utf-8") for p in written}
+    (ws / "README.md").write_text("mine\n", encoding="utf-8")
+    with pytest.raises(OutputConflict):
+        init(ws)
+    assert (ws / "README.md").read_text(encoding="utf-8") == "mine\n"
+    assert all(
+        (ws / p).read_text(encoding="utf-8") == before[p] for p in written if p != "README.md"
+    )
+
+
+@pytest.mark.buildx
+def test_init_workspace_passes_bake_print(tmp_path: Path) -> None:
+    ws = tmp_path / "new"
+    init(ws)
+    assert run_cli("render", cwd=ws).code == 0
+    printed = bake_print(ws, "default", "verify")
+    assert sorted(printed["target"]) == [
+        "app-base-debian12-py311",
+        "app-devel-debian12-py311",
+        "app-devel-debian12-py311-verify",
+        "app-runtime-debian12-py311",
+        "app-runtime-debian12-py311-verify",
+    ]
+
+
+def test_shell_completion_offers_target_names() -> None:
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "_BAKEGEN_COMPLETE": "complete_bash",
+        "COMP_WORDS": "bakegen explain yatai-service-runtime-d",
+        "COMP_CWORD": "2",
+    }
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys; sys.argv[0] = 'bakegen'; from bakegen.cli import main; main()",
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == [
+        "yatai-service-runtime-debian12-py311",
+        "yatai-service-runtime-debian13-py313",
+        "yatai-service-runtime-debian12-py311-verify",
+        "yatai-service-runtime-debian13-py313-verify",
+    ]
+
+
+def test_explain_shows_where_each_bake_value_comes_from(tmp_path: Path) -> None:
+    ws = make_workspace(tmp_path, BAKE_MANIFEST)
+    m = read_manifest(ws)
+    _, rows = explain(m, plan_manifest(m), "app-runtime-debian12-py312")
+    lines = BAKE_MANIFEST.splitlines()
+
+    def written(text: str, after: str = "") -> str:
+        start = next(i for i, line in enumerate(lines) if after in line)
+        line = next(i for i, line in enumerate(lines[start:], start + 1) if text in line)
+        return f"manifest/manifest.yml:{line}:"
+
+    found = {r.field: r for r in rows if r.field.startswith("bake ")}
+    assert found["bake shm-size"].value == "4g"  # the distro release's, over the top level's
+    assert found["bake shm-size"].origin.startswith(written("shm-size: 4g"))
+    assert found["bake labels team"].value == "app"  # the package's, over the top level's
+    assert found["bake labels team"].origin.startswith(written("labels: {team: app}"))
+    assert found["bake labels tier"].origin.startswith(written("tier: gold"))
+    assert found["bake no-cache"].value == "true"
+    assert found["bake no-cache"].origin.startswith(written("no-cache: true"))
+    assert found["bake ulimits"].value == "(empty)"
+    assert found["bake attest"].value == "type=sbom, type=provenance,mode=min"
+    assert list(found) == sorted(found)
