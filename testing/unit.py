@@ -1,15 +1,10 @@
-"""Helpers for the unit tier: manifests as in-memory data, run through the stages directly.
-
-No temporary folders, no CLI, no subprocess: `no_subprocess` makes any attempt fail.
-"""
+"""Helpers for unit tests: manifests as in-memory data, run through the stages directly (no
+temporary folders, no CLI)."""
 
 from __future__ import annotations
 
 import copy
-import subprocess
 from typing import Any
-
-import pytest
 
 from bakegen.checks.manifest import manifest_problems
 from bakegen.checks.plan import plan_problems
@@ -33,14 +28,6 @@ BASE: dict[str, Any] = {
     "packages": {"app": {"runtime": ["debian"]}},
     "releases": {"debian": {"12": dict(RELEASE)}},
 }
-
-
-@pytest.fixture(autouse=True)
-def no_subprocess(monkeypatch: pytest.MonkeyPatch) -> None:
-    def refuse(*_args: object, **_kwargs: object) -> None:
-        raise AssertionError("unit tests run no subprocess")
-
-    monkeypatch.setattr(subprocess, "Popen", refuse)
 
 
 def manifest_data(**changes: Any) -> dict[str, Any]:

@@ -7,7 +7,7 @@ with the sample entry script (app/score.py), and answers real HTTP scoring reque
 azmlinfsrv and through nginx.
 
 The engine tests need scripts/engine.sh's engine (see tests/test_e2e_build.py): in CI a missing
-engine fails them, locally they skip. The golden-file test needs nothing.
+engine fails them, locally they skip. The golden-file tests are in tests/unit/test_golden.py.
 """
 
 from __future__ import annotations
@@ -25,7 +25,6 @@ from pathlib import Path
 import pytest
 
 from testing.engine import (
-    CA_BUNDLE,
     bake,
     engine_env,
     inspect,
@@ -41,24 +40,6 @@ BASE_TARGET = "inference-base-runtime-debian12-py311"
 SKLEARN_TARGET = "sklearn-inference-runtime-debian12-py311"
 READY_TIMEOUT = 120.0
 REQUEST_TIMEOUT = 30.0
-
-
-def test_committed_output_is_up_to_date() -> None:
-    """examples/azureml-inference/generated/ and docker-bake.hcl are golden files."""
-    result = run_cli("render", "--check", "-C", str(EXAMPLE), cwd=ROOT)
-    assert result.code == 0, f"run `bakegen render -C {EXAMPLE}` and review the diff:\n{result.out}"
-
-
-def test_bake_file_declares_the_ca_bundle_secret_and_the_parent_package() -> None:
-    text = (EXAMPLE / "docker-bake.hcl").read_text()
-    assert f'secret  = ["id=ca-bundle,src={CA_BUNDLE}"]' in text
-    assert f'base = "target:{BASE_TARGET}"' in text
-    for package in ("inference-base", "sklearn-inference"):
-        dockerfile = (
-            EXAMPLE / "generated" / package / "debian12" / "runtime" / "Dockerfile"
-        ).read_text()
-        assert "--mount=type=secret,id=ca-bundle,required=true" in dockerfile
-        assert "PIP_CERT=/run/secrets/ca-bundle pip install" in dockerfile
 
 
 def free_port() -> int:
@@ -116,7 +97,6 @@ def images(
         remove_images(engine, [tags["inference-base"], tags["sklearn-inference"]])
 
 
-@pytest.mark.engine
 def test_images_have_tags_labels_and_the_server(
     engine: dict[str, str], images: dict[str, str]
 ) -> None:
@@ -154,7 +134,6 @@ def test_images_have_tags_labels_and_the_server(
     )
 
 
-@pytest.mark.engine
 def test_scoring_request_through_azmlinfsrv_and_nginx(
     engine: dict[str, str], images: dict[str, str], tmp_path: Path
 ) -> None:

@@ -43,8 +43,6 @@ RUNTIME = "model-server-runtime-debian12-py311"
 DEVEL = "model-server-devel-debian12-py311"
 BASE = "model-server-base-debian12-py311"
 
-pytestmark = pytest.mark.engine
-
 
 @pytest.fixture(scope="module")
 def engine() -> dict[str, str]:

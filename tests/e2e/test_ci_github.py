@@ -30,8 +30,6 @@ from bakegen.pipeline import plan_workspace
 from testing.engine import ENGINE_SH, engine_env, host_network_file, need_base_image, run, tail
 from testing.helpers import make_workspace, run_cli
 
-pytestmark = pytest.mark.engine
-
 REGISTRY = "127.0.0.1:5555"
 REPO = f"{REGISTRY}/play/model-server"
 MANIFEST = f"""\

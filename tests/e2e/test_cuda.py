@@ -39,8 +39,6 @@ from testing.engine import (
 )
 from testing.helpers import ROOT, need_tool, run_cli
 
-pytestmark = pytest.mark.engine
-
 CUDA = "12.6.3"
 OTHER_CUDA = "12.4.1"
 PLATFORMS = ("linux/amd64", "linux/arm64")

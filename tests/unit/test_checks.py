@@ -9,9 +9,7 @@ from typing import Any
 
 import pytest
 
-from testing.unit import RELEASE, manifest_data, no_subprocess, problems
-
-pytestmark = pytest.mark.usefixtures(no_subprocess.__name__)
+from testing.unit import RELEASE, manifest_data, problems
 
 R = RELEASE
 CUDNN: dict[str, Any] = {"app": {"cudnn": ["debian"]}}

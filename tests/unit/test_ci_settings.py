@@ -10,9 +10,7 @@ import pytest
 from bakegen.emit.bakefile import METADATA_TARGET, bake_model
 from bakegen.emit.hcl import text_template
 from bakegen.manifest.values import CI, Attestations, Cache
-from testing.unit import manifest_data, no_subprocess, plan_of, problems, typed
-
-pytestmark = pytest.mark.usefixtures(no_subprocess.__name__)
+from testing.unit import manifest_data, plan_of, problems, typed
 
 
 def targets(data: dict[str, Any]) -> dict[str, dict[str, Any]]:

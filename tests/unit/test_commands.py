@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -17,7 +14,7 @@ from bakegen.errors import OutputConflict, UsageError
 from bakegen.manifest.records import Manifest
 from bakegen.pipeline import plan_manifest, read_manifest
 from bakegen.plan.records import Plan
-from testing.helpers import ROOT, bake_print, make_workspace, run_cli
+from testing.helpers import ROOT, make_workspace, run_cli
 from tests.integration.test_bake_key_conformance import MANIFEST as BAKE_MANIFEST
 
 RUNTIME = "model-server-runtime-debian12-py311"
@@ -121,50 +118,6 @@ def test_init_writes_a_workspace_that_renders_and_refuses_to_overwrite(tmp_path:
     assert all(
         (ws / p).read_text(encoding="utf-8") == before[p] for p in written if p != "README.md"
     )
-
-
-@pytest.mark.buildx
-def test_init_workspace_passes_bake_print(tmp_path: Path) -> None:
-    ws = tmp_path / "new"
-    init(ws)
-    assert run_cli("render", cwd=ws).code == 0
-    printed = bake_print(ws, "default", "verify")
-    assert sorted(printed["target"]) == [
-        "app-base-debian12-py311",
-        "app-devel-debian12-py311",
-        "app-devel-debian12-py311-verify",
-        "app-runtime-debian12-py311",
-        "app-runtime-debian12-py311-verify",
-    ]
-
-
-def test_shell_completion_offers_target_names() -> None:
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(ROOT),
-        "_BAKEGEN_COMPLETE": "complete_bash",
-        "COMP_WORDS": "bakegen explain yatai-service-runtime-d",
-        "COMP_CWORD": "2",
-    }
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            "import sys; sys.argv[0] = 'bakegen'; from bakegen.cli import main; main()",
-        ],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.split() == [
-        "yatai-service-runtime-debian12-py311",
-        "yatai-service-runtime-debian13-py313",
-        "yatai-service-runtime-debian12-py311-verify",
-        "yatai-service-runtime-debian13-py313-verify",
-    ]
 
 
 def test_explain_shows_where_each_bake_value_comes_from(tmp_path: Path) -> None:

@@ -15,9 +15,7 @@ from bakegen.manifest.records import DEFAULT
 from bakegen.manifest.values import Cudnn
 from bakegen.plan.build import build_plan
 from bakegen.schema.document import defaults
-from testing.unit import RELEASE, manifest_data, no_subprocess, plan_of, typed
-
-pytestmark = pytest.mark.usefixtures(no_subprocess.__name__)
+from testing.unit import RELEASE, manifest_data, plan_of, typed
 
 CUDA = {
     "cuda_dependencies": {

@@ -9,9 +9,7 @@ import pytest
 
 from bakegen.commands.smoke import smoke
 from bakegen.errors import UsageError
-from testing.unit import manifest_data, no_subprocess, plan_of
-
-pytestmark = pytest.mark.usefixtures(no_subprocess.__name__)
+from testing.unit import manifest_data, plan_of
 
 TESTS = [
     {"name": "ok", "run": "true"},

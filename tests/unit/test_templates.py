@@ -3,15 +3,13 @@ one problem at their place, and nothing that is not a regular file is ever opene
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 
 from bakegen.checks.dockerfiles import check
-from testing.helpers import ROOT, minimal_workspace, run_cli, run_process
+from testing.helpers import ROOT, minimal_workspace, run_cli
 
 WHERE = "releases.debian.12.templates_dir"
 RUNTIME = "generated/app/debian12/runtime/Dockerfile"
@@ -19,11 +17,6 @@ RUNTIME = "generated/app/debian12/runtime/Dockerfile"
 
 def workspace(tmp_path: Path, runtime: bytes = b"FROM base\n") -> Path:
     return minimal_workspace(tmp_path, runtime=runtime)
-
-
-def render(ws: Path) -> subprocess.CompletedProcess[str]:
-    """`bakegen render` in a real process, so that a blocking read shows as a timeout."""
-    return run_process("render", cwd=ws, timeout=60)
 
 
 @pytest.mark.parametrize("include", [False, True])
@@ -66,22 +59,6 @@ def test_a_file_that_is_not_utf8_is_reported_at_the_byte(tmp_path: Path, include
     result = run_cli("render", cwd=ws)
     assert result.code == 2
     assert result.err.splitlines() == [f"{shown}:2:14: {WHERE}: file is not UTF-8 text"]
-
-
-@pytest.mark.parametrize("kind", ["fifo", "folder"])
-def test_an_include_that_is_not_a_regular_file_is_named_unopened(tmp_path: Path, kind: str) -> None:
-    ws = workspace(tmp_path, b'FROM base\n{% include "common/x.j2" %}\n')
-    (ws / "templates" / "common").mkdir()
-    target = ws / "templates" / "common" / "x.j2"
-    if kind == "fifo":
-        os.mkfifo(target)
-        message = "is not a regular file"
-    else:
-        target.mkdir()
-        message = "is a folder, not a template file"
-    proc = render(ws)
-    assert proc.returncode == 2, proc.stderr
-    assert proc.stderr.splitlines() == [f"templates/common/x.j2:1:1: {WHERE}: {message}"]
 
 
 # --- checks on the rendered text ---------------------------------------------------------------

@@ -1,17 +1,14 @@
 """Writes that lose nothing: all or nothing under a fault at every step, stale files removed only
-when bakegen made them, nothing of a person's overwritten or deleted, no write through a symlink,
-and renders of one workspace taking turns.
+when bakegen made them, nothing of a person's overwritten or deleted, no write through a symlink
+(renders taking turns: test_write_turns.py; real processes:
+tests/integration/test_write_safety_process.py).
 """
 
 from __future__ import annotations
 
 import errno
-import itertools
 import os
 import shutil
-import subprocess
-import threading
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -23,8 +20,8 @@ import pytest
 from bakegen.errors import WriteFailed
 from bakegen.layout import BAK_SUFFIX, MARKER, OUTPUT_DIR, TMP_SUFFIX
 from bakegen.pipeline import compile_workspace
-from bakegen.write import Changes, apply, plan_changes, workspace_lock
-from testing.helpers import CORPUS, ROOT, run_cli, run_process, start_process, tree, unavailable
+from bakegen.write import Changes, apply, plan_changes
+from testing.helpers import CORPUS, run_cli, tree, unavailable
 
 TEMPLATES = CORPUS / "_base" / "templates"
 
@@ -362,121 +359,3 @@ def test_symlinks_off_the_output_paths_are_left_alone(tmp_path: Path) -> None:
     assert tree(outside) == before
     assert (ws / "generated" / "old").is_symlink()
     assert (ws / "generated" / "stale").is_symlink()
-
-
-def test_a_render_waits_for_the_lock(tmp_path: Path) -> None:
-    ws = workspace(tmp_path)
-    with workspace_lock(ws):
-        proc = start_process("render", cwd=ws)
-        try:
-            time.sleep(1.5)
-            assert proc.poll() is None, "render ran while another held the lock"
-            assert not (ws / "generated").exists()
-            assert not (ws / "docker-bake.hcl").exists()
-        except BaseException:
-            proc.kill()
-            raise
-    _, err = proc.communicate(timeout=60)
-    assert proc.returncode == 0, err
-    assert (ws / "docker-bake.hcl").is_file()
-
-
-def render_in_thread(
-    ws: Path, manifest: str, locked: bool, start: threading.Barrier, events: list[str], me: str
-) -> None:
-    lock = workspace_lock(ws) if locked else _unlocked()
-    start.wait()
-    with lock:
-        write_file(ws / "manifest" / "manifest.yml", manifest)
-        compiled = compile_workspace(ws, None, "hcl")
-        changes = plan_changes(ws, compiled.outputs, OUTPUT_DIR)
-
-        def hook(*_: str) -> None:
-            events.append(me)
-            time.sleep(0.003)
-
-        apply(ws, compiled.outputs, changes, hook)
-        events.append(me)
-
-
-@contextmanager
-def _unlocked() -> Iterator[None]:
-    yield
-
-
-def two_renders(ws: Path, locked: bool) -> list[str]:
-    events: list[str] = []
-    start = threading.Barrier(2)
-    errors: list[BaseException] = []
-
-    def run(manifest: str, me: str) -> None:
-        try:
-            render_in_thread(ws, manifest, locked, start, events, me)
-        except BaseException as exc:  # collected: a thread's failure must fail the test
-            errors.append(exc)
-
-    threads = [
-        threading.Thread(target=run, args=(OLD, "old")),
-        threading.Thread(target=run, args=(NEW, "new")),
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    if locked:
-        assert not errors, errors
-    return events
-
-
-def runs(events: list[str]) -> int:
-    return 1 + sum(1 for a, b in itertools.pairwise(events) if a != b)
-
-
-def test_two_renders_at_once_take_turns(tmp_path: Path) -> None:
-    for attempt in range(5):
-        ws = rendered(tmp_path, f"ws{attempt}")
-        shutil.rmtree(ws / "generated")
-        (ws / "docker-bake.hcl").unlink()
-        events = two_renders(ws, locked=True)
-        assert runs(events) == 2, events  # one render's steps, then the other's
-        last = events[-1]
-        write_file(ws / "manifest" / "manifest.yml", OLD if last == "old" else NEW)
-        check = run_cli("render", "--check", cwd=ws)
-        assert check.code == 0, check.out  # the tree is exactly the last render's
-        assert side_files(ws) == []
-
-
-def test_without_the_lock_the_same_renders_would_interleave(tmp_path: Path) -> None:
-    """The control: shows the test above would notice renders running at once."""
-    seen = []
-    for attempt in range(5):
-        ws = workspace(tmp_path, name=f"ws{attempt}")
-        seen.append(runs(two_renders(ws, locked=False)))
-        if seen[-1] > 2:
-            return
-    pytest.fail(f"renders never interleaved without the lock: {seen}")
-
-
-def test_a_fifo_in_the_output_is_never_opened(tmp_path: Path) -> None:
-    """Reading a FIFO would block the render: one beside the output is left alone, one where
-    bakegen writes a file is an error. A real process with a timeout, in case it ever blocks."""
-    ws = rendered(tmp_path)
-    os.mkfifo(ws / "generated" / "pipe")
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-
-    def render() -> subprocess.CompletedProcess[str]:
-        return run_process("render", cwd=ws, env=env, timeout=60)
-
-    beside = render()
-    assert beside.returncode == 0, beside.stderr
-    assert "warning: generated/pipe: not made by bakegen; left alone" in beside.stderr
-    target = ws / "generated/app/debian12/base/Dockerfile"
-    target.unlink()
-    os.mkfifo(target)
-    at_output = render()
-    assert at_output.returncode == 2
-    assert at_output.stderr.splitlines() == [
-        "generated/app/debian12/base/Dockerfile: is not a regular file, and bakegen writes one "
-        "there; move it away"
-    ]
-    assert (ws / "generated" / "pipe").exists()
