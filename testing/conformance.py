@@ -11,8 +11,8 @@ from typing import Any
 
 from bakegen.commands.list import tag_strings
 from bakegen.emit.bakefile import attest_entries, cache_entry
-from bakegen.manifest.values import Text, resolve
-from bakegen.plan.records import Plan
+from bakegen.manifest.values import BakeSetting, Text, resolve
+from bakegen.plan.records import Image, Plan
 from testing.helpers import bake_print
 
 
@@ -38,43 +38,52 @@ def expected_targets(
             }
     names = tuple(verifies[n].image if n in verifies else n for n in names)
     for image in plan.closure(tuple(names)):
-        target: dict[str, Any] = {
-            "context": ".",
-            "dockerfile": image.dockerfile,
-            "args": dict(image.args),
-            "labels": {k: resolve(v, values) for k, v in plan.labels},
-            "platforms": list(image.platforms),
-        }
-        tags = tag_strings(image, values)
-        if tags:
-            target["tags"] = tags
-        if image.parent:
-            target["contexts"] = {"base": f"target:{image.parent}"}
-        if plan.ci.cache:
-            chain = [image]
-            while chain[-1].parent:
-                chain.append(plan.image(chain[-1].parent or ""))
-            target["cache-from"] = [
-                _entry(cache_entry(plan.ci, i.target, write=False), values) for i in chain
-            ]
-            target["cache-to"] = [_entry(cache_entry(plan.ci, image.target, write=True), values)]
-        if image.push and attest_entries(plan.ci):
-            target["attest"] = [_entry((a,), values) for a in attest_entries(plan.ci)]
-        for setting in image.bake:
-            if setting.key is not None:
-                target[setting.attribute] = {
-                    **target.get(setting.attribute, {}),
-                    setting.key: setting.value,
-                }
-            elif setting.attribute in PARSED and isinstance(setting.value, tuple):
-                target[setting.attribute] = [_entry((e,), values) for e in setting.value]
-            elif setting.value == ():  # bake prints no empty list
-                target.pop(setting.attribute, None)
-            else:
-                value = setting.value
-                target[setting.attribute] = list(value) if isinstance(value, tuple) else value
-        out[image.target] = target
+        out[image.target] = _image_target(plan, image, values)
     return out
+
+
+def _image_target(plan: Plan, image: Image, values: Mapping[str, str]) -> dict[str, Any]:
+    target: dict[str, Any] = {
+        "context": ".",
+        "dockerfile": image.dockerfile,
+        "args": dict(image.args),
+        "labels": {k: resolve(v, values) for k, v in plan.labels},
+        "platforms": list(image.platforms),
+    }
+    tags = tag_strings(image, values)
+    if tags:
+        target["tags"] = tags
+    if image.parent:
+        target["contexts"] = {"base": f"target:{image.parent}"}
+    if plan.ci.cache:
+        chain = [image]
+        while chain[-1].parent:
+            chain.append(plan.image(chain[-1].parent or ""))
+        target["cache-from"] = [
+            _entry(cache_entry(plan.ci, i.target, write=False), values) for i in chain
+        ]
+        target["cache-to"] = [_entry(cache_entry(plan.ci, image.target, write=True), values)]
+    if image.push and attest_entries(plan.ci):
+        target["attest"] = [_entry((a,), values) for a in attest_entries(plan.ci)]
+    for setting in image.bake:
+        _apply_setting(target, setting, values)
+    return target
+
+
+def _apply_setting(target: dict[str, Any], setting: BakeSetting, values: Mapping[str, str]) -> None:
+    """A manifest's bake setting as bake prints it in the target."""
+    if setting.key is not None:
+        target[setting.attribute] = {
+            **target.get(setting.attribute, {}),
+            setting.key: setting.value,
+        }
+    elif setting.attribute in PARSED and isinstance(setting.value, tuple):
+        target[setting.attribute] = [_entry((e,), values) for e in setting.value]
+    elif setting.value == ():  # bake prints no empty list
+        target.pop(setting.attribute, None)
+    else:
+        value = setting.value
+        target[setting.attribute] = list(value) if isinstance(value, tuple) else value
 
 
 def _entry(text: Text, values: Mapping[str, str]) -> dict[str, str]:

@@ -100,6 +100,96 @@ def engine() -> dict[str, str]:
     return env
 
 
+def play_settings(
+    build: dict[str, Any], entry: dict[str, Any], job_env: dict[str, str], ws: Path, tmp: Path
+) -> list[str]:
+    """The settings step's script on a push to the default branch (everything is built): it
+    says what this job builds; returns the --set lines of the build."""
+    matrix = {f"matrix.{k}": str(v) for k, v in entry.items()}
+    settings = step(build, "What to build, and bake settings")
+    out = tmp / f"settings-{entry['slug']}"
+    pushed_event = {
+        **matrix,
+        "github.event_name == 'pull_request'": "false",
+        "needs.check.outputs.affected": "",
+    }
+    env = {**job_env, **{k: expand(v, pushed_event) for k, v in settings["env"].items()}}
+    python_script(settings["run"], {**env, "GITHUB_OUTPUT": str(out)}, ws)
+    written = out.read_text(encoding="utf-8").splitlines()
+    assert written[:2] == [f"targets={entry['targets']}", f"verify={entry['verify']}"]
+    return written[3:-1]
+
+
+def play_verify(
+    build: dict[str, Any], entry: dict[str, Any], job_env: dict[str, str], ws: Path
+) -> None:
+    """The verify step: the verify target, built for this platform, before anything is pushed."""
+    matrix = {f"matrix.{k}": str(v) for k, v in entry.items()}
+    verify = step(build, "Verify (what is about to be pushed)")["with"]
+    sets = expand(verify["set"], matrix).split()
+    assert (
+        expand(verify["targets"], {"steps.settings.outputs.verify": entry["verify"]})
+        == (entry["verify"])
+    )
+    net = host_network_file(ws, job_env, [entry["verify"]])
+    cmd = ["docker", "buildx", "bake", "-f", "docker-bake.hcl", "-f", str(net)]
+    cmd += ["--allow=network.host", "--progress=plain"]
+    run([*cmd, *(f"--set={s}" for s in sets), entry["verify"]], job_env, cwd=ws, timeout=1800)
+
+
+def play_bake_and_export(
+    build: dict[str, Any],
+    entry: dict[str, Any],
+    lines: list[str],
+    job_env: dict[str, str],
+    ws: Path,
+    tmp: Path,
+) -> None:
+    """The bake of the job's targets with the settings' lines, then the "Export digests" step."""
+    pushed = f'{TARGET}.output=type=image,"name={REPO}",push-by-digest=true,name-canonical=true,push=true'
+    assert lines == [f"*.platform={entry['platform']}", f"{TARGET}.tags=", pushed]
+    # Local stand-in for push-by-digest (refused by the docker driver): a tag per platform.
+    local = [
+        f"{TARGET}.output=type=image,name={REPO}:play-{entry['slug']},push=true"
+        if line == pushed
+        else line
+        for line in lines
+    ]
+    metadata = tmp / f"metadata-{entry['slug']}.json"
+    net = host_network_file(ws, job_env, [TARGET])
+    run(
+        [
+            *("docker", "buildx", "bake", "-f", "docker-bake.hcl", "-f", str(net)),
+            *("--allow=network.host", "--progress=plain", f"--metadata-file={metadata}"),
+            *(f"--set={s}" for s in local),
+            entry["targets"],
+        ],
+        job_env,
+        cwd=ws,
+        timeout=1800,
+    )
+    export = step(build, "Export digests")
+    matrix = {f"matrix.{k}": str(v) for k, v in entry.items()}
+    values = {**matrix, "steps.bake.outputs.metadata": metadata.read_text(encoding="utf-8")}
+    values["runner.temp"] = str(tmp)
+    env = {**job_env, **{k: expand(v, values) for k, v in export["env"].items()}}
+    python_script(export["run"], env, ws)
+
+
+def play_merge(
+    merge: dict[str, Any], job_env: dict[str, str], ws: Path, tmp: Path
+) -> tuple[str, dict[str, str]]:
+    """The merge job's script: one index under every tag; its output and environment."""
+    publish = step(merge, "Publish every platform under every tag")
+    (entry,) = merge["strategy"]["matrix"]["include"]
+    values = {"matrix.images": entry["images"], "runner.temp": str(tmp)}
+    merge_env = {
+        **job_env,
+        **{k: expand(v, values) for k, v in publish["env"].items()},
+    }
+    return python_script(publish["run"], merge_env, ws).stdout, merge_env
+
+
 def test_build_jobs_then_merge_publish_every_platform_under_every_tag(
     tmp_path: Path, engine: dict[str, str]
 ) -> None:
@@ -123,74 +213,14 @@ def test_build_jobs_then_merge_publish_every_platform_under_every_tag(
     entries = build["strategy"]["matrix"]["include"]
     assert sorted(e["platform"] for e in entries) == ["linux/amd64", "linux/arm64"]
     for entry in entries:
-        matrix = {f"matrix.{k}": str(v) for k, v in entry.items()}
-        # the settings step's script: what this job builds, and the --set lines of the build
-        settings = step(build, "What to build, and bake settings")
-        out = tmp_path / f"settings-{entry['slug']}"
-        # a push to the default branch: everything is built
-        pushed_event = {
-            **matrix,
-            "github.event_name == 'pull_request'": "false",
-            "needs.check.outputs.affected": "",
-        }
-        env = {**job_env, **{k: expand(v, pushed_event) for k, v in settings["env"].items()}}
-        python_script(settings["run"], {**env, "GITHUB_OUTPUT": str(out)}, ws)
-        written = out.read_text(encoding="utf-8").splitlines()
-        assert written[:2] == [f"targets={entry['targets']}", f"verify={entry['verify']}"]
-        lines = written[3:-1]
-        # the verify step: the verify target, built for this platform, before anything is pushed
-        verify = step(build, "Verify (what is about to be pushed)")["with"]
-        sets = expand(verify["set"], matrix).split()
-        assert (
-            expand(verify["targets"], {"steps.settings.outputs.verify": entry["verify"]})
-            == (entry["verify"])
-        )
-        net = host_network_file(ws, job_env, [entry["verify"]])
-        cmd = ["docker", "buildx", "bake", "-f", "docker-bake.hcl", "-f", str(net)]
-        cmd += ["--allow=network.host", "--progress=plain"]
-        run([*cmd, *(f"--set={s}" for s in sets), entry["verify"]], job_env, cwd=ws, timeout=1800)
-        pushed = f'{TARGET}.output=type=image,"name={REPO}",push-by-digest=true,name-canonical=true,push=true'
-        assert lines == [f"*.platform={entry['platform']}", f"{TARGET}.tags=", pushed]
-        # Local stand-in for push-by-digest (refused by the docker driver): a tag per platform.
-        local = [
-            f"{TARGET}.output=type=image,name={REPO}:play-{entry['slug']},push=true"
-            if line == pushed
-            else line
-            for line in lines
-        ]
-        metadata = tmp_path / f"metadata-{entry['slug']}.json"
-        net = host_network_file(ws, job_env, [TARGET])
-        run(
-            [
-                *("docker", "buildx", "bake", "-f", "docker-bake.hcl", "-f", str(net)),
-                *("--allow=network.host", "--progress=plain", f"--metadata-file={metadata}"),
-                *(f"--set={s}" for s in local),
-                entry["targets"],
-            ],
-            job_env,
-            cwd=ws,
-            timeout=1800,
-        )
-        # the "Export digests" step's script
-        export = step(build, "Export digests")
-        values = {**matrix, "steps.bake.outputs.metadata": metadata.read_text(encoding="utf-8")}
-        values["runner.temp"] = str(tmp_path)
-        env = {**job_env, **{k: expand(v, values) for k, v in export["env"].items()}}
-        python_script(export["run"], env, ws)
+        lines = play_settings(build, entry, job_env, ws, tmp_path)
+        play_verify(build, entry, job_env, ws)
+        play_bake_and_export(build, entry, lines, job_env, ws, tmp_path)
     assert sorted(p.name for p in digests.iterdir()) == [
         f"{TARGET}@linux-amd64",
         f"{TARGET}@linux-arm64",
     ]
-
-    # the merge job's script: one index under every tag, then inspected
-    publish = step(merge, "Publish every platform under every tag")
-    (entry,) = merge["strategy"]["matrix"]["include"]
-    values = {"matrix.images": entry["images"], "runner.temp": str(tmp_path)}
-    merge_env = {
-        **job_env,
-        **{k: expand(v, values) for k, v in publish["env"].items()},
-    }
-    done = python_script(publish["run"], merge_env, ws)
+    done, merge_env = play_merge(merge, job_env, ws, tmp_path)
     image = plan_workspace(ws).image(TARGET)
     promised = tag_strings(image, {"VERSION": version, "PLAY_REGISTRY": "on"})
     assert promised == [
@@ -199,9 +229,20 @@ def test_build_jobs_then_merge_publish_every_platform_under_every_tag(
     ]
     for tag in promised:
         assert index_platforms(engine, tag) == ["linux/amd64", "linux/arm64"], tag
-        assert f"{tag}: linux/amd64, linux/arm64" in done.stdout
+        assert f"{tag}: linux/amd64, linux/arm64" in done
+    assert_merge_refuses_a_missing_digest(merge, merge_env, engine, digests, version, ws)
 
-    # one platform's digest withheld: the merge refuses, and publishes nothing
+
+def assert_merge_refuses_a_missing_digest(
+    merge: dict[str, Any],
+    merge_env: dict[str, str],
+    engine: dict[str, str],
+    digests: Path,
+    version: str,
+    ws: Path,
+) -> None:
+    """One platform's digest withheld: the merge refuses, and publishes nothing."""
+    publish = step(merge, "Publish every platform under every tag")
     (digests / f"{TARGET}@linux-arm64").unlink()
     refused_version = version + "-refused"
     refused = python_script(

@@ -90,9 +90,8 @@ def tag_format(draw: st.DrawFn) -> str:
     return out
 
 
-@st.composite
-def manifests(draw: st.DrawFn) -> dict[str, Any]:
-    common = draw(st.sampled_from(PYTHONS))
+def top_level(draw: st.DrawFn, common: str) -> dict[str, Any]:
+    """The manifest's top-level keys before CUDA: version, Pythons, platforms, labels, verify."""
     manifest: dict[str, Any] = {}
     if draw(st.booleans()):
         manifest["version"] = draw(st.from_regex(r"[0-9a-z][0-9A-Za-z_.-]{0,8}", fullmatch=True))
@@ -105,8 +104,11 @@ def manifests(draw: st.DrawFn) -> dict[str, Any]:
         )
     if draw(st.booleans()):
         manifest["verify"] = draw(st.booleans())
+    return manifest
 
-    # CUDA versions: distinct major.minor, so target names and tags tell them apart.
+
+def cuda_versions_of(draw: st.DrawFn, manifest: dict[str, Any]) -> list[str]:
+    """CUDA versions: distinct major.minor, so target names and tags tell them apart."""
     cudas = draw(
         st.lists(cuda_versions, unique_by=lambda v: v.rsplit(".", 1)[0], min_size=0, max_size=3)
     )
@@ -115,8 +117,14 @@ def manifests(draw: st.DrawFn) -> dict[str, Any]:
             v: {"cudart": f"{v}-1", **({"cudnn9": f"9.{i}.0-1"} if i % 2 == 0 else {})}
             for i, v in enumerate(cudas)
         }
+    return cudas
 
-    # Release types: drawn custom ones, each FROM base, an earlier one, a default one, or nothing.
+
+def release_types(
+    draw: st.DrawFn, manifest: dict[str, Any], cudas: list[str]
+) -> tuple[list[str], set[str]]:
+    """Drawn custom release types, each FROM base, an earlier one, a default one, or nothing;
+    returns the release types known and those that build CUDA images."""
     types: dict[str, dict[str, Any]] = {}
     known = ["base", *DEFAULT_TYPES]
     cuda_types = {"cudnn"}
@@ -137,42 +145,66 @@ def manifests(draw: st.DrawFn) -> dict[str, Any]:
         known.append(name)
     if types:
         manifest["release_types"] = types
-    usable_types = [t for t in known if t != "base" and (cudas or t not in cuda_types)]
+    return known, cuda_types
 
-    # Distros and their releases; a distro has CUDA in all of its releases or in none.
+
+def distro_release(
+    draw: st.DrawFn, manifest: dict[str, Any], distro: str, version: str, *, cuda: bool, common: str
+) -> dict[str, Any]:
+    cudas = list(manifest.get("cuda_dependencies", {}))
+    """One release of a distro; with `cuda`, CUDA images (built for amd64 and arm64 only)."""
+    spec: dict[str, Any] = {
+        "templates_dir": draw(st.sampled_from(["templates/one", f"templates/{distro}"])),
+        "base_image": f"{distro}:{version}",
+        "add_to_tags": f"{distro}{version}",
+    }
+    if draw(st.booleans()):
+        spec["python_versions"] = sublist(draw, PYTHONS, keep=common)
+    if draw(st.integers(0, 3)) == 0:
+        spec["exclude_python"] = [p for p in sublist(draw, PYTHONS) if p != common]
+    if cuda:
+        spec["platforms"] = sublist(draw, PLATFORMS, keep=draw(st.sampled_from(PLATFORMS[:2])))
+    elif draw(st.booleans()):
+        spec["platforms"] = sublist(draw, PLATFORMS)
+    if draw(st.integers(0, 3)) == 0:
+        spec["envars"] = ["LANG=C.UTF-8", "A=b c"]
+    if cuda:
+        spec["cuda_prefix_url"] = f"{distro}{version.replace('.', '')}"
+        spec["cuda"] = draw(cuda_choice(cudas, manifest["cuda_dependencies"]))
+    return spec
+
+
+def releases_of(
+    draw: st.DrawFn, manifest: dict[str, Any], cudas: list[str], common: str
+) -> tuple[dict[str, dict[str, Any]], dict[str, bool]]:
+    """Distros and their releases (a distro has CUDA in all of its releases or in none), and
+    whether each distro has CUDA."""
     distros = draw(st.lists(distro_names, unique=True, min_size=1, max_size=3))
     has_cuda = {d: bool(cudas) and draw(st.booleans()) for d in distros}
     releases: dict[str, dict[str, Any]] = {}
     for distro in distros:
         versions = draw(st.lists(distro_versions, unique=True, min_size=1, max_size=2))
-        releases[distro] = {}
-        for version in versions:
-            spec = {
-                "templates_dir": draw(st.sampled_from(["templates/one", f"templates/{distro}"])),
-                "base_image": f"{distro}:{version}",
-                "add_to_tags": f"{distro}{version}",
-            }
-            if draw(st.booleans()):
-                spec["python_versions"] = sublist(draw, PYTHONS, keep=common)
-            if draw(st.integers(0, 3)) == 0:
-                spec["exclude_python"] = [p for p in sublist(draw, PYTHONS) if p != common]
-            if has_cuda[distro]:  # CUDA images are built for amd64 and arm64 only
-                spec["platforms"] = sublist(
-                    draw, PLATFORMS, keep=draw(st.sampled_from(PLATFORMS[:2]))
-                )
-            elif draw(st.booleans()):
-                spec["platforms"] = sublist(draw, PLATFORMS)
-            if draw(st.integers(0, 3)) == 0:
-                spec["envars"] = ["LANG=C.UTF-8", "A=b c"]
-            if has_cuda[distro]:
-                spec["cuda_prefix_url"] = f"{distro}{version.replace('.', '')}"
-                spec["cuda"] = draw(cuda_choice(cudas, manifest["cuda_dependencies"]))
-            releases[distro][version] = spec
+        releases[distro] = {
+            version: distro_release(
+                draw, manifest, distro, version, cuda=has_cuda[distro], common=common
+            )
+            for version in versions
+        }
+    return releases, has_cuda
 
-    # Packages: each builds drawn release types on drawn distros; some build FROM another.
+
+def packages_of(
+    draw: st.DrawFn,
+    has_cuda: dict[str, bool],
+    usable_types: list[str],
+    cuda_types: set[str],
+    common: str,
+) -> dict[str, dict[str, Any]]:
+    """Packages: each builds drawn release types on drawn distros; some build FROM another."""
+    distros = list(has_cuda)
     packages: dict[str, dict[str, Any]] = {}
     for name in draw(st.lists(package_names, unique=True, min_size=1, max_size=3)):
-        spec = {}
+        spec: dict[str, Any] = {}
         parent = draw(st.sampled_from([None, *packages])) if packages else None
         if parent is not None:
             spec["parent"] = parent
@@ -189,22 +221,34 @@ def manifests(draw: st.DrawFn) -> dict[str, Any]:
         if draw(st.booleans()):
             spec["python_versions"] = sublist(draw, PYTHONS, keep=common)
         packages[name] = spec
-    manifest["packages"] = packages
-    manifest["releases"] = releases
+    return packages
 
-    # Registries, with and without an only_if gate, each for some packages.
+
+def repository_of(draw: st.DrawFn, packages: list[str]) -> dict[str, Any]:
+    """Registries, with and without an only_if gate, each for some packages."""
     repository: dict[str, Any] = {}
     for index in range(draw(st.integers(0, 2))):
-        registry = {
-            p: f"reg{index}.example.com/org{index}/{p}" for p in sublist(draw, sorted(packages))
-        }
-        spec = {"registry": registry}
+        registry = {p: f"reg{index}.example.com/org{index}/{p}" for p in sublist(draw, packages)}
+        spec: dict[str, Any] = {"registry": registry}
         if draw(st.booleans()):
             spec["only_if"] = f"{GATE_PREFIX}{index}"
             spec["user"] = f"{GATE_PREFIX}USER_{index}"
             spec["pwd"] = f"{GATE_PREFIX}{index}"
         repository[f"r{index}"] = spec
-    if repository:
+    return repository
+
+
+@st.composite
+def manifests(draw: st.DrawFn) -> dict[str, Any]:
+    common = draw(st.sampled_from(PYTHONS))
+    manifest = top_level(draw, common)
+    cudas = cuda_versions_of(draw, manifest)
+    known, cuda_types = release_types(draw, manifest, cudas)
+    usable_types = [t for t in known if t != "base" and (cudas or t not in cuda_types)]
+    releases, has_cuda = releases_of(draw, manifest, cudas, common)
+    manifest["packages"] = packages_of(draw, has_cuda, usable_types, cuda_types, common)
+    manifest["releases"] = releases
+    if repository := repository_of(draw, sorted(manifest["packages"])):
         manifest["repository"] = repository
     return manifest
 

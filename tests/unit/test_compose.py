@@ -5,6 +5,7 @@ tags, text, scalar styles, the line and column where each node starts, and which
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -103,20 +104,21 @@ def test_there_are_many_yaml_files() -> None:
     assert len(FILES) > 50
 
 
+SCALARS: tuple[Callable[[random.Random], Any], ...] = (
+    lambda rng: rng.choice(["3.10", "yes", "~", "1e3", "0x1F", "a: b", "- x", "#c", "é ü 漢", ""]),
+    lambda rng: "".join(rng.choice("abc xyz-_./:'\"\\") for _ in range(rng.randrange(12))),
+    lambda rng: rng.choice([0, -1, 3.5, 10**20, 1e-7]),
+    lambda rng: rng.choice([True, False]),
+    lambda _: None,
+)
+
+
 def random_value(rng: random.Random, depth: int) -> Any:
     """A value of a manifest's kinds: text (some outside ASCII, some looking like numbers or
     booleans), numbers, booleans, null, lists and mappings."""
     kind = rng.randrange(8 if depth < 5 else 5)
-    if kind == 0:
-        return rng.choice(["3.10", "yes", "~", "1e3", "0x1F", "a: b", "- x", "#c", "é ü 漢", ""])
-    if kind == 1:
-        return "".join(rng.choice("abc xyz-_./:'\"\\") for _ in range(rng.randrange(12)))
-    if kind == 2:
-        return rng.choice([0, -1, 3.5, 10**20, 1e-7])
-    if kind == 3:
-        return rng.choice([True, False])
-    if kind == 4:
-        return None
+    if kind < len(SCALARS):
+        return SCALARS[kind](rng)
     if kind in (5, 6):
         return {
             random_value(rng, 5) if rng.random() < 0.2 else f"k{i}": random_value(rng, depth + 1)
