@@ -1,5 +1,5 @@
 """What the unit tier refuses: starting a process, opening a network connection (or looking a
-name up), and writing outside the temporary folders.
+name up), and writing outside the temporary folders (or in $HOME, even when it is in one).
 
 `Sandbox.install` patches the standard library's entry points for each; an attempt raises
 `Refused` and is recorded, so that a test fails even when the code under test catches the error.
@@ -56,12 +56,25 @@ def _where(path: Any, dir_fd: int | None, *, follow: bool = True) -> str | None:
     return os.path.join(os.path.realpath(head), tail)
 
 
+def _within(path: str, folder: str) -> bool:
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
+
+
 class Sandbox:
     """The refusals, installed for one test with `install(monkeypatch)`."""
 
-    def __init__(self, writable: Iterable[Path]) -> None:
+    def __init__(self, writable: Iterable[Path], home: Path) -> None:
         self.writable = tuple(os.path.realpath(p) for p in writable)
+        self.home = os.path.realpath(home)
         self.refused: list[str] = []
+
+    def may_write(self, where: str) -> bool:
+        """Whether `where` is in a writable folder; in $HOME only if that folder is too (HOME may
+        itself be a temporary folder)."""
+        inside = [w for w in self.writable if _within(where, w)]
+        if _within(where, self.home):
+            return any(_within(w, self.home) for w in inside)
+        return bool(inside)
 
     def refuse(self, what: str) -> None:
         self.refused.append(what)
@@ -71,7 +84,7 @@ class Sandbox:
         where = _where(path, dir_fd, follow=follow)
         if where is None or where in _DEVICES:
             return
-        if not any(where == w or where.startswith(w + os.sep) for w in self.writable):
+        if not self.may_write(where):
             self.refuse(f"write only in temporary folders, not to {where}")
 
     def install(self, mp: pytest.MonkeyPatch) -> None:
