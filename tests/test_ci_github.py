@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 import yaml
 
-from bakegen.commands import gha_scripts
+from bakegen.github.scripts import BAKE_SETTINGS, script
 from bakegen.github.jobs import DEFAULT_RUNNERS, MATRIX_LIMIT, Options, build_jobs
 from bakegen.github.workflow import workflow
 from bakegen.layout import MARKER
@@ -304,7 +304,7 @@ def bake_settings(env: dict[str, str], cwd: Path) -> dict[str, str]:
     out = cwd / "github_output"
     out.write_text("", encoding="utf-8")
     proc = subprocess.run(
-        [sys.executable, "-c", gha_scripts.BAKE_SETTINGS],
+        [sys.executable, "-c", script(BAKE_SETTINGS)],
         env={**os.environ, "GITHUB_OUTPUT": str(out), **env},
         cwd=cwd,
         capture_output=True,
