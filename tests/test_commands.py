@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from bakegen.commands import docs, graph
-from bakegen.commands.explain import as_json, as_text, explain
-from bakegen.commands.init import init, starter_files
+from bakegen.commands.explain import as_text, explain, explained_json
+from bakegen.commands.init import starter_files, write_starter
 from bakegen.errors import OutputConflict, UsageError
 from bakegen.manifest.records import Manifest
 from bakegen.pipeline import plan_manifest, read_manifest
@@ -54,7 +54,7 @@ def test_explain_points_at_the_line_each_value_is_written(example: tuple[Manifes
     assert found["built FROM"].value == "model-server-base-debian12-py311"
     text = as_text(RUNTIME, note, rows)
     assert text[0] == f"{RUNTIME}: an image"
-    assert json.loads(json.dumps(as_json(RUNTIME, note, rows)))["values"][0]["field"] == "package"
+    assert json.loads(json.dumps(explained_json(RUNTIME, note, rows)))["values"][0]["field"] == "package"
 
 
 def test_explain_a_verify_target_and_a_misspelt_one(example: tuple[Manifest, Plan]) -> None:
@@ -107,7 +107,7 @@ def test_docs_table_and_markers(example: tuple[Manifest, Plan]) -> None:
 
 def test_init_writes_a_workspace_that_renders_and_refuses_to_overwrite(tmp_path: Path) -> None:
     ws = tmp_path / "new"
-    written = init(ws)
+    written = write_starter(ws)
     assert written == sorted(starter_files())
     assert "manifest/manifest.yml" in written
     result = run_cli("render", cwd=ws)
@@ -116,7 +116,7 @@ def test_init_writes_a_workspace_that_renders_and_refuses_to_overwrite(tmp_path:
     before = {p: (ws / p).read_text(encoding="utf-8") for p in written}
     (ws / "README.md").write_text("mine\n", encoding="utf-8")
     with pytest.raises(OutputConflict):
-        init(ws)
+        write_starter(ws)
     assert (ws / "README.md").read_text(encoding="utf-8") == "mine\n"
     assert all(
         (ws / p).read_text(encoding="utf-8") == before[p] for p in written if p != "README.md"
@@ -126,7 +126,7 @@ def test_init_writes_a_workspace_that_renders_and_refuses_to_overwrite(tmp_path:
 @pytest.mark.buildx
 def test_init_workspace_passes_bake_print(tmp_path: Path) -> None:
     ws = tmp_path / "new"
-    init(ws)
+    write_starter(ws)
     assert run_cli("render", cwd=ws).code == 0
     printed = bake_print(ws, "default", "verify")
     assert sorted(printed["target"]) == [
