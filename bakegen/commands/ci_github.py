@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from bakegen.errors import Drift, UsageError
-from bakegen.github.jobs import Options, build_jobs, merge_jobs
+from bakegen.github.jobs import DEFAULT_MAX_JOBS, DEFAULT_OUTPUT, Options, build_jobs, merge_jobs
 from bakegen.github.workflow import workflow
 from bakegen.output import Streams
 from bakegen.pipeline import plan_manifest, read_manifest
@@ -18,16 +18,17 @@ def run(
     ws: Path,
     manifest: Path | None,
     *,
-    output: str,
+    output: str = DEFAULT_OUTPUT,
     requirement: str | None = None,
     runner: Sequence[str] = (),
     gpu_runner: str | None = None,
     branch: Sequence[str] = (),
-    max_jobs: int,
+    max_jobs: int = DEFAULT_MAX_JOBS,
     check: bool = False,
     max_targets: int | None = None,
 ) -> int:
-    """Write the workflow (with `check`: exit 1 when it would change) and say what it holds."""
+    """Write the workflow and say what it holds; with `check`, write nothing and raise `Drift`
+    when it would change."""
     defaults = Options()
     options = Options(
         output=output,
