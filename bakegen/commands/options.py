@@ -5,23 +5,43 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 
-@dataclass(frozen=True)
 class Option:
-    """One option: its keyword in the command function, its flags (long first), its help."""
+    """One option: its keyword in the command function, its flags (long first), its help.
 
-    name: str
-    flags: tuple[str, ...]
-    help: str
-    kind: type = str  # str, int, bool (a flag without a value) or Path
-    choices: tuple[str, ...] = ()
-    default: str | bool | None = None
-    minimum: int | None = None  # for int
-    before: bool = False  # may also stand before the command (as with git -C)
-    show_default: bool = True
+    A plain class, not a dataclass: the fast entry reads these on every render, and making a
+    dataclass costs a millisecond at import."""
+
+    __slots__ = (
+        "before",
+        "choices",
+        "default",
+        "flags",
+        "help",
+        "kind",
+        "minimum",
+        "name",
+        "show_default",
+    )
+
+    def __init__(
+        self,
+        name: str,
+        flags: tuple[str, ...],
+        help: str,
+        kind: type = str,  # str, int, bool (a flag without a value) or Path
+        *,
+        choices: tuple[str, ...] = (),
+        default: str | bool | None = None,
+        minimum: int | None = None,  # for int
+        before: bool = False,  # may also stand before the command (as with git -C)
+        show_default: bool = True,
+    ) -> None:
+        self.name, self.flags, self.help, self.kind = name, flags, help, kind
+        self.choices, self.default, self.minimum = choices, default, minimum
+        self.before, self.show_default = before, show_default
 
     def read(self, text: str | None) -> object:
         """The value of `text` given on the command line (None: not given) as typer reads it;
