@@ -259,6 +259,34 @@ def workspace_lock(workspace: Path, on_wait: Callable[[], None] = lambda: None) 
         os.close(fd)
 
 
+def replace_file(path: Path, text: str) -> None:
+    """Write one file a command names (outside the output tree) in one rename: staged beside
+    it and flushed first, so a failure or a kill leaves the old file whole (a symlink is
+    followed, as opening it would). A failure is one line."""
+    dest = Path(os.path.realpath(path))
+    tmp = _side_name(dest, secrets.token_hex(4), TMP_SUFFIX)
+    try:
+        try:
+            mode = stat.S_IMODE(dest.stat().st_mode)
+        except FileNotFoundError:
+            mode = None
+        with tmp.open("xb") as handle:
+            handle.write(text.encode())
+            handle.flush()
+            os.fsync(handle.fileno())
+        if mode is not None:
+            tmp.chmod(mode)
+        os.replace(tmp, dest)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise WriteFailed(
+            f"{path}: cannot write: {exc.strerror or exc}; nothing was changed"
+        ) from None
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
 def _side_name(path: Path, token: str, suffix: str) -> Path:
     """A temporary or backup name beside `path`, unique to this run."""
     return path.with_name(f"{path.name}.{token}{suffix}")
