@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
-from bakegen.checks.formats import CUDA_FIELDS, _format_problems
+from bakegen.checks.formats import _format_problems
 from bakegen.errors import KeyPath, Problem, did_you_mean
 from bakegen.manifest.platforms import CUDA_PLATFORMS
 from bakegen.manifest.records import DistroRelease, Manifest
+from bakegen.plan.cuda import CUDA_FIELDS
 from bakegen.plan.names import version_key
 
 
