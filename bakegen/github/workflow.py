@@ -38,6 +38,7 @@ from bakegen.github.jobs import (
 )
 from bakegen.layout import BAKE_FILES, MARKER
 from bakegen.manifest.records import Manifest, Registry
+from bakegen.manifest.references import split_domain
 from bakegen.plan.records import Plan
 
 DIGESTS_DIR = "${{ runner.temp }}/digests"
@@ -76,11 +77,7 @@ NOT_PR = "github.event_name != 'pull_request'"
 
 def registry_host(registry: Registry) -> str:
     """The host of a registry's repositories (docker.io when they name none)."""
-    for _, repository in registry.repositories:
-        first, _, rest = repository.partition("/")
-        if rest and ("." in first or ":" in first or first == "localhost"):
-            return first
-    return "docker.io"
+    return next(filter(None, (split_domain(r)[0] for _, r in registry.repositories)), "docker.io")
 
 
 def _uses_ghcr(m: Manifest) -> bool:
