@@ -10,7 +10,7 @@ from bakegen.emit.bake_template import BakeTemplate, loader
 from bakegen.emit.hcl import Call, Expr, Ref, hcl_string, to_hcl, to_json, to_json_value
 from bakegen.emit.jinja import strict_environment, template_problem
 from bakegen.errors import ManifestError
-from bakegen.layout import MARKER, VERIFY_DOCKERFILE
+from bakegen.layout import MARKER, PARENT_CONTEXT, VERIFY_DOCKERFILE
 from bakegen.manifest.values import CI, BakeSetting, Text, Var
 from bakegen.plan.records import Image, Plan, Tag, Verify
 
@@ -104,7 +104,7 @@ def _target(image: Image, ci: CI, parents: dict[str, str | None]) -> Block:
         ("platforms", list(image.platforms)),
     ]
     if image.parent:
-        attrs.append(("contexts", {"base": f"target:{image.parent}"}))
+        attrs.append(("contexts", {PARENT_CONTEXT: f"target:{image.parent}"}))
     attrs.append(("args", dict(image.args)))
     if image.push:
         attrs.append(("tags", tags_expr(image.tags)))
