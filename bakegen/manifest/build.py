@@ -286,41 +286,58 @@ def _distro_release(
 ) -> DistroRelease:
     path: KeyPath = ("releases", distro, version)
     each = defaults["entries"]["releases.*.*"]
-    cuda = spec.get("cuda")
-    by_components = isinstance(cuda, dict)
-    if isinstance(cuda, dict):
-        wanted = tuple(sorted((str(k), str(v)) for k, v in cuda.items()))
-        refs = tuple(v for v, c in cuda_versions.items() if c.all_components == wanted)
-    elif cuda is None:
-        refs = ()
-    else:
-        refs = tuple(str(v) for v in ([cuda] if isinstance(cuda, (str, int, float)) else cuda))
-    prefix = str(spec.get("cuda_prefix_url") or "")
+    by_components = isinstance(spec.get("cuda"), dict)
+    refs = _cuda_refs(spec.get("cuda"), cuda_versions)
+    prefix = _text(spec, "cuda_prefix_url")
     offered = spec.get("python_versions")
+    own_platforms = spec.get("platforms")
     return DistroRelease(
         distro=distro,
         version=version,
-        templates_dir=str(spec.get("templates_dir") or "").rstrip("/"),
-        base_image=str(spec.get("base_image") or ""),
-        add_to_tags=str(spec.get("add_to_tags") or ""),
+        templates_dir=_text(spec, "templates_dir").rstrip("/"),
+        base_image=_text(spec, "base_image"),
+        add_to_tags=_text(spec, "add_to_tags"),
         multistage_image=bool(spec.get("multistage_image", each["multistage_image"])),
-        header=str(spec.get("header") or ""),
+        header=_text(spec, "header"),
         envars=tuple(
             (k, v) for k, _, v in (str(e).partition("=") for e in spec.get("envars") or [])
         ),
         cuda_prefix_url=prefix,
-        cuda_requires=str(spec.get("cuda_requires") or ""),
+        cuda_requires=_text(spec, "cuda_requires"),
         cuda_repo_url=cuda_repo_url,
         cuda_refs=refs,
         cuda_by_components=by_components,
-        cudas=tuple(cuda_versions[v] for v in dict.fromkeys(refs) if v in cuda_versions and prefix)[
-            : 1 if by_components else None
-        ],
-        platforms=_platforms(spec["platforms"]) if spec.get("platforms") else top_platforms[0],
-        platforms_from=(*path, "platforms") if spec.get("platforms") else top_platforms[1],
+        cudas=_cudas(refs, cuda_versions, by_components) if prefix else (),
+        platforms=_platforms(own_platforms) if own_platforms else top_platforms[0],
+        platforms_from=(*path, "platforms") if own_platforms else top_platforms[1],
         python_versions=_versions(offered) if offered else None,
         exclude_python=_versions(spec.get("exclude_python") or []),
         os_id=str(spec.get("os_id") or defaults["os_release_ids"].get(distro, distro)),
         path=path,
         bake=bake_settings(spec.get("bake"), (*path, "bake")),
     )
+
+
+def _text(spec: Mapping[str, Any], key: str) -> str:
+    """A text value of a spec; empty when it is not given."""
+    return str(spec.get(key) or "")
+
+
+def _cuda_refs(cuda: Any, cuda_versions: Mapping[str, CudaVersion]) -> tuple[str, ...]:
+    """The cuda_dependencies a release's `cuda` names: versions, or the entries whose
+    components equal the components it gives."""
+    if isinstance(cuda, dict):
+        wanted = tuple(sorted((str(k), str(v)) for k, v in cuda.items()))
+        return tuple(v for v, c in cuda_versions.items() if c.all_components == wanted)
+    if cuda is None:
+        return ()
+    return tuple(str(v) for v in ([cuda] if isinstance(cuda, (str, int, float)) else cuda))
+
+
+def _cudas(
+    refs: tuple[str, ...], cuda_versions: Mapping[str, CudaVersion], by_components: bool
+) -> tuple[CudaVersion, ...]:
+    """The CUDA versions a release builds: those it names that are declared, once each (by
+    components: the first)."""
+    found = tuple(cuda_versions[v] for v in dict.fromkeys(refs) if v in cuda_versions)
+    return found[:1] if by_components else found
