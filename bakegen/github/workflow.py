@@ -39,16 +39,13 @@ from bakegen.github.jobs import (
 from bakegen.github.steps import ACTIONS, NOT_PR, PINS, expression
 from bakegen.layout import MARKER
 from bakegen.manifest.records import Manifest, Registry
+from bakegen.manifest.references import split_domain
 from bakegen.plan.records import Plan
 
 
 def registry_host(registry: Registry) -> str:
     """The host of a registry's repositories (docker.io when they name none)."""
-    for _, repository in registry.repositories:
-        first, _, rest = repository.partition("/")
-        if rest and ("." in first or ":" in first or first == "localhost"):
-            return first
-    return "docker.io"
+    return next(filter(None, (split_domain(r)[0] for _, r in registry.repositories)), "docker.io")
 
 
 def _uses_ghcr(m: Manifest) -> bool:
