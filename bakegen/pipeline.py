@@ -13,9 +13,10 @@ from pathlib import Path
 
 from bakegen import cache
 from bakegen.checks.manifest import manifest_problems
+from bakegen.checks.outputs import output_problems
 from bakegen.checks.plan import envar_warnings, plan_problems
 from bakegen.checks.templates import file_trouble, template_problems
-from bakegen.emit.outputs import BakeTemplate, emit
+from bakegen.emit.outputs import BakeTemplate, emit, render_dockerfiles
 from bakegen.errors import Location, ManifestError, Problem
 from bakegen.layout import BAKE_TEMPLATE, manifest_path
 from bakegen.load.merge import load
@@ -79,12 +80,16 @@ def compile_workspace(
     if locked is not None:
         shown = display(lock_path(manifest_path(workspace, manifest)), workspace)
         drift = tuple(lock.drift(locked, lock.needs(typed, plan), shown))
+    template = bake_template(workspace) if fmt == "hcl" else None
+    rendered = render_dockerfiles(plan, workspace)
+    _raise(output_problems(plan, rendered, template, workspace))
     outputs = emit(
         plan,
+        rendered,
         workspace,
         fmt,
         verify_dockerfile=resource_text("verify.Dockerfile"),
-        bake_template=bake_template(workspace) if fmt == "hcl" else None,
+        bake_template=template,
     )
     return Compiled(typed, plan, outputs, tuple(envar_warnings(typed, plan, outputs)), drift)
 

@@ -159,6 +159,9 @@ class _Tree:
 
 
 def plan_changes(workspace: Path, outputs: dict[str, str], output_dir: str) -> Changes:
+    """What a render would do to the workspace: each output created, updated or unchanged,
+    and every file bakegen made that no output names deleted. Refuses (OutputConflict) when
+    anything that is not bakegen's stands where an output goes."""
     changes = Changes()
     conflicts: list[str] = []
     in_the_way: set[str] = set()
@@ -166,32 +169,50 @@ def plan_changes(workspace: Path, outputs: dict[str, str], output_dir: str) -> C
     for rel in sorted(outputs):
         *folders, _ = tree.check_inside(rel)
         blocker = tree.in_the_way(folders)
-        info = tree.lstat(rel)
         if blocker:
             if blocker not in in_the_way:
                 in_the_way.add(blocker)
                 conflicts.append(
                     f"{blocker}: is a file where bakegen needs a folder (for {rel}); move it away"
                 )
-        elif info is None:
-            changes.create.append(rel)
-        elif stat.S_ISDIR(info.st_mode):
-            conflicts.append(f"{rel}: is a folder where bakegen writes a file; move it away")
-        elif not stat.S_ISREG(info.st_mode):
-            conflicts.append(
-                f"{rel}: is not a regular file, and bakegen writes one there; move it away"
-            )
-        elif (workspace / rel).read_bytes() == outputs[rel].encode():
-            changes.unchanged.append(rel)
-        elif not is_generated(workspace / rel):
-            conflicts.append(
-                f"{rel}: not made by bakegen (no marker), and bakegen would overwrite it; "
-                "move it away or delete it"
-            )
-        else:
-            changes.update.append(rel)
+            continue
+        conflict = _sort_output(changes, workspace, rel, tree.lstat(rel), outputs[rel])
+        if conflict:
+            conflicts.append(conflict)
     if conflicts:
         raise OutputConflict(conflicts)
+    for rel in _existing(workspace, output_dir):
+        if rel not in outputs:
+            _sort_existing(changes, workspace, rel)
+    return changes
+
+
+def _sort_output(
+    changes: Changes, workspace: Path, rel: str, info: os.stat_result | None, text: str
+) -> str | None:
+    """Put the output `rel` in `changes` by what is there now; the conflict, if something
+    bakegen must not replace is."""
+    if info is None:
+        changes.create.append(rel)
+    elif stat.S_ISDIR(info.st_mode):
+        return f"{rel}: is a folder where bakegen writes a file; move it away"
+    elif not stat.S_ISREG(info.st_mode):
+        return f"{rel}: is not a regular file, and bakegen writes one there; move it away"
+    elif (workspace / rel).read_bytes() == text.encode():
+        changes.unchanged.append(rel)
+    elif not is_generated(workspace / rel):
+        return (
+            f"{rel}: not made by bakegen (no marker), and bakegen would overwrite it; "
+            "move it away or delete it"
+        )
+    else:
+        changes.update.append(rel)
+    return None
+
+
+def _existing(workspace: Path, output_dir: str) -> list[str]:
+    """The files a render may have made: everything under the output folder, the bake files,
+    and a killed run's staged or backed-up bake file beside them."""
     root = workspace / output_dir
     existing: list[str] = []
     if root.is_dir() and not root.is_symlink():
@@ -200,26 +221,26 @@ def plan_changes(workspace: Path, outputs: dict[str, str], output_dir: str) -> C
             folder = Path(dirpath).relative_to(workspace).as_posix()
             existing.extend(f"{folder}/{name}" for name in sorted(filenames))
     existing.extend(BAKE_FILES.values())
-    # A killed run's staged or backed-up bake file, beside the bake file.
     bake_names = tuple(BAKE_FILES.values())
     existing.extend(
         p.name
         for p in sorted(workspace.iterdir())
         if (m := LEFTOVER.match(p.name)) and m.group("name") in bake_names
     )
-    for rel in existing:
-        if rel in outputs:
-            continue
-        path = workspace / rel
-        if not path.exists() or path.is_symlink():
-            continue
-        if not stat.S_ISREG(path.lstat().st_mode):
-            changes.foreign.append(rel)
-        elif is_leftover(path) or (not LEFTOVER.match(path.name) and is_generated(path)):
-            changes.delete.append(rel)
-        elif path.parent != workspace or LEFTOVER.match(path.name):
-            changes.foreign.append(rel)
-    return changes
+    return existing
+
+
+def _sort_existing(changes: Changes, workspace: Path, rel: str) -> None:
+    """A file no output names: deleted when bakegen made it, kept (and told) when not."""
+    path = workspace / rel
+    if not path.exists() or path.is_symlink():
+        return
+    if not stat.S_ISREG(path.lstat().st_mode):
+        changes.foreign.append(rel)
+    elif is_leftover(path) or (not LEFTOVER.match(path.name) and is_generated(path)):
+        changes.delete.append(rel)
+    elif path.parent != workspace or LEFTOVER.match(path.name):
+        changes.foreign.append(rel)
 
 
 @contextlib.contextmanager
@@ -236,6 +257,34 @@ def workspace_lock(workspace: Path, on_wait: Callable[[], None] = lambda: None) 
         yield
     finally:
         os.close(fd)
+
+
+def replace_file(path: Path, text: str) -> None:
+    """Write one file a command names (outside the output tree) in one rename: staged beside
+    it and flushed first, so a failure or a kill leaves the old file whole (a symlink is
+    followed, as opening it would). A failure is one line."""
+    dest = Path(os.path.realpath(path))
+    tmp = _side_name(dest, secrets.token_hex(4), TMP_SUFFIX)
+    try:
+        try:
+            mode = stat.S_IMODE(dest.stat().st_mode)
+        except FileNotFoundError:
+            mode = None
+        with tmp.open("xb") as handle:
+            handle.write(text.encode())
+            handle.flush()
+            os.fsync(handle.fileno())
+        if mode is not None:
+            tmp.chmod(mode)
+        os.replace(tmp, dest)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise WriteFailed(
+            f"{path}: cannot write: {exc.strerror or exc}; nothing was changed"
+        ) from None
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def _side_name(path: Path, token: str, suffix: str) -> Path:

@@ -16,6 +16,7 @@ from jinja2 import nodes
 from bakegen import cache
 from bakegen.checks.packages import used_release_types
 from bakegen.errors import KeyPath, Location, Problem, did_you_mean
+from bakegen.layout import template_path
 from bakegen.manifest.records import Manifest
 
 
@@ -33,7 +34,7 @@ def template_problems(m: Manifest, workspace: Path) -> list[Problem]:
             problems.append(m.problem(where, f"folder '{tdir}' not found in the workspace"))
             continue
         for kind in sorted(kinds):
-            template = f"{tdir}/{kind}.Dockerfile.j2"
+            template = template_path(tdir, kind)
             trouble = file_trouble(workspace / template)
             if trouble:
                 problems.append(m.problem(where, f"template '{template}' {trouble}"))

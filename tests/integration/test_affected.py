@@ -24,6 +24,7 @@ from hypothesis import strategies as st
 
 from bakegen.commands.affected import affected, bake_file
 from bakegen.errors import UsageError
+from bakegen.layout import MARKER
 from testing.helpers import ROOT, bake_print, git, run_cli
 
 pytestmark = pytest.mark.buildx
@@ -182,6 +183,26 @@ def test_bake_file_has_one_group(tmp_path: Path) -> None:
     assert run_cli("render", cwd=repo).code == 0
     printed = bake_print(repo, "affected", files=["docker-bake.hcl", "affected.hcl"])
     assert set(printed["group"]["affected"]["targets"]) == set(targets)
+
+
+def test_affected_bake_writes_the_group_of_the_targets_it_prints(tmp_path: Path) -> None:
+    repo = example_repo(tmp_path)
+    CHANGES["a leaf template"](repo)
+    (repo / "affected.hcl").write_text("an older one\n", encoding="utf-8")
+    result = run_cli("affected", "--since", "HEAD", "--bake", "affected.hcl", "--json", cwd=repo)
+    assert result.code == 0, result.err
+    targets = list(json.loads(result.out))
+    assert targets
+    assert (repo / "affected.hcl").read_text(encoding="utf-8") == bake_file(targets)
+
+
+def test_the_affected_group_is_written_as_the_bake_file_writes_groups() -> None:
+    head = f'# {MARKER}\ngroup "affected" {{\n'
+    assert bake_file(["a", "b"]) == head + '  targets = ["a", "b"]\n}\n'
+    long = [f"target-{n:02}-" + "x" * 30 for n in range(3)]
+    items = "".join(f'    "{name}",\n' for name in long)
+    assert bake_file(long) == head + f"  targets = [\n{items}  ]\n}}\n"
+    assert bake_file(['say "hi"']) == head + '  targets = ["say \\"hi\\""]\n}\n'
 
 
 EDITS = st.sampled_from(

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from bakegen.commands import gha_scripts
+from bakegen.github.scripts import BAKE_SETTINGS, script
 from bakegen.github.workflow import workflow
 from bakegen.pipeline import plan_manifest, plan_workspace, read_manifest
 from testing.helpers import ROOT, buildx, git, make_workspace, need_tool, run_cli, unavailable
@@ -33,7 +33,7 @@ def bake_settings(env: dict[str, str], cwd: Path) -> dict[str, str]:
     out = cwd / "github_output"
     out.write_text("", encoding="utf-8")
     proc = subprocess.run(
-        [sys.executable, "-c", gha_scripts.BAKE_SETTINGS],
+        [sys.executable, "-c", script(BAKE_SETTINGS)],
         env={**os.environ, "GITHUB_OUTPUT": str(out), **env},
         cwd=cwd,
         capture_output=True,

@@ -10,14 +10,14 @@ from pathlib import Path
 
 import pytest
 
-from bakegen.commands.init import init
+from bakegen.commands.init import write_starter
 from testing.helpers import ROOT, bake_print, run_cli
 
 
 @pytest.mark.buildx
 def test_init_workspace_passes_bake_print(tmp_path: Path) -> None:
     ws = tmp_path / "new"
-    init(ws)
+    write_starter(ws)
     assert run_cli("render", cwd=ws).code == 0
     printed = bake_print(ws, "default", "verify")
     assert sorted(printed["target"]) == [

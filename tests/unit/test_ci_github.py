@@ -14,6 +14,7 @@ import pytest
 import yaml
 
 from bakegen.github.jobs import DEFAULT_RUNNERS, MATRIX_LIMIT, Options, build_jobs
+from bakegen.github.scripts import BAKE_SETTINGS, EXPORT_DIGESTS, MERGE, START, script
 from bakegen.github.workflow import workflow
 from bakegen.layout import MARKER
 from bakegen.pipeline import plan_manifest, read_manifest
@@ -96,6 +97,26 @@ def test_the_example_workspace() -> None:
     jobs = jobs_of(workflow(typed_example, plan))
     assert_each_image_once(plan, jobs)
     assert set(jobs) == {"check", "build", "merge"}
+
+
+def test_the_python_steps_run_the_script_files_from_their_marker_line() -> None:
+    jobs = jobs_of(workflow(typed(EXAMPLE_DATA), plan_of(EXAMPLE_DATA)))
+    ran = {
+        step["name"]: step["run"]
+        for job in ("build", "merge")
+        for step in jobs[job]["steps"]
+        if step.get("shell") == "python"
+    }
+    folder = ROOT / "bakegen" / "resources" / "github"
+    files = {
+        name: (folder / f"{name}.py").read_text(encoding="utf-8")
+        for name in (BAKE_SETTINGS, EXPORT_DIGESTS, MERGE)
+    }
+    assert sorted(ran.values()) == sorted(text.split(START, 1)[1] for text in files.values())
+    for name, text in files.items():
+        assert text.count(START) == 1, name
+        assert script(name).startswith("import "), name
+        compile(text, name, "exec")  # one file, valid Python as a whole
 
 
 def test_pull_requests_build_without_logins_or_pushes() -> None:

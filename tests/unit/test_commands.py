@@ -1,16 +1,22 @@
-"""explain, graph, docs and init as functions over the example workspace's plan."""
+"""The command contract (one module per command, a run() returning its exit code); explain,
+graph, docs and init as functions over the example workspace's plan."""
 
 from __future__ import annotations
 
+import importlib
+import inspect
 import json
+import typing
 from pathlib import Path
 
 import pytest
+import typer
 
+from bakegen import cli, write
 from bakegen.commands import docs, graph
-from bakegen.commands.explain import as_json, as_text, explain
-from bakegen.commands.init import init, starter_files
-from bakegen.errors import OutputConflict, UsageError
+from bakegen.commands.explain import as_text, explain, explained_json
+from bakegen.commands.init import starter_files, write_starter
+from bakegen.errors import OutputConflict, UsageError, WriteFailed
 from bakegen.manifest.records import Manifest
 from bakegen.pipeline import plan_manifest, read_manifest
 from bakegen.plan.records import Plan
@@ -25,6 +31,76 @@ MANIFEST = (ROOT / "manifest" / "manifest.yml").read_text(encoding="utf-8").spli
 def example() -> tuple[Manifest, Plan]:
     m = read_manifest(ROOT)
     return m, plan_manifest(m)
+
+
+# Each command of the command line, by its module in bakegen.commands.
+COMMANDS = {
+    "render": "render",
+    "validate": "validate",
+    "list": "list",
+    "schema": "schema",
+    "docs": "docs",
+    "explain": "explain",
+    "graph": "graph",
+    "init": "init",
+    "smoke": "smoke",
+    "affected": "affected",
+    "ci github": "ci_github",
+    "pin": "pin",
+    "version": "version",
+}
+NOT_COMMANDS = {"__init__", "options", "typer_options"}
+
+
+def test_one_module_per_command_each_a_run_returning_its_exit_code() -> None:
+    group = typer.main.get_command(cli.app)
+    names = {
+        f"{name} {sub}" if isinstance(command, type(group)) else name
+        for name, command in group.commands.items()  # type: ignore[attr-defined]
+        for sub in (getattr(command, "commands", None) or [""])
+    }
+    assert names == set(COMMANDS)
+    folder = ROOT / "bakegen" / "commands"
+    assert {p.stem for p in folder.glob("*.py")} - NOT_COMMANDS == set(COMMANDS.values())
+    for module_name in COMMANDS.values():
+        run = importlib.import_module(f"bakegen.commands.{module_name}").run
+        assert typing.get_type_hints(run)["return"] is int, module_name
+        assert next(iter(inspect.signature(run).parameters)) == "io", module_name
+
+
+def test_docs_write_replaces_the_table_in_one_rename(tmp_path: Path) -> None:
+    ws = make_workspace(tmp_path / "ws", BAKE_MANIFEST)
+    readme = ws / "README.md"
+    readme.write_text(f"intro\n{docs.BEGIN}\nold\n{docs.END}\n", encoding="utf-8")
+    readme.chmod(0o640)
+    (ws / "link.md").symlink_to("README.md")
+    first = run_cli("docs", "--write", "link.md", cwd=ws)
+    assert (first.code, first.err) == (0, "link.md: image table updated\n")
+    assert (ws / "link.md").is_symlink()  # the file it names was replaced
+    text = readme.read_text(encoding="utf-8")
+    assert "old" not in text
+    assert "| release type |" in text
+    assert readme.stat().st_mode & 0o777 == 0o640
+    again = run_cli("docs", "--write", "README.md", cwd=ws)
+    assert (again.code, again.err) == (0, "README.md: image table up to date\n")
+    assert sorted(p.name for p in ws.iterdir() if "bakegen-tmp" in p.name) == []
+
+
+def test_docs_write_that_fails_changes_nothing_and_says_so_in_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ws = make_workspace(tmp_path / "ws", BAKE_MANIFEST)
+    readme = ws / "README.md"
+    before = f"{docs.BEGIN}\n{docs.END}\n"
+    readme.write_text(before, encoding="utf-8")
+    # The staged copy cannot be made (ENOSPC or EROFS would fail the same way).
+    monkeypatch.setattr(write, "_side_name", lambda path, *_: path.parent / "gone" / path.name)
+    result = run_cli("docs", "--write", "README.md", cwd=ws)
+    assert (result.code, result.err) == (
+        WriteFailed.exit_code,
+        "README.md: cannot write: No such file or directory; nothing was changed\n",
+    )
+    assert readme.read_text(encoding="utf-8") == before
 
 
 def line_of(text: str) -> int:
@@ -51,7 +127,10 @@ def test_explain_points_at_the_line_each_value_is_written(example: tuple[Manifes
     assert found["built FROM"].value == "model-server-base-debian12-py311"
     text = as_text(RUNTIME, note, rows)
     assert text[0] == f"{RUNTIME}: an image"
-    assert json.loads(json.dumps(as_json(RUNTIME, note, rows)))["values"][0]["field"] == "package"
+    assert (
+        json.loads(json.dumps(explained_json(RUNTIME, note, rows)))["values"][0]["field"]
+        == "package"
+    )
 
 
 def test_explain_a_verify_target_and_a_misspelt_one(example: tuple[Manifest, Plan]) -> None:
@@ -104,7 +183,7 @@ def test_docs_table_and_markers(example: tuple[Manifest, Plan]) -> None:
 
 def test_init_writes_a_workspace_that_renders_and_refuses_to_overwrite(tmp_path: Path) -> None:
     ws = tmp_path / "new"
-    written = init(ws)
+    written = write_starter(ws)
     assert written == sorted(starter_files())
     assert "manifest/manifest.yml" in written
     result = run_cli("render", cwd=ws)
@@ -113,7 +192,7 @@ def test_init_writes_a_workspace_that_renders_and_refuses_to_overwrite(tmp_path:
     before = {p: (ws / p).read_text(encoding="utf-8") for p in written}
     (ws / "README.md").write_text("mine\n", encoding="utf-8")
     with pytest.raises(OutputConflict):
-        init(ws)
+        write_starter(ws)
     assert (ws / "README.md").read_text(encoding="utf-8") == "mine\n"
     assert all(
         (ws / p).read_text(encoding="utf-8") == before[p] for p in written if p != "README.md"

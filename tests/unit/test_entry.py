@@ -4,11 +4,17 @@ exit code, same output, same files; and it hands every other command line to typ
 from __future__ import annotations
 
 import shutil
+import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
+import typer
 
-from bakegen import entry
+from bakegen import cli, entry
+from bakegen.commands import render as render_command
+from bakegen.commands.options import RENDER, Option
+from bakegen.output import Lines, Streams
 from testing.helpers import ROOT, Result, run_cli, tree
 
 FAST = [
@@ -76,3 +82,76 @@ def test_the_fast_entry_reads_these_itself(args: list[str]) -> None:
 @pytest.mark.parametrize("args", TYPER, ids=" ".join)
 def test_typer_reads_these(args: list[str]) -> None:
     assert entry.read_render(args) is None
+
+
+def _samples(option: Option) -> list[str | None]:
+    """Values to give `option` on a command line (None: a flag, given alone)."""
+    if option.kind is bool:
+        return [None]
+    if option.choices:
+        return list(option.choices)
+    if option.kind is int:
+        return [str(option.minimum or 0), "500"]
+    return ["."] if option.name == "workspace" else ["some/where.yml"]
+
+
+def _spellings() -> list[list[str]]:
+    """Every flag of every render option with each sample value, after `render` and (when it
+    may stand there) before it; then all of them at once."""
+    lines: list[list[str]] = [["render"]]
+    for option in RENDER:
+        for flag in option.flags:
+            for value in _samples(option):
+                words = [flag] if value is None else [flag, value]
+                lines.append(["render", *words])
+                if option.before:
+                    lines.append([*words, "render"])
+    every = [w for o in RENDER for w in (o.flags[-1], _samples(o)[-1]) if w is not None]
+    return [*lines, ["render", *every]]
+
+
+@pytest.mark.parametrize("args", _spellings(), ids=" ".join)
+def test_render_s_options_reach_render_alike_through_either_reader(
+    args: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Made from the option table: an option added to it is tried here, both ways."""
+    assert entry.read_render(args) is not None  # the fast entry reads it itself
+    calls: list[tuple[Path, Path | None, dict[str, Any]]] = []
+
+    def record(_io: Streams, ws: Path, manifest: Path | None, **given: Any) -> int:
+        calls.append((ws, manifest, given))
+        return 0
+
+    monkeypatch.setattr(render_command, "run", record)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(sys, "argv", ["bakegen", *args])
+
+    def fast() -> None:
+        entry.main(args, out=Lines(), err=Lines())
+
+    for run in (fast, cli.main):
+        with pytest.raises(SystemExit) as exited:
+            run()
+        assert exited.value.code == 0
+    assert len(calls) == 2
+    assert calls[0] == calls[1]
+    assert set(calls[0][2]) == {o.name for o in RENDER} - {"workspace", "manifest"}
+
+
+def test_typer_declares_render_s_options_from_the_table() -> None:
+    command = typer.main.get_command(cli.app).commands["render"]  # type: ignore[attr-defined]
+    declared = {p.name: p for p in command.params}
+    assert list(declared) == [o.name for o in RENDER]
+    for option in RENDER:
+        param = declared[option.name]
+        assert sorted([*param.opts, *param.secondary_opts]) == sorted(option.flags)
+        assert (param.help, param.is_flag, param.min, param.show_default) == (
+            option.help,
+            option.kind is bool,
+            option.minimum,
+            option.show_default,
+        )
+        assert getattr(param.default, "value", param.default) == option.default
+    group = typer.main.get_command(cli.app)
+    before = {p.name for p in group.params if p.name in declared}
+    assert before == {o.name for o in RENDER if o.before}

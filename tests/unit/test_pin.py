@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from bakegen.commands.pin import pin
+from bakegen.commands.pin import update_lock
 from bakegen.pin.lock import Pin, lock_path, lock_text, needs, read_lock
 from bakegen.pin.oci import Reference, base_url
 from bakegen.pin.registry import Client
@@ -227,10 +227,10 @@ def test_pin_resolves_only_what_the_lock_lacks(
         return Pin("sha256:" + "c" * 64, tuple(platforms))
 
     monkeypatch.setattr(Client, "resolve", fake)
-    outcome = pin(ws, None, quick(), {})
+    outcome = update_lock(ws, None, quick(), {})
     assert asked == []
     assert {r.change for r in outcome.rows} == {"kept"}
-    outcome = pin(ws, None, quick(), {}, update=True, only=["alpine:3.21"])
+    outcome = update_lock(ws, None, quick(), {}, update=True, only=["alpine:3.21"])
     assert asked == ["docker.io/library/alpine:3.21"]
     moved = {r.image: r.change for r in outcome.rows}
     assert moved["alpine:3.21"] == f"moved from {DIGEST}"

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 import pytest
 
-from bakegen.commands.smoke import smoke
+from bakegen.commands.smoke import code_of, run_tests
 from bakegen.errors import UsageError
 from testing.unit import manifest_data, plan_of
 
@@ -29,8 +29,8 @@ def test_every_test_runs_in_the_tagged_image_and_a_failure_fails() -> None:
         ran.append(list(command))
         return 3 if command[-1] == "exit 3" else 0
 
-    code, outcomes = smoke(PLAN, {}, [], runner=runner)
-    assert code == 1
+    outcomes = run_tests(PLAN, {}, [], runner=runner)
+    assert code_of(outcomes) == 1
     image = "app:1.0-python3.12-bookworm-runtime"
     assert ran == [
         ["docker", "run", "--rm", "--entrypoint", "sh", image, "-c", "true"],
@@ -56,8 +56,8 @@ def test_every_test_runs_in_the_tagged_image_and_a_failure_fails() -> None:
 
 
 def test_no_gpu_skips_gpu_tests_saying_so() -> None:
-    code, outcomes = smoke(PLAN, {}, [TARGET], gpu=False, runner=lambda _command: 0)
-    assert code == 0
+    outcomes = run_tests(PLAN, {}, [TARGET], gpu=False, runner=lambda _command: 0)
+    assert code_of(outcomes) == 0
     assert [(o.test, o.result, o.detail) for o in outcomes][-1] == (
         "gpu",
         "skip",
@@ -71,14 +71,14 @@ def test_dry_run_prints_the_commands_and_runs_nothing() -> None:
     def runner(_command: Sequence[str]) -> int:
         raise AssertionError("a dry run runs nothing")
 
-    code, _ = smoke(
+    outcomes = run_tests(
         PLAN, {"VERSION": "2.0"}, [TARGET], dry_run=True, runner=runner, say=said.append
     )
-    assert code == 0
+    assert outcomes == []
     assert said[0] == "docker run --rm --entrypoint sh app:2.0-python3.12-bookworm-runtime -c true"
     assert said[2].startswith("docker run --rm --gpus all ")
 
 
 def test_a_misspelt_target_is_a_usage_error_with_a_suggestion() -> None:
     with pytest.raises(UsageError, match="did you mean 'app-runtime-debian12-py312'"):
-        smoke(PLAN, {}, ["app-runtime-debian12-py31"])
+        run_tests(PLAN, {}, ["app-runtime-debian12-py31"])
