@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-import functools
-import json
-import tempfile
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 from bakegen.commands.list import tag_strings
 from bakegen.emit.bakefile import attest_entries, cache_entry
 from bakegen.manifest.values import BakeSetting, Text, resolve
 from bakegen.plan.records import Image, Plan
-from testing.helpers import bake_print
 
 
 def expected_targets(
@@ -115,22 +110,3 @@ def printed_targets(printed: dict[str, Any], plan: Plan | None = None) -> dict[s
         name: {k: v for k, v in target.items() if k in fields}
         for name, target in printed["target"].items()
     }
-
-
-@functools.cache
-def print_escapes() -> bool:
-    """Whether this buildx's --print writes label values escaped so that its output reads back as
-    a bake file (`${` as `$${`, `%{` as `%%{`; buildx's Target.MarshalJSON does so since 0.13)."""
-    with tempfile.TemporaryDirectory() as tmp:
-        bake = {"target": {"t": {"labels": {"k": "$${X}"}}}}
-        (Path(tmp) / "docker-bake.json").write_text(json.dumps(bake), encoding="utf-8")
-        shown = bake_print(Path(tmp), "t")["target"]["t"]["labels"]["k"]
-    assert shown in {"${X}", "$${X}"}, shown
-    return bool(shown == "$${X}")
-
-
-def as_printed(value: str) -> str:
-    """A label or arg value as `bake --print` shows it."""
-    if print_escapes():
-        return value.replace("${", "$${").replace("%{", "%%{")
-    return value

@@ -7,7 +7,7 @@ with the sample entry script (app/score.py), and answers real HTTP scoring reque
 azmlinfsrv and through nginx.
 
 The engine tests need scripts/engine.sh's engine (see tests/test_e2e_build.py): in CI a missing
-engine fails them, locally they skip. The golden-file tests are in tests/unit/test_golden.py.
+engine fails them, locally they skip. The golden-file tests are in tests/unit/test_golden_azureml.py.
 """
 
 from __future__ import annotations

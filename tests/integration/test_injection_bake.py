@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from bakegen.emit.hcl import to_hcl
-from testing.conformance import as_printed
 from testing.helpers import bake_print, run_cli
+from testing.printed import as_printed
 from tests.unit.test_injection import RELEASE, TRICKY, TRICKY_KEYS, std_workspace
 
 

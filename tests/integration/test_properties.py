@@ -31,8 +31,9 @@ from bakegen.load.merge import load
 from bakegen.manifest.records import PACKAGE_KEYS
 from bakegen.pipeline import plan_workspace
 from bakegen.plan.records import Plan
-from testing.conformance import as_printed, expected_targets, printed_targets
+from testing.conformance import expected_targets, printed_targets
 from testing.helpers import bake_print, buildx, run_cli
+from testing.printed import as_printed
 
 pytestmark = [
     pytest.mark.buildx,
