@@ -1,4 +1,5 @@
-"""Check stage: the rules only the expanded plan shows (target names, tags, groups) and its warnings."""
+"""Check stage: the rules only the expanded plan shows (target names, tags, groups) and its
+warnings."""
 
 from __future__ import annotations
 
