@@ -1,9 +1,10 @@
 """`bakegen render`: write the Dockerfiles and the bake file, only what changed.
 
-When the state of the last render (`bakegen.fingerprint`) shows that nothing it read or wrote
-has changed, nothing is compiled: the render says what it said then, and writes nothing.
-Otherwise the manifest is compiled, the tree compared and changed files written all or nothing,
-and the state recorded for the next render.
+When the state of the last render (`bakegen.cache`) shows that nothing it read or wrote has
+changed, nothing is compiled: the render says what it said then, and writes nothing. Otherwise
+the manifest is compiled through one `Sources`, the tree compared and changed files written all
+or nothing, and the state recorded for the next render: that reader's log, the key, the outputs'
+digests and what the render said.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any, Protocol
 
 from bakegen import cache
 from bakegen.errors import Drift, one_line
-from bakegen.layout import OUTPUT_DIR, manifest_files, manifest_path
+from bakegen.layout import OUTPUT_DIR
 from bakegen.write import workspace_lock
 
 
@@ -54,9 +55,7 @@ def render(
 
     with workspace_lock(ws, on_wait=waiting), progress("rendering"):
         key = cache.key(ws, manifest, fmt, max_targets)
-        where = manifest_path(ws, manifest)
-        listing = cache.listing(manifest_files(where), where.is_dir())
-        state = cache.unchanged(ws, key, listing)
+        state = cache.unchanged(ws, key)
         if state is not None:  # every input and output as the last render left them
             warn(state.warnings)
             _conclude(out, err, check, state.lock_drift, (), len(state.outputs))
@@ -65,10 +64,11 @@ def render(
                 err.print(state.summary)
             return
         from bakegen.pipeline import compile_workspace
+        from bakegen.sources import Sources
         from bakegen.write import apply, plan_changes
 
-        with cache.recording() as reads:
-            compiled = compile_workspace(ws, manifest, fmt, max_targets)
+        sources = Sources()
+        compiled = compile_workspace(ws, manifest, fmt, max_targets, sources)
         warn(str(w) for w in compiled.warnings)
         changes = plan_changes(ws, compiled.outputs, OUTPUT_DIR)
         warn(f"{rel}: not made by bakegen; left alone" for rel in changes.foreign)
@@ -87,8 +87,7 @@ def render(
                 ws,
                 cache.State(
                     key=key,
-                    listing=listing,
-                    reads=reads,
+                    reads=sources.log,
                     outputs=cache.outputs_of(compiled.outputs),
                     warnings=[str(w) for w in compiled.warnings],
                     lock_drift=list(compiled.lock_drift),

@@ -12,9 +12,11 @@ from bakegen.checks.templates import comparison_problems
 from bakegen.emit import dockerfiles
 from bakegen.emit.bake_template import BakeTemplate
 from bakegen.emit.bakefile import bake_model, render_hcl, render_json
+from bakegen.emit.jinja import CompiledTemplates
 from bakegen.errors import ManifestError, Problem
 from bakegen.layout import BAKE_FILES, VERIFY_DOCKERFILE
 from bakegen.plan.records import Plan
+from bakegen.sources import Sources
 
 __all__ = ["BakeTemplate", "emit"]
 
@@ -24,27 +26,30 @@ def emit(
     workspace: Path,
     fmt: str,
     *,
+    sources: Sources,
     verify_dockerfile: str,
     bake_template: BakeTemplate | None,
+    compiled: CompiledTemplates | None = None,
 ) -> dict[str, str]:
     """Render every Dockerfile and the bake file; raise with every template problem at once.
 
-    Dockerfile templates are read from the workspace by the Jinja loader; everything else comes
-    in as text.
+    Dockerfile templates are read from the workspace through `sources` by the Jinja loader;
+    everything else comes in as text. `compiled` keeps compiled templates between renders.
     """
     outputs: dict[str, str] = {}
     problems: list[Problem] = []
     envs: dict[str, jinja2.Environment] = {}  # one per templates folder: compiled once per run
     for df in plan.dockerfiles:
         env = envs.get(df.templates_dir) or envs.setdefault(
-            df.templates_dir, dockerfiles.environment(workspace, df.templates_dir)
+            df.templates_dir,
+            dockerfiles.environment(workspace, df.templates_dir, sources, compiled),
         )
         text = dockerfiles.render(df, workspace, env)
         if isinstance(text, Problem):
             problems.append(text)
         else:
             outputs[df.path] = text
-            problems.extend(dockerfile_checks.problems(df, text, workspace))
+            problems.extend(dockerfile_checks.problems(df, text, workspace, sources))
     known = {
         "package": {i.package for i in plan.images},
         "release type": {i.release_type for i in plan.images},
@@ -66,7 +71,7 @@ def emit(
     model = bake_model(plan)
     if fmt == "hcl":
         assert bake_template is not None, "an HCL bake file needs its template"
-        outputs[BAKE_FILES[fmt]] = render_hcl(model, bake_template, workspace)
+        outputs[BAKE_FILES[fmt]] = render_hcl(model, bake_template, workspace, compiled)
     else:
         outputs[BAKE_FILES[fmt]] = render_json(model)
     return outputs
