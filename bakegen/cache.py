@@ -173,6 +173,7 @@ def templates_folder() -> Path | None:
     folder = parent / code_digest()[:16]
     try:
         folder.mkdir(parents=True, exist_ok=True)
+        os.utime(folder)  # the newest bakegen is the one in use
     except OSError:
         return None
     prune(parent, BAKEGENS_KEPT, spare=folder.name)

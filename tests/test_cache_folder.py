@@ -5,6 +5,7 @@ nothing but the time; every kind is bounded."""
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -149,3 +150,58 @@ def test_a_manifest_not_found_valid_is_always_validated(
     # says why
     kinds = [kind for kind, _ in validated]
     assert kinds == ["check", "check", "jsonschema", "check", "jsonschema"]
+
+
+def _dated(folder: Path, names: list[str]) -> None:
+    """Files (or, for names ending in /, folders) in `folder`, each newer than the one before."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for age, name in enumerate(names):
+        path = folder / name.rstrip("/")
+        if name.endswith("/"):
+            path.mkdir()
+            (path / "inside").touch()
+        else:
+            path.write_text(name, encoding="utf-8")
+        os.utime(path, ns=(1_000_000_000 * (100 - age),) * 2)
+
+
+def test_pruning_keeps_the_newest_and_the_spared(tmp_path: Path) -> None:
+    _dated(tmp_path / "kind", ["new", "newer/", "old", "older", "oldest/"])  # newest first
+    cache.prune(tmp_path / "kind", 2, spare="oldest")
+    assert sorted(p.name for p in (tmp_path / "kind").iterdir()) == ["new", "newer", "oldest"]
+    cache.prune(tmp_path / "kind", 5)  # fewer than kept: nothing goes
+    assert len(list((tmp_path / "kind").iterdir())) == 3
+    cache.prune(tmp_path / "missing", 1)  # no folder: no error
+
+
+def test_render_states_are_bounded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BAKEGEN_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr(cache, "STATES_KEPT", 3)
+    saved = []
+    for number in range(5):
+        ws = tmp_path / f"ws{number}"
+        cache.save(ws, cache.State(key="k", reads={}, outputs={}))
+        os.utime(cache.state_file(ws), ns=(1_000_000_000 * (10 + number),) * 2)
+        saved.append(cache.state_file(ws).name)
+    left = sorted(p.name for p in (tmp_path / "cache" / "state").iterdir())
+    assert left == sorted(saved[-3:])  # the newest three; the one just saved among them
+
+
+def test_compiled_templates_are_bounded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BAKEGEN_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr(cache, "TEMPLATES_KEPT", 2)
+    parent = tmp_path / "cache" / "templates"
+    _dated(parent, ["b/", "a/", "older bakegen/", "oldest bakegen/"])
+    mine = parent / cache.code_digest()[:16]
+    _dated(mine, ["t3", "t2", "t1"])
+    os.utime(mine, ns=(1,) * 2)  # however old, this bakegen's folder is the one in use
+    assert cache.templates_folder() == mine
+    assert sorted(p.name for p in parent.iterdir()) == sorted(["b", mine.name])
+    assert sorted(p.name for p in mine.iterdir()) == ["t2", "t3"]
+
+
+@pytest.mark.usefixtures("compiled")
+def test_a_render_keeps_nothing_outside_the_cache_folder_s_kinds(tmp_path: Path) -> None:
+    render_anew(minimal_workspace(tmp_path))
+    kinds = sorted(p.name for p in (tmp_path / "cache").iterdir())
+    assert kinds == ["state", "templates"]
