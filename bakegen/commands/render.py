@@ -12,12 +12,16 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from bakegen import cache
 from bakegen.errors import Drift, one_line
 from bakegen.layout import OUTPUT_DIR
 from bakegen.write import workspace_lock
+
+if TYPE_CHECKING:
+    from bakegen.pipeline import Compiled
+    from bakegen.sources import Sources
 
 
 class Printer(Protocol):
@@ -79,22 +83,30 @@ def render(
         apply(ws, compiled.outputs, changes)
         dockerfiles = {d.path for d in compiled.plan.dockerfiles}
         said = _summary(compiled.plan, dockerfiles, changes)
-        if changes.foreign:
-            cache.forget(ws)
-        else:
-            unchanged = type(changes)(unchanged=sorted(compiled.outputs))
-            cache.save(
-                ws,
-                cache.State(
-                    key=key,
-                    reads=sources.log,
-                    outputs=cache.outputs_of(compiled.outputs),
-                    warnings=[str(w) for w in compiled.warnings],
-                    lock_drift=list(compiled.lock_drift),
-                    summary=_summary(compiled.plan, dockerfiles, unchanged),
-                ),
-            )
+        _remember(ws, key, sources, compiled, changes)
     err.print(said)
+
+
+def _remember(ws: Path, key: str, sources: Sources, compiled: Compiled, changes: Any) -> None:
+    """Record the state of a render that wrote its outputs (the log of the `Sources` it read
+    through), for the next render to know them unchanged; forget it when the output folder
+    holds files bakegen did not make (the next render warns about them again)."""
+    if changes.foreign:
+        cache.forget(ws)
+        return
+    dockerfiles = {d.path for d in compiled.plan.dockerfiles}
+    unchanged = type(changes)(unchanged=sorted(compiled.outputs))
+    cache.save(
+        ws,
+        cache.State(
+            key=key,
+            reads=sources.log,
+            outputs=cache.outputs_of(compiled.outputs),
+            warnings=[str(w) for w in compiled.warnings],
+            lock_drift=list(compiled.lock_drift),
+            summary=_summary(compiled.plan, dockerfiles, unchanged),
+        ),
+    )
 
 
 def _conclude(
