@@ -1,13 +1,16 @@
-"""Knowing that nothing changed without rendering again.
+"""What bakegen keeps in its cache folder (`$BAKEGEN_CACHE`, else `~/.cache/bakegen`; never in
+the workspace), all of it bounded:
 
-A render records what it read (every manifest file, the manifest folder's listing, every template
-file Jinja looked for, found or not, the bake template override and the lock file, found or not),
-bakegen's own code, the options, and the digest of every file it wrote, in a state file in the
-user's cache folder (`$BAKEGEN_CACHE`, else `~/.cache/bakegen`; never in the workspace). The next render with the same options first
-compares all of that with the disk: when every input and every output is as recorded, and the
-output folder holds nothing else, it replays the messages of the recorded render instead of
-rendering. Anything else, a missing or unreadable state included, renders in full: the state can
-make a render faster, never different.
+- `state/`: per workspace (and its newest STATES_KEPT), the state of its last render: the log of
+  the render's `Sources` (every file it read, by the digest of the bytes handed out, every file
+  looked for and not found, the manifest folder's listing), the key (bakegen's code, the Python
+  and the installed libraries, the options) and the digest of every file it wrote. The next
+  render with the same key first compares all of that with the disk: when every input and every
+  output is as recorded, and the output folder holds nothing else, it replays the messages of
+  the recorded render instead of rendering. Anything else, a missing or unreadable state
+  included, renders in full: the state can make a render faster, never different.
+- `templates/`: templates compiled by Jinja, one folder per bakegen (the newest BAKEGENS_KEPT),
+  the newest TEMPLATES_KEPT in each (see `bakegen.emit.jinja.CompiledTemplates`).
 """
 
 from __future__ import annotations
@@ -15,42 +18,29 @@ from __future__ import annotations
 import contextlib
 import functools
 import hashlib
-import importlib.util
 import json
 import os
+import re
+import shutil
 import stat
 import sys
 import tempfile
-from collections.abc import Iterator, Mapping, Sequence
-from contextvars import ContextVar
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from bakegen import __version__
 from bakegen.layout import BAK_SUFFIX, BAKE_FILES, OUTPUT_DIR, TMP_SUFFIX
+from bakegen.sources import observe
 
-STATE_VERSION = 1
+STATE_VERSION = 2
+# The newest entries kept of each kind (by modification time); older ones are removed.
+STATES_KEPT = 64  # render states, one per workspace and options
+TEMPLATES_KEPT = 512  # compiled templates of this bakegen, one per template file
+BAKEGENS_KEPT = 2  # folders of compiled templates, one per bakegen (code and libraries)
 _PACKAGE = Path(__file__).resolve().parent
-_reads: ContextVar[dict[str, str | None] | None] = ContextVar("bakegen_reads", default=None)
 _NOT_A_FILE = "not a regular file"
-
-
-def note(path: Path, data: bytes | None) -> None:
-    """Record that the render read `path` (`data`), or looked for it and found none (None)."""
-    reads = _reads.get()
-    if reads is not None:
-        reads[str(path)] = None if data is None else _digest(data)
-
-
-@contextlib.contextmanager
-def recording() -> Iterator[dict[str, str | None]]:
-    """Record the reads of the code run inside."""
-    reads: dict[str, str | None] = {}
-    token = _reads.set(reads)
-    try:
-        yield reads
-    finally:
-        _reads.reset(token)
+_DIST_INFO = re.compile(r"^(?P<name>[^-]+)-(?P<version>[^-]+)\.dist-info$")
 
 
 def _digest(data: bytes) -> str:
@@ -80,15 +70,36 @@ def file_digest(path: Path | str) -> str | None:
 
 
 @functools.cache
+def libraries() -> dict[str, str]:
+    """Every distribution installed where this Python imports from, by normalized name, and
+    its version: the name and version its `*.dist-info` folder carries, which is what
+    `importlib.metadata` reports (tests/test_fingerprint.py holds them to it), read from the
+    folders' listings because importing `importlib.metadata` and walking bakegen's
+    requirements costs about 30 ms, a fifth of an unchanged render. Every library bakegen
+    imports is among them (PyYAML and LibYAML's binding, Jinja2, MarkupSafe, jsonschema and
+    its own, typer, click, rich, ...); one installed beside them changes the key too, which
+    costs one render."""
+    found: dict[str, str] = {}
+    for folder in sys.path:
+        try:
+            names = os.listdir(folder or ".")
+        except OSError:
+            continue
+        for name in names:
+            match = _DIST_INFO.match(name)
+            if match:
+                normalized = re.sub(r"[-_.]+", "-", match["name"]).lower()
+                found.setdefault(normalized, match["version"])
+    return found
+
+
+@functools.cache
 def code_digest() -> str:
-    """bakegen's own code and resources, and the Python and libraries that render: a changed
-    bakegen, or an upgraded Jinja2 or PyYAML, renders again."""
-    h = hashlib.sha256(f"{__version__} {sys.version}".encode())
-    for library in ("jinja2", "yaml"):
-        spec = importlib.util.find_spec(library)
-        origin = Path(spec.origin) if spec and spec.origin else None
-        info = origin.stat() if origin else None
-        h.update(f"{library} {origin} {info and info.st_mtime_ns} {info and info.st_size}".encode())
+    """bakegen's own code and resources, the Python that runs it and the libraries it imports:
+    a changed bakegen, another Python, or an upgraded library renders again."""
+    python = f"{sys.implementation.name} {sys.version} {sys.implementation.cache_tag}"
+    h = hashlib.sha256(f"{__version__}\0{python}\0".encode())
+    h.update(json.dumps(sorted(libraries().items())).encode())
     for path in sorted(_PACKAGE.rglob("*")):
         if path.is_file() and "__pycache__" not in path.parts:
             h.update(path.relative_to(_PACKAGE).as_posix().encode() + b"\0")
@@ -98,11 +109,10 @@ def code_digest() -> str:
 
 @dataclass
 class State:
-    """What a render read, wrote and said."""
+    """What a render read (its `Sources` log), wrote and said."""
 
     key: str
-    listing: list[str] | None
-    reads: dict[str, str | None]
+    reads: dict[str, str | None]  # the Sources log: path -> what was seen there
     outputs: dict[str, str]  # workspace-relative path -> digest
     warnings: list[str] = field(default_factory=list)
     lock_drift: list[str] = field(default_factory=list)
@@ -130,34 +140,45 @@ def cache_folder() -> Path:
     return Path(cache)
 
 
-def _memo(kind: str, text: str) -> Path:
-    digest = _digest(f"{code_digest()}\0{text}".encode())
-    return cache_folder() / kind / digest[:2] / digest[2:]
-
-
-def recall(kind: str, text: str) -> bytes | None:
-    """What this bakegen noted as the `kind` of `text` (see `remember`), or None."""
+def prune(folder: Path, keep: int, spare: str | None = None) -> None:
+    """Remove all but the `keep` newest entries of `folder` (by modification time; `spare`, a
+    name, is never removed); what cannot be looked at or removed is left."""
     try:
-        return _memo(kind, text).read_bytes()
+        names = os.listdir(folder)
+    except OSError:
+        return
+    if len(names) <= keep:
+        return
+    dated = []
+    for name in names:
+        with contextlib.suppress(OSError):
+            dated.append((os.lstat(folder / name).st_mtime_ns, name))
+    dated.sort(reverse=True)
+    for _, name in dated[keep:]:
+        if name == spare:
+            continue
+        path = folder / name
+        with contextlib.suppress(OSError):
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path)
+            else:
+                path.unlink()
+
+
+def templates_folder() -> Path | None:
+    """The folder of this bakegen's compiled templates, made if missing and pruned (older
+    bakegens' folders beyond the newest few, this one's oldest templates beyond TEMPLATES_KEPT);
+    None when it cannot be made (templates are then compiled every time)."""
+    parent = cache_folder() / "templates"
+    folder = parent / code_digest()[:16]
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        os.utime(folder)  # the newest bakegen is the one in use
     except OSError:
         return None
-
-
-def known(kind: str, text: str) -> bool:
-    """Whether this bakegen found `text` to be `kind` before (see `remember`)."""
-    return _memo(kind, text).is_file()
-
-
-def remember(kind: str, text: str, value: bytes = b"") -> None:
-    """Note in the cache folder that this bakegen found `value` to be the `kind` of `text` (an
-    answer that depends on nothing but the text and bakegen), all or nothing; a cache that
-    cannot be written is no error."""
-    path = _memo(kind, text)
-    with contextlib.suppress(OSError):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        staged = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-        staged.write_bytes(value)
-        os.replace(staged, path)
+    prune(parent, BAKEGENS_KEPT, spare=folder.name)
+    prune(folder, TEMPLATES_KEPT)
+    return folder
 
 
 def state_file(workspace: Path) -> Path:
@@ -165,13 +186,9 @@ def state_file(workspace: Path) -> Path:
     return cache_folder() / "state" / f"{_digest(str(workspace).encode())[:32]}.json"
 
 
-def listing(manifest_files: Sequence[Path], is_dir: bool) -> list[str] | None:
-    """The manifest folder's files, as the loader chose them (None for a single file)."""
-    return [str(p) for p in manifest_files] if is_dir else None
-
-
 def save(workspace: Path, state: State) -> None:
-    """Write the state (all or nothing); a cache that cannot be written is no error."""
+    """Write the state (all or nothing), and prune the states beyond the newest STATES_KEPT; a
+    cache that cannot be written is no error."""
     path = state_file(workspace)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -183,6 +200,8 @@ def save(workspace: Path, state: State) -> None:
     except OSError:
         with contextlib.suppress(OSError, UnboundLocalError):
             os.unlink(handle.name)
+        return
+    prune(path.parent, STATES_KEPT, spare=path.name)
 
 
 def forget(workspace: Path) -> None:
@@ -194,18 +213,16 @@ def outputs_of(outputs: Mapping[str, str]) -> dict[str, str]:
     return {rel: _digest(text.encode()) for rel, text in outputs.items()}
 
 
-def unchanged(
-    workspace: Path, expected_key: str, current_listing: list[str] | None
-) -> State | None:
+def unchanged(workspace: Path, expected_key: str) -> State | None:
     """The recorded state when the workspace is exactly as that render left it, else None."""
     try:
         data = json.loads(state_file(workspace).read_text(encoding="utf-8"))
         state = State(**data)
     except (OSError, ValueError, TypeError):
         return None
-    if state.key != expected_key or state.listing != current_listing:
+    if state.key != expected_key or not isinstance(state.reads, dict):
         return None
-    if any(file_digest(p) != d for p, d in state.reads.items()):
+    if any(observe(p, seen) != seen for p, seen in state.reads.items()):
         return None
     top = os.fspath(workspace)
     if any(file_digest(f"{top}/{rel}") != d for rel, d in state.outputs.items()):

@@ -17,7 +17,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from bakegen import cache
 from bakegen.commands.options import RENDER
 
 FLAGS = {flag: option for option in RENDER for flag in option.flags}
@@ -64,56 +63,6 @@ def _values(given: dict[str, str | None]) -> dict[str, Any] | None:
     return values
 
 
-def _asks_for_help(args: Sequence[str]) -> bool:
-    """Command words, then `--help`: typer's answer depends only on the words, bakegen, the
-    program's name and the terminal's width."""
-    return (
-        bool(args)
-        and args[-1] == "--help"
-        and all(word[:1].isalpha() for word in args[:-1])
-        and sys.stdout is not None
-        and not _completing()
-    )
-
-
-def _help(args: Sequence[str]) -> None:
-    """Print typer's help for `args` as typer printed it for this bakegen before, and exit; or
-    have typer print it (exiting) and keep what it printed for next time."""
-    import contextlib
-    import io
-    import json
-    import shutil
-
-    from bakegen import boundary
-
-    main_module = sys.modules.get("__main__")
-    asked = json.dumps(
-        [
-            sys.argv[0],
-            getattr(main_module, "__package__", None),
-            min(shutil.get_terminal_size().columns, 80),  # help is wrapped to at most 80
-            *args,
-        ]
-    )
-    said = cache.recall("help", asked)
-    if said is not None:
-        sys.stdout.write(said.decode("utf-8"))
-        boundary.exit_with(0)
-    from bakegen import cli
-
-    printed = io.StringIO()
-    code: object = 0
-    try:
-        with contextlib.redirect_stdout(printed):
-            cli.main()
-    except SystemExit as exc:
-        code = exc.code or 0
-    sys.stdout.write(printed.getvalue())
-    if code == 0:
-        cache.remember("help", asked, printed.getvalue().encode("utf-8"))
-    boundary.exit_with(code if isinstance(code, int) else 1)
-
-
 def _completing() -> bool:
     return any(k.startswith("_") and k.endswith("_COMPLETE") for k in os.environ)
 
@@ -124,8 +73,6 @@ def main(argv: Sequence[str] | None = None, out: Any = None, err: Any = None) ->
     args = list(sys.argv[1:] if argv is None else argv)
     options = None if _completing() else read_render(args)
     if options is None and args not in (["--version"], ["version"]):
-        if _asks_for_help(args):
-            _help(args)
         from bakegen import cli
 
         cli.main()

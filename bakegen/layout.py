@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from bakegen.errors import UsageError
+from bakegen.sources import A_FILE, FOLDER, Sources
 
 # Where the manifest is read from when -m is not given, relative to the workspace.
 DEFAULT_MANIFEST = "manifest"
@@ -61,16 +62,19 @@ def resolve_workspace(folder: Path) -> Path:
     return resolved
 
 
-def manifest_files(path: Path) -> list[Path]:
-    """The files a manifest path stands for: itself, or a directory's YAML files in name order.
+def manifest_files(path: Path, sources: Sources) -> list[Path]:
+    """The files a manifest path stands for: itself, or a directory's YAML files in name order
+    (looked at through `sources`).
 
     A directory's files are its regular files named *.yml or *.yaml that are not hidden: editor
     and system leftovers (`.m.yml.swp`, `.old.yml`, macOS `._m.yml`) are never read.
     """
-    if path.is_dir():
-        return sorted(
-            p
-            for p in path.iterdir()
-            if p.suffix in {".yml", ".yaml"} and not p.name.startswith(".") and p.is_file()
-        )
-    return [path]
+    if sources.kind(path) != FOLDER:
+        return [path]
+    return [
+        path / name
+        for name in sources.names(path)
+        if Path(name).suffix in {".yml", ".yaml"}
+        and not name.startswith(".")
+        and sources.kind(path / name) == A_FILE
+    ]

@@ -1,8 +1,10 @@
 """The pipeline in one call: load -> schema -> model -> check -> plan -> emit.
 
-This is where the stages between reading and writing get their inputs: it reads the manifest,
-bakegen's resources (defaults, the verify Dockerfile, the shipped bake template) and the
-workspace's bake-template override, and passes text and values in. Writing is the caller's.
+This is where the stages between reading and writing get their inputs: every file of the
+workspace is read through one `Sources` (the manifest, the templates, the workspace's bake
+template, the lock file), whose log is what the render read; bakegen's resources (defaults, the
+verify Dockerfile, the shipped bake template) are part of its code. The compiled-template cache
+is set up here, outside the stages. Writing is the caller's.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from bakegen.checks.manifest import manifest_problems
 from bakegen.checks.outputs import output_problems
 from bakegen.checks.plan import envar_warnings, plan_problems
 from bakegen.checks.templates import file_trouble, template_problems
+from bakegen.emit.jinja import CompiledTemplates
 from bakegen.emit.outputs import BakeTemplate, emit, render_dockerfiles
 from bakegen.errors import Location, ManifestError, Problem
 from bakegen.layout import BAKE_TEMPLATE, manifest_path
@@ -29,7 +32,7 @@ from bakegen.plan.records import Plan
 from bakegen.resources import resource_text
 from bakegen.schema.document import defaults
 from bakegen.schema.messages import schema_problems
-from bakegen.sources import decode_utf8
+from bakegen.sources import Sources, decode_utf8
 
 
 @dataclass(frozen=True)
@@ -41,15 +44,19 @@ class Compiled:
     lock_drift: tuple[str, ...] = ()  # base images the lock file does not cover, one line each
 
 
-def read_manifest(workspace: Path, manifest: Path | None = None) -> Manifest:
-    """Load, check against the schema, build the typed manifest and check its rules."""
-    loaded = load(manifest_path(workspace, manifest), workspace)
+def read_manifest(
+    workspace: Path, manifest: Path | None = None, sources: Sources | None = None
+) -> Manifest:
+    """Load, check against the schema, build the typed manifest and check its rules; files are
+    read through `sources` (a reader of its own when none is given)."""
+    sources = sources or Sources()
+    loaded = load(manifest_path(workspace, manifest), workspace, sources)
     problems, sound = schema_problems(loaded)
     if not sound:
         _raise(problems)
     typed = build_manifest(loaded, defaults())
     _raise([*problems, *manifest_problems(typed)])
-    _raise(template_problems(typed, workspace))
+    _raise(template_problems(typed, workspace, sources))
     return typed
 
 
@@ -72,17 +79,23 @@ def compile_workspace(
     manifest: Path | None = None,
     fmt: str = "hcl",
     max_targets: int | None = None,
+    sources: Sources | None = None,
 ) -> Compiled:
-    typed = read_manifest(workspace, manifest)
-    locked = read_lock_of(workspace, manifest)
+    """Every output of the workspace, in memory; every file read through `sources` (a reader
+    of its own when none is given), whose log is then what the render read."""
+    sources = sources or Sources()
+    typed = read_manifest(workspace, manifest, sources)
+    locked = read_lock_of(workspace, manifest, sources)
     plan = plan_manifest(typed, max_targets, {i: pinned(i, p) for i, p in (locked or {}).items()})
     drift: tuple[str, ...] = ()
     if locked is not None:
         shown = display(lock_path(manifest_path(workspace, manifest)), workspace)
         drift = tuple(lock.drift(locked, lock.needs(typed, plan), shown))
-    template = bake_template(workspace) if fmt == "hcl" else None
-    rendered = render_dockerfiles(plan, workspace)
-    _raise(output_problems(plan, rendered, template, workspace))
+    folder = cache.templates_folder()
+    compiled = CompiledTemplates(str(folder)) if folder is not None else None
+    template = bake_template(workspace, sources) if fmt == "hcl" else None
+    rendered = render_dockerfiles(plan, workspace, sources, compiled)
+    _raise(output_problems(plan, rendered, template, workspace, sources))
     outputs = emit(
         plan,
         rendered,
@@ -90,45 +103,40 @@ def compile_workspace(
         fmt,
         verify_dockerfile=resource_text("verify.Dockerfile"),
         bake_template=template,
+        compiled=compiled,
     )
     return Compiled(typed, plan, outputs, tuple(envar_warnings(typed, plan, outputs)), drift)
 
 
-def read_lock_of(workspace: Path, manifest: Path | None = None) -> dict[str, Pin] | None:
+def read_lock_of(
+    workspace: Path, manifest: Path | None = None, sources: Sources | None = None
+) -> dict[str, Pin] | None:
     """The pins of the manifest's lock file; None when it has none."""
     path = lock_path(manifest_path(workspace, manifest))
-    return read_lock(path, display(path, workspace))
+    return read_lock(path, display(path, workspace), sources)
 
 
-def bake_template(workspace: Path) -> BakeTemplate:
+def bake_template(workspace: Path, sources: Sources) -> BakeTemplate:
     """The workspace's docker-bake.hcl.j2 if it has one, else the one bakegen ships (which the
     workspace's may extend)."""
     override = workspace / BAKE_TEMPLATE
     base = resource_text(BAKE_TEMPLATE)
-    if not override.exists() and not override.is_symlink():
-        cache.note(override, None)
+    if sources.kind(override) is None and not sources.is_link(override):
         return BakeTemplate(base, BAKE_TEMPLATE, shipped=True, base=base)
-    trouble = file_trouble(override)
+
+    def refuse(message: str, line: int = 1, column: int = 1) -> ManifestError:
+        return ManifestError([Problem(Location(BAKE_TEMPLATE, line, column), (), message)])
+
+    trouble = file_trouble(override, sources)
     if trouble:
-        _raise(
-            [
-                Problem(
-                    Location(BAKE_TEMPLATE, 1, 1),
-                    (),
-                    f"{trouble.replace('template file', 'bake template')}",
-                )
-            ]
-        )
+        raise refuse(trouble.replace("template file", "bake template"))
     try:
-        raw = override.read_bytes()
+        raw = sources.read(override)
     except OSError as exc:
-        raise ManifestError(
-            [Problem(Location(BAKE_TEMPLATE, 1, 1), (), f"cannot read: {exc.strerror}")]
-        ) from None
-    cache.note(override, raw)
+        raise refuse(f"cannot read: {exc.strerror}") from None
     text = decode_utf8(raw)
     if isinstance(text, tuple):
-        raise ManifestError([Problem(Location(BAKE_TEMPLATE, *text), (), "file is not UTF-8 text")])
+        raise refuse("file is not UTF-8 text", *text)
     return BakeTemplate(text, BAKE_TEMPLATE, shipped=False, base=base)
 
 

@@ -15,10 +15,13 @@ medians of N runs:
   once (`os.sync()`), and reading them back, in this process and in a fresh `python -c` (an
   unchanged render is a whole process too: that floor includes the interpreter's start-up).
 
-bakegen keeps what it learns in its cache folder (a temporary one here): a cold render is into
-an empty output folder with that cache as earlier renders left it (the daily case: a fresh
-checkout, `generated/` deleted); "no cache" also empties the cache folder first (the first
-render after installing bakegen).
+bakegen keeps two things in its cache folder (a temporary one here): the state of each
+workspace's last render and the templates Jinja compiled. A cold render is into an empty output
+folder with that cache as earlier renders left it (the daily case: a fresh checkout,
+`generated/` deleted); "no cache" also empties the cache folder first (the first render after
+installing bakegen): cold beside no cache is what the compiled templates are worth. "unchanged,
+no state" is an unchanged render whose state was removed first (it compiles, compares and finds
+nothing to write): beside unchanged, it is what the state is worth.
 
 Each ratio is a render over the floor measured right after it, pair by pair (these machines'
 absolute times drift by 2x from hour to hour); the per-image columns show whether the cost
@@ -27,7 +30,7 @@ grows linearly with the manifest.
 A second table times start-up, beside the interpreter doing nothing (`python -c pass`): `bakegen
 --help`, `bakegen --version`, and `bakegen render` of the manager.py matrix
 (tests/workspaces/seedlike: 22 Dockerfiles, 108 targets), cold, edited and unchanged; the first
-`--help` and cold render of a new bakegen have no cache.
+cold render of a new bakegen has no cache.
 
 Every process runs this checkout's bakegen (PYTHONPATH), whatever is installed, from bytecode
 as an installed package does (pip compiles it at install): the benchmark keeps its bytecode in
@@ -39,6 +42,7 @@ fills that folder and bakegen's cache.
 from __future__ import annotations
 
 import argparse
+import collections
 import itertools
 import os
 import re
@@ -141,6 +145,11 @@ def no_cache() -> None:
     shutil.rmtree(ENV["BAKEGEN_CACHE"], ignore_errors=True)
 
 
+def no_state() -> None:
+    """The cache folder without the states of earlier renders (compiled templates kept)."""
+    shutil.rmtree(Path(ENV["BAKEGEN_CACHE"], "state"), ignore_errors=True)
+
+
 def bakegen(ws: Path, *args: str, ok: tuple[int, ...] = (0,)) -> None:
     proc = subprocess.run(
         [sys.executable, "-m", "bakegen", *args], cwd=ws, env=ENV, capture_output=True, check=False
@@ -218,61 +227,61 @@ def measure(packages: int, runs: int) -> dict[str, float]:
         ws = workspace(Path(tmp), packages)
         bakegen(ws, "render")
         files = outputs(ws)
-        cold, cold_ratio, bare, bare_ratio, warm, warm_ratio, warm_process_ratio = (
-            [] for _ in range(7)
-        )
-        check, edited, bake = [], [], []
+        took: dict[str, list[float]] = collections.defaultdict(list)
         for _ in range(runs):
             empty_output(ws)
             cold_s = timed(lambda: bakegen(ws, "render"))
-            floor_w = timed(lambda: write_floor(files, ws))
-            cold.append(cold_s)
-            cold_ratio.append(cold_s / floor_w)
+            took["cold"].append(cold_s)
+            took["cold ratio"].append(cold_s / timed(lambda: write_floor(files, ws)))
             empty_output(ws)
             no_cache()
             bare_s = timed(lambda: bakegen(ws, "render"))
-            floor_w = timed(lambda: write_floor(files, ws))
-            bare.append(bare_s)
-            bare_ratio.append(bare_s / floor_w)
+            took["no cache"].append(bare_s)
+            took["no cache ratio"].append(bare_s / timed(lambda: write_floor(files, ws)))
             bakegen(ws, "render")  # the state of a render that wrote these files
             warm_s = timed(lambda: bakegen(ws, "render"))
-            floor_r = timed(lambda: read_floor(files))
-            floor_p = timed(lambda: read_floor_process(files, ws))
-            warm.append(warm_s)
-            warm_ratio.append(warm_s / floor_r)
-            warm_process_ratio.append(warm_s / floor_p)
-            check.append(timed(lambda: bakegen(ws, "render", "--check")))
+            took["unchanged"].append(warm_s)
+            took["unchanged ratio"].append(warm_s / timed(lambda: read_floor(files)))
+            took["process ratio"].append(warm_s / timed(lambda: read_floor_process(files, ws)))
+            no_state()
+            took["unchanged, no state"].append(timed(lambda: bakegen(ws, "render")))
+            took["check"].append(timed(lambda: bakegen(ws, "render", "--check")))
             edit(ws)
-            edited.append(timed(lambda: bakegen(ws, "render")))
+            took["edited"].append(timed(lambda: bakegen(ws, "render")))
             if shutil.which("docker"):
-                bake.append(
-                    timed(
-                        lambda: subprocess.run(
-                            ["docker", "buildx", "bake", "--print"],
-                            cwd=ws,
-                            capture_output=True,
-                            check=False,
-                        )
-                    )
-                )
-        images = packages * IMAGES_PER_PACKAGE
-        return {
-            "images": images,
-            "files": len(files),
-            "cold": statistics.median(cold),
-            "cold ms/image": statistics.median(cold) / images * 1000,
-            "cold / write floor": statistics.median(cold_ratio),
-            "no cache": statistics.median(bare),
-            "no cache / write floor": statistics.median(bare_ratio),
-            "unchanged": statistics.median(warm),
-            "unchanged ms/image": statistics.median(warm) / images * 1000,
-            "unchanged / read floor": statistics.median(warm_ratio),
-            "unchanged / read floor, process": statistics.median(warm_process_ratio),
-            "check": statistics.median(check),
-            "edited": statistics.median(edited),
-            "peak MiB": peak_rss_mib(ws),
-            "bake --print": statistics.median(bake) if bake else float("nan"),
-        }
+                took["bake"].append(timed(lambda: bake_print(ws)))
+        return table_row(packages * IMAGES_PER_PACKAGE, len(files), took, peak_rss_mib(ws))
+
+
+def bake_print(ws: Path) -> None:
+    subprocess.run(
+        ["docker", "buildx", "bake", "--print"], cwd=ws, capture_output=True, check=False
+    )
+
+
+def table_row(
+    images: int, files: int, took: Mapping[str, list[float]], peak: float
+) -> dict[str, float]:
+    """One size's row: the medians of its timings."""
+    median = {name: statistics.median(t) for name, t in took.items()}
+    return {
+        "images": images,
+        "files": files,
+        "cold": median["cold"],
+        "cold ms/image": median["cold"] / images * 1000,
+        "cold / write floor": median["cold ratio"],
+        "no cache": median["no cache"],
+        "no cache / write floor": median["no cache ratio"],
+        "unchanged": median["unchanged"],
+        "unchanged ms/image": median["unchanged"] / images * 1000,
+        "unchanged / read floor": median["unchanged ratio"],
+        "unchanged / read floor, process": median["process ratio"],
+        "unchanged, no state": median["unchanged, no state"],
+        "check": median["check"],
+        "edited": median["edited"],
+        "peak MiB": peak,
+        "bake --print": median.get("bake", float("nan")),
+    }
 
 
 def startup(runs: int) -> list[dict[str, object]]:
@@ -302,6 +311,7 @@ def startup(runs: int) -> list[dict[str, object]]:
             "render seedlike, cold": (lambda: empty_output(ws), lambda: bakegen(ws, "render")),
             "render seedlike, edited": (lambda: edit(ws), lambda: bakegen(ws, "render")),
             "render seedlike, unchanged": (nothing, lambda: bakegen(ws, "render")),
+            "render seedlike, unchanged, no state": (no_state, lambda: bakegen(ws, "render")),
             "render --check seedlike, unchanged": (
                 nothing,
                 lambda: bakegen(ws, "render", "--check"),

@@ -18,6 +18,7 @@ from bakegen.emit.jinja import shown_file
 from bakegen.errors import Location, Problem, did_you_mean
 from bakegen.layout import PARENT_CONTEXT
 from bakegen.plan.records import Dockerfile
+from bakegen.sources import Sources
 
 _DIRECTIVE = re.compile(r"#\s*([A-Za-z][A-Za-z0-9_-]*)\s*=\s*(\S+)\s*$")
 _HEREDOC = re.compile(r"<<-?\s*([\"']?)([A-Za-z_][A-Za-z0-9_]*)\1")
@@ -167,13 +168,13 @@ def _uses_parent(froms: list[Instruction]) -> bool:
     return used
 
 
-def problems(df: Dockerfile, text: str, workspace: Path) -> list[Problem]:
+def problems(df: Dockerfile, text: str, workspace: Path, sources: Sources) -> list[Problem]:
     """`check` of a rendered Dockerfile, as problems at its template (and line, when known)."""
     found = check(text, df.from_parent, df.secrets)
     if not found:
         return []
     where = ("releases", df.distro, df.distro_version, "templates_dir")
-    source = _template_lines(workspace / df.template)
+    source = _template_lines(workspace / df.template, sources)
     out = []
     for finding in found:
         line = 1
@@ -197,10 +198,8 @@ def problems(df: Dockerfile, text: str, workspace: Path) -> list[Problem]:
     return out
 
 
-def _template_lines(path: Path) -> list[str]:
-    try:
-        if not path.is_file():  # never open a FIFO
-            return []
-        return path.read_bytes().decode("utf-8", "replace").splitlines()
+def _template_lines(path: Path, sources: Sources) -> list[str]:
+    try:  # a FIFO is never opened
+        return sources.read(path).decode("utf-8", "replace").splitlines()
     except OSError:
         return []

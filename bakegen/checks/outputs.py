@@ -17,21 +17,28 @@ from bakegen.emit.jinja import strict_environment
 from bakegen.emit.outputs import Rendered
 from bakegen.errors import Problem
 from bakegen.plan.records import Plan
+from bakegen.sources import Sources
 
 
 def output_problems(
-    plan: Plan, rendered: Rendered, bake_template: BakeTemplate | None, workspace: Path
+    plan: Plan,
+    rendered: Rendered,
+    bake_template: BakeTemplate | None,
+    workspace: Path,
+    sources: Sources,
 ) -> list[Problem]:
     """The problems of the rendered Dockerfiles, each template line told once; when there are
     none, those of the bake template."""
-    problems = dockerfile_problems(plan, rendered, workspace)
+    problems = dockerfile_problems(plan, rendered, workspace, sources)
     problems += _comparisons(plan, rendered, workspace)
     if problems:
         return once_per_template_line(problems)
     return bake_template_problems(bake_template) if bake_template is not None else []
 
 
-def dockerfile_problems(plan: Plan, rendered: Rendered, workspace: Path) -> list[Problem]:
+def dockerfile_problems(
+    plan: Plan, rendered: Rendered, workspace: Path, sources: Sources
+) -> list[Problem]:
     """In the plan's order, each Dockerfile's template failure, or its text's problems."""
     problems: list[Problem] = []
     for df in plan.dockerfiles:
@@ -39,7 +46,7 @@ def dockerfile_problems(plan: Plan, rendered: Rendered, workspace: Path) -> list
         if isinstance(text, Problem):
             problems.append(text)
         else:
-            problems.extend(dockerfile_checks.problems(df, text, workspace))
+            problems.extend(dockerfile_checks.problems(df, text, workspace, sources))
     return problems
 
 

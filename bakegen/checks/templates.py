@@ -4,24 +4,22 @@ never matches."""
 
 from __future__ import annotations
 
-import contextlib
-import json
-import stat
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import jinja2
 from jinja2 import nodes
 
-from bakegen import cache
 from bakegen.checks.packages import used_release_types
 from bakegen.errors import KeyPath, Location, Problem, did_you_mean
 from bakegen.layout import template_path
 from bakegen.manifest.records import Manifest
+from bakegen.sources import FOLDER, OTHER, Sources
 
 
-def template_problems(m: Manifest, workspace: Path) -> list[Problem]:
-    """The folders and files of the templates the matrix needs (by the path emit reads them)."""
+def template_problems(m: Manifest, workspace: Path, sources: Sources) -> list[Problem]:
+    """The folders and files of the templates the matrix needs (by the path emit reads them),
+    looked at through `sources`."""
     problems: list[Problem] = []
     used = used_release_types(m, with_parents=True)
     for release in m.releases:
@@ -30,28 +28,28 @@ def template_problems(m: Manifest, workspace: Path) -> list[Problem]:
             continue
         where: KeyPath = (*release.path, "templates_dir")
         tdir = release.templates_dir
-        if not (workspace / tdir).is_dir():
+        if sources.kind(workspace / tdir) != FOLDER:
             problems.append(m.problem(where, f"folder '{tdir}' not found in the workspace"))
             continue
         for kind in sorted(kinds):
             template = template_path(tdir, kind)
-            trouble = file_trouble(workspace / template)
+            trouble = file_trouble(workspace / template, sources)
             if trouble:
                 problems.append(m.problem(where, f"template '{template}' {trouble}"))
     return problems
 
 
-def file_trouble(path: Path) -> str | None:
+def file_trouble(path: Path, sources: Sources) -> str | None:
     """Why `path` cannot be read as a template file, or None (never opens it)."""
     try:
-        mode = path.stat().st_mode
+        kind = sources.kind(path)
     except OSError:
+        kind = None
+    if kind is None:
         return "not found"
-    if stat.S_ISDIR(mode):
+    if kind == FOLDER:
         return "is a folder, not a template file"
-    if not stat.S_ISREG(mode):
-        return "is not a regular file"
-    return None
+    return "is not a regular file" if kind == OTHER else None
 
 
 # Template names whose values are names from the manifest, and what they name.
@@ -108,14 +106,9 @@ Outline = tuple[list[str], list[tuple[int, str, str]]]
 
 def _outline(env: jinja2.Environment, source: str) -> Outline:
     """The templates `source` includes by name, and its comparisons of manifest names (line,
-    name, value); kept in the cache folder, so a template is parsed once per bakegen."""
-    kept = cache.recall("template-outline", source)
-    if kept is not None:
-        with contextlib.suppress(ValueError, TypeError):
-            includes, comparisons = json.loads(kept)
-            return [str(i) for i in includes], [(int(n), str(v), str(c)) for n, v, c in comparisons]
+    name, value)."""
     tree = env.parse(source)
-    outline: Outline = (
+    return (
         [
             node.template.value
             for node in tree.find_all(nodes.Include)
@@ -123,8 +116,6 @@ def _outline(env: jinja2.Environment, source: str) -> Outline:
         ],
         list(_comparisons(tree)),
     )
-    cache.remember("template-outline", source, json.dumps(outline).encode())
-    return outline
 
 
 def _comparisons(tree: nodes.Template) -> Iterator[tuple[int, str, str]]:

@@ -2,21 +2,26 @@
 
 When the state of the last render (`bakegen.cache`) shows that nothing it read or wrote has
 changed, nothing is compiled: the render says what it said then, and writes nothing. Otherwise
-the manifest is compiled, the tree compared and changed files written all or nothing, and the
-state recorded for the next render.
+the manifest is compiled through one `Sources`, the tree compared and changed files written all
+or nothing, and the state recorded for the next render: that reader's log, the key, the outputs'
+digests and what the render said.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bakegen import cache
 from bakegen.errors import Drift, one_line
-from bakegen.layout import OUTPUT_DIR, manifest_files, manifest_path
+from bakegen.layout import OUTPUT_DIR
 from bakegen.output import Streams
 from bakegen.write import workspace_lock
+
+if TYPE_CHECKING:
+    from bakegen.pipeline import Compiled
+    from bakegen.sources import Sources
 
 
 def targets_line(plan: Any) -> str:
@@ -41,13 +46,11 @@ def run(
 
     with workspace_lock(ws, on_wait=waiting), io.progress("rendering"):
         key = cache.key(ws, manifest, fmt, max_targets)
-        where = manifest_path(ws, manifest)
-        listing = cache.listing(manifest_files(where), where.is_dir())
-        state = cache.unchanged(ws, key, listing)
+        state = cache.unchanged(ws, key)
         if state is not None:  # every input and output as the last render left them
             said = _replay(io, state, check)
         else:
-            said = _compile_and_write(io, ws, manifest, fmt, check, max_targets, key, listing)
+            said = _compile_and_write(io, ws, manifest, fmt, check, max_targets, key)
     if said is not None:
         io.err.print(said)
     return 0
@@ -71,15 +74,15 @@ def _compile_and_write(
     check: bool,
     max_targets: int | None,
     key: str,
-    listing: list[str] | None,
 ) -> str | None:
     """Compile, compare and (unless `check`) write; the summary to say, or None."""
     from bakegen.pipeline import compile_workspace
+    from bakegen.sources import Sources
     from bakegen.write import apply, plan_changes
 
-    with cache.recording() as reads:
-        compiled = compile_workspace(ws, manifest, fmt, max_targets)
-    io.warn(compiled.warnings)
+    sources = Sources()
+    compiled = compile_workspace(ws, manifest, fmt, max_targets, sources)
+    io.warn(str(w) for w in compiled.warnings)
     changes = plan_changes(ws, compiled.outputs, OUTPUT_DIR)
     io.warn(f"{rel}: not made by bakegen; left alone" for rel in changes.foreign)
     if check:
@@ -88,23 +91,30 @@ def _compile_and_write(
     io.warn(compiled.lock_drift)
     apply(ws, compiled.outputs, changes)
     dockerfiles = {d.path for d in compiled.plan.dockerfiles}
+    _remember(ws, key, sources, compiled, changes)
+    return _summary(compiled.plan, dockerfiles, changes)
+
+
+def _remember(ws: Path, key: str, sources: Sources, compiled: Compiled, changes: Any) -> None:
+    """Record the state of a render that wrote its outputs (the log of the `Sources` it read
+    through), for the next render to know them unchanged; forget it when the output folder
+    holds files bakegen did not make (the next render warns about them again)."""
     if changes.foreign:
         cache.forget(ws)
-    else:
-        unchanged = type(changes)(unchanged=sorted(compiled.outputs))
-        cache.save(
-            ws,
-            cache.State(
-                key=key,
-                listing=listing,
-                reads=reads,
-                outputs=cache.outputs_of(compiled.outputs),
-                warnings=[str(w) for w in compiled.warnings],
-                lock_drift=list(compiled.lock_drift),
-                summary=_summary(compiled.plan, dockerfiles, unchanged),
-            ),
-        )
-    return _summary(compiled.plan, dockerfiles, changes)
+        return
+    dockerfiles = {d.path for d in compiled.plan.dockerfiles}
+    unchanged = type(changes)(unchanged=sorted(compiled.outputs))
+    cache.save(
+        ws,
+        cache.State(
+            key=key,
+            reads=sources.log,
+            outputs=cache.outputs_of(compiled.outputs),
+            warnings=[str(w) for w in compiled.warnings],
+            lock_drift=list(compiled.lock_drift),
+            summary=_summary(compiled.plan, dockerfiles, unchanged),
+        ),
+    )
 
 
 def _conclude(io: Streams, lock_drift: Sequence[str], lines: Sequence[str], unchanged: int) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from bakegen.emit.bake_template import BakeTemplate, loader
 from bakegen.emit.hcl import Call, Expr, Ref, hcl_string, to_hcl, to_json, to_json_value
-from bakegen.emit.jinja import strict_environment, template_problem
+from bakegen.emit.jinja import CompiledTemplates, strict_environment, template_problem
 from bakegen.errors import ManifestError
 from bakegen.layout import MARKER, PARENT_CONTEXT, VERIFY_DOCKERFILE
 from bakegen.manifest.values import CI, BakeSetting, Text, Var
@@ -196,13 +196,18 @@ def tags_expr(tags: tuple[Tag, ...]) -> Expr:
     return Call(OR_LOCAL_FUNCTION[0], (expr, fallback)) if fallback else expr
 
 
-def render_hcl(model: BakeModel, template: BakeTemplate, workspace: Path) -> str:
+def render_hcl(
+    model: BakeModel,
+    template: BakeTemplate,
+    workspace: Path,
+    compiled: CompiledTemplates | None = None,
+) -> str:
     """Render the bake model through `template`.
 
     The file always starts with bakegen's marker line, whatever an override prints (or leaves
     out of the blocks it replaces), so that later renders know the file as bakegen's own.
     """
-    env = strict_environment(loader(template))
+    env = strict_environment(loader(template), compiled)
     env.filters["hcl"] = to_hcl
     env.filters["hcl_string"] = hcl_string
     try:

@@ -9,6 +9,7 @@ from typing import Any
 import jinja2
 
 from bakegen.emit.jinja import (
+    CompiledTemplates,
     TemplateFileError,
     TemplateLoader,
     strict_environment,
@@ -18,6 +19,7 @@ from bakegen.errors import Problem
 from bakegen.layout import MARKER
 from bakegen.manifest.platforms import CUDA_ARCH
 from bakegen.plan.records import Cuda, Dockerfile
+from bakegen.sources import Sources
 
 
 def env_quote(value: str) -> str:
@@ -26,10 +28,16 @@ def env_quote(value: str) -> str:
     return f'"{escaped}"'
 
 
-def environment(workspace: Path, templates_dir: str) -> jinja2.Environment:
-    env = strict_environment(
-        TemplateLoader([workspace / templates_dir, (workspace / templates_dir).parent, workspace])
-    )
+def environment(
+    workspace: Path,
+    templates_dir: str,
+    sources: Sources,
+    compiled: CompiledTemplates | None = None,
+) -> jinja2.Environment:
+    """The templates folder's environment: templates read through `sources`, searched in the
+    folder, its parent, then the workspace."""
+    folder = workspace / templates_dir
+    env = strict_environment(TemplateLoader([folder, folder.parent, workspace], sources), compiled)
     env.filters["env_quote"] = env_quote
     return env
 
@@ -53,17 +61,17 @@ def _cuda(cuda: Cuda | None) -> dict[str, Any] | None:
     return out
 
 
-def render(df: Dockerfile, workspace: Path, env: jinja2.Environment | None = None) -> str | Problem:
-    """The Dockerfile's text, or the problem that stopped its template. Pass the `environment`
-    of its templates folder to share it (each template is then compiled once)."""
-    env = env or environment(workspace, df.templates_dir)
+def render(df: Dockerfile, workspace: Path, env: jinja2.Environment) -> str | Problem:
+    """The Dockerfile's text, or the problem that stopped its template; `env` is the
+    `environment` of its templates folder (shared, each template is compiled once)."""
     name = Path(df.template).name  # looked up in the templates folder first (the check's path)
     where = ("releases", df.distro, df.distro_version, "templates_dir")
     names = context(df)
     try:
         body = env.get_template(name).render(names)
     except Exception as exc:  # any error raised by a user's template
-        problem = template_problem(exc, df.template, where, workspace, names)
+        sources = env.loader.sources if isinstance(env.loader, TemplateLoader) else None
+        problem = template_problem(exc, df.template, where, workspace, names, sources)
         if isinstance(
             exc, (jinja2.TemplateSyntaxError, jinja2.TemplateNotFound, TemplateFileError)
         ):

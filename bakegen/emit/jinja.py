@@ -5,16 +5,14 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-import stat
 import traceback
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import jinja2
 
-from bakegen import cache
 from bakegen.errors import KeyPath, Location, Problem, did_you_mean
-from bakegen.sources import decode_utf8
+from bakegen.sources import A_FILE, FOLDER, OTHER, Sources, decode_utf8
 
 
 class TemplateFileError(Exception):
@@ -29,15 +27,17 @@ class TemplateFileError(Exception):
 
 
 class TemplateLoader(jinja2.BaseLoader):
-    """Templates from folders searched in order, read as UTF-8 text with LF line endings.
+    """Templates from folders searched in order, read through the render's `Sources` as UTF-8
+    text with LF line endings.
 
     A leading byte order mark is dropped and CRLF (or CR) line endings become LF. A file that is
     not UTF-8, or a name that is a folder or a FIFO, is a `TemplateFileError`; nothing that is not
     a regular file is ever opened.
     """
 
-    def __init__(self, searchpath: Sequence[Path]) -> None:
+    def __init__(self, searchpath: Sequence[Path], sources: Sources) -> None:
         self.searchpath = list(searchpath)
+        self.sources = sources
 
     def get_source(
         self,
@@ -48,49 +48,40 @@ class TemplateLoader(jinja2.BaseLoader):
         for folder in self.searchpath:
             path = folder.joinpath(*parts)
             try:
-                info = path.stat()
+                kind = self.sources.kind(path)
             except OSError:
-                cache.note(path, None)
+                kind = None
+            if kind is None:
                 continue
             filename = os.path.normpath(path)
-            if stat.S_ISDIR(info.st_mode):
-                raise TemplateFileError(filename, 1, 1, "is a folder, not a template file")
-            if not stat.S_ISREG(info.st_mode):
-                raise TemplateFileError(filename, 1, 1, "is not a regular file")
+            if kind != A_FILE:
+                raise TemplateFileError(filename, 1, 1, _NOT_A_TEMPLATE[kind])
             try:
-                raw = _read_regular(path)
+                raw = self.sources.read(path)
             except OSError as exc:
                 raise TemplateFileError(filename, 1, 1, f"cannot read: {exc.strerror}") from None
-            cache.note(path, raw)
             text = decode_utf8(raw)
             if isinstance(text, tuple):
                 raise TemplateFileError(filename, *text, "file is not UTF-8 text")
-            text = text.replace("\r\n", "\n").replace("\r", "\n")
-            mtime = info.st_mtime
-
-            def uptodate(path: Path = path, mtime: float = mtime) -> bool:
-                try:
-                    return path.stat().st_mtime == mtime
-                except OSError:
-                    return False
-
-            return text, filename, uptodate
+            # The render's Sources hands out the same bytes each time: never out of date.
+            return text.replace("\r\n", "\n").replace("\r", "\n"), filename, _always
         raise jinja2.TemplateNotFound(template)
 
 
-def _read_regular(path: Path) -> bytes:
-    """The bytes of `path`, opened without blocking and read only if it is still a regular file."""
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-    with os.fdopen(fd, "rb") as handle:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):  # swapped for a FIFO since it was looked at
-            raise OSError(0, "not a regular file")
-        return handle.read()
+_NOT_A_TEMPLATE = {FOLDER: "is a folder, not a template file", OTHER: "is not a regular file"}
+
+
+def _always() -> bool:
+    return True
 
 
 class CompiledTemplates(jinja2.FileSystemBytecodeCache):
     """Templates compiled by earlier renders, kept in bakegen's cache folder. Jinja keys each by
     its name and file name and checks the hash of its text (and the Python version) before using
-    it; a cache that cannot be written is no error (the template is compiled again next time)."""
+    it; a cache that cannot be written is no error (the template is compiled again next time).
+    The folder is one per bakegen (its code and libraries: the code Jinja compiles depends on
+    the environment's settings too, which Jinja's own check does not see), made and pruned by
+    `bakegen.cache.templates_folder`."""
 
     def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
         with contextlib.suppress(OSError):
@@ -103,24 +94,14 @@ class CompiledTemplates(jinja2.FileSystemBytecodeCache):
             bucket.reset()
 
 
-def compiled_templates() -> CompiledTemplates | None:
-    """The cache of compiled templates, or None when its folder cannot be made. One folder per
-    bakegen (its code and libraries): the code Jinja compiles depends on the environment's
-    settings too, which Jinja's own check does not see."""
-    folder = cache.cache_folder() / "templates" / cache.code_digest()[:16]
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError:
-        return None
-    return CompiledTemplates(os.fspath(folder))
-
-
-def strict_environment(loader: jinja2.BaseLoader | None = None) -> jinja2.Environment:
-    """An environment where an undefined name is an error and output is text, not HTML; its
-    templates are compiled once per bakegen (`CompiledTemplates`)."""
+def strict_environment(
+    loader: jinja2.BaseLoader | None = None, compiled: CompiledTemplates | None = None
+) -> jinja2.Environment:
+    """An environment where an undefined name is an error and output is text, not HTML; with
+    `compiled`, its templates are compiled once per bakegen."""
     return jinja2.Environment(
         loader=loader,
-        bytecode_cache=compiled_templates(),
+        bytecode_cache=compiled,
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
         trim_blocks=True,
@@ -143,7 +124,11 @@ def _names_in(value: object, depth: int = 0) -> set[str]:
 
 
 def _undefined(
-    exc: jinja2.UndefinedError, filename: str | None, line: int, context: Mapping[str, object]
+    exc: jinja2.UndefinedError,
+    filename: str | None,
+    line: int,
+    context: Mapping[str, object],
+    sources: Sources | None,
 ) -> tuple[str, int]:
     """The message for an undefined name, with the closest name the template could mean, and
     the column where the name is written."""
@@ -155,9 +140,10 @@ def _undefined(
     on_none = str(exc.message).startswith("'None' ")  # e.g. `cuda.version` where cuda is none
     hint = "" if on_none else did_you_mean(name, choices)
     column = 1
-    if filename and Path(filename).is_file():
-        with contextlib.suppress(OSError, IndexError, UnicodeDecodeError):
-            source = Path(filename).read_text(encoding="utf-8").split("\n")[line - 1]
+    raw = sources.handed(filename) if sources and filename else None
+    if raw is not None:
+        with contextlib.suppress(IndexError, UnicodeDecodeError):
+            source = raw.decode("utf-8").split("\n")[line - 1]
             found = re.search(rf"(?<![A-Za-z0-9_]){re.escape(name)}(?![A-Za-z0-9_])", source)
             column = found.start() + 1 if found else 1
     return f"template error: {exc.message}{hint}", column
@@ -169,9 +155,11 @@ def template_problem(
     path: KeyPath,
     workspace: Path,
     context: Mapping[str, object] | None = None,
+    sources: Sources | None = None,
 ) -> Problem:
     """`exc`, raised while rendering `template` with `context`, as one problem at the
-    template's file, line and column."""
+    template's file, line and column (the column of an undefined name found in the template's
+    text as `sources` handed it out)."""
     column = 1
     filename: str | None
     if isinstance(exc, TemplateFileError):
@@ -183,7 +171,7 @@ def template_problem(
         message = f"template not found: {exc.name}"
     elif isinstance(exc, jinja2.UndefinedError):
         filename, line = _template_frame(exc)
-        message, column = _undefined(exc, filename, line, context or {})
+        message, column = _undefined(exc, filename, line, context or {}, sources)
     else:
         filename, line = _template_frame(exc)
         message = f"template error: {exc}"

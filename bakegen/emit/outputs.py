@@ -15,9 +15,11 @@ import jinja2
 from bakegen.emit import dockerfiles
 from bakegen.emit.bake_template import BakeTemplate
 from bakegen.emit.bakefile import bake_model, render_hcl, render_json
+from bakegen.emit.jinja import CompiledTemplates
 from bakegen.errors import Problem
 from bakegen.layout import BAKE_FILES, VERIFY_DOCKERFILE
 from bakegen.plan.records import Plan
+from bakegen.sources import Sources
 
 __all__ = ["BakeTemplate", "Rendered", "emit", "render_dockerfiles"]
 
@@ -32,14 +34,18 @@ class Rendered:
     environments: dict[str, jinja2.Environment]
 
 
-def render_dockerfiles(plan: Plan, workspace: Path) -> Rendered:
-    """Render every Dockerfile of `plan` from the workspace's templates (each templates folder
-    gets one environment: its templates are compiled once per run)."""
+def render_dockerfiles(
+    plan: Plan, workspace: Path, sources: Sources, compiled: CompiledTemplates | None = None
+) -> Rendered:
+    """Render every Dockerfile of `plan` from the workspace's templates, read through `sources`
+    by the Jinja loader (each templates folder gets one environment: its templates are compiled
+    once per run; `compiled` keeps compiled templates between renders)."""
     texts: dict[str, str | Problem] = {}
     envs: dict[str, jinja2.Environment] = {}
     for df in plan.dockerfiles:
         env = envs.get(df.templates_dir) or envs.setdefault(
-            df.templates_dir, dockerfiles.environment(workspace, df.templates_dir)
+            df.templates_dir,
+            dockerfiles.environment(workspace, df.templates_dir, sources, compiled),
         )
         texts[df.path] = dockerfiles.render(df, workspace, env)
     return Rendered(texts, envs)
@@ -53,6 +59,7 @@ def emit(
     *,
     verify_dockerfile: str,
     bake_template: BakeTemplate | None,
+    compiled: CompiledTemplates | None = None,
 ) -> dict[str, str]:
     """Every output file: the rendered Dockerfiles (which have passed their checks), the verify
     Dockerfile and the bake file. Everything but the Dockerfile templates comes in as text."""
@@ -65,7 +72,7 @@ def emit(
     model = bake_model(plan)
     if fmt == "hcl":
         assert bake_template is not None, "an HCL bake file needs its template"
-        outputs[BAKE_FILES[fmt]] = render_hcl(model, bake_template, workspace)
+        outputs[BAKE_FILES[fmt]] = render_hcl(model, bake_template, workspace, compiled)
     else:
         outputs[BAKE_FILES[fmt]] = render_json(model)
     return outputs

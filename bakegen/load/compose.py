@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import contextlib
 import re
-import stat
 import unicodedata
 from pathlib import Path
 from typing import Any
@@ -28,10 +27,9 @@ from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from yaml.resolver import Resolver
 
-from bakegen import cache
 from bakegen.errors import KeyPath, Location, ManifestError, Problem
 from bakegen.load.sourcemap import Loaded
-from bakegen.sources import decode_utf8
+from bakegen.sources import NotAFile, Sources, TooLarge, decode_utf8
 
 MAX_FILE_BYTES = 4 * 1024 * 1024
 MAX_DEPTH = 64
@@ -217,25 +215,24 @@ class _Builder:
         return []
 
 
-def _read_text(path: Path, display: str) -> str:
+def _read_text(path: Path, display: str, sources: Sources) -> str:
     def refuse(message: str) -> ManifestError:
         return ManifestError([Problem(Location(display, 1, 1), (), message)])
 
     try:
-        info = path.stat()
-        if not stat.S_ISREG(info.st_mode):  # a FIFO would block, /dev/zero never end
-            raise refuse("not a regular file; a manifest is a YAML file")
-        if info.st_size > MAX_FILE_BYTES:
+        raw = sources.read(path, MAX_FILE_BYTES)
+    except NotAFile:  # a FIFO would block, /dev/zero never end
+        raise refuse("not a regular file; a manifest is a YAML file") from None
+    except TooLarge as exc:
+        if exc.size is None:  # it grew while being read
             raise refuse(
-                f"file is {info.st_size} bytes; manifests larger than {MAX_FILE_BYTES} are refused"
-            )
-        with path.open("rb") as handle:
-            raw = handle.read(MAX_FILE_BYTES + 1)
+                f"file is over {MAX_FILE_BYTES} bytes; manifests that large are refused"
+            ) from None
+        raise refuse(
+            f"file is {exc.size} bytes; manifests larger than {MAX_FILE_BYTES} are refused"
+        ) from None
     except OSError as exc:
         raise refuse(f"cannot read: {exc.strerror}") from None
-    if len(raw) > MAX_FILE_BYTES:  # it grew while being read
-        raise refuse(f"file is over {MAX_FILE_BYTES} bytes; manifests that large are refused")
-    cache.note(path, raw)
     text = decode_utf8(raw)
     if isinstance(text, tuple):
         raise ManifestError([Problem(Location(display, *text), (), "file is not UTF-8 text")])
@@ -304,9 +301,10 @@ def compose(text: str) -> list[Node]:
     return list(yaml.compose_all(text, Loader=yaml.SafeLoader))
 
 
-def load_file(path: Path, display: str) -> Loaded:
-    """Load one YAML file holding one document that is a mapping."""
-    text = _read_text(path, display)
+def load_file(path: Path, display: str, sources: Sources | None = None) -> Loaded:
+    """Load one YAML file holding one document that is a mapping, read through `sources` (a
+    reader of its own when none is given)."""
+    text = _read_text(path, display, sources or Sources())
     try:
         documents = compose(text)
     except yaml.reader.ReaderError as exc:  # a character YAML forbids; `position` counts characters

@@ -9,20 +9,23 @@ from bakegen.errors import KeyPath, Location, ManifestError, Problem
 from bakegen.layout import manifest_files
 from bakegen.load.compose import load_file
 from bakegen.load.sourcemap import Loaded
+from bakegen.sources import Sources
 
 
-def load(path: Path, workspace: Path) -> Loaded:
-    """Load a manifest file or directory; files merge in name order, conflicts are errors."""
+def load(path: Path, workspace: Path, sources: Sources | None = None) -> Loaded:
+    """Load a manifest file or directory, read through `sources` (a reader of its own when
+    none is given); files merge in name order, conflicts are errors."""
+    sources = sources or Sources()
 
     def refuse(message: str) -> ManifestError:
         return ManifestError([Problem(None, (), message)])
 
     try:
-        found = path.exists()
-        files = manifest_files(path) if found else []
+        found = sources.kind(path) is not None
+        files = manifest_files(path, sources) if found else []
     except OSError as exc:  # a name too long, a folder that cannot be listed
         raise refuse(f"{path}: cannot use as the manifest: {exc.strerror or exc}") from None
-    if not found and path.is_symlink():
+    if not found and sources.is_link(path):
         raise refuse(f"{path}: a symlink that leads nowhere (a loop, or a missing target)")
     if not found:
         raise refuse(f"manifest not found: {path} (give --manifest FILE or DIR)")
@@ -39,7 +42,7 @@ def load(path: Path, workspace: Path) -> Loaded:
     for file in files:
         display = _display(file, workspace)
         try:
-            part = load_file(file, display)
+            part = load_file(file, display, sources)
         except ManifestError as exc:
             problems.extend(exc.problems)
             continue

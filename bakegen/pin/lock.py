@@ -16,16 +16,17 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from bakegen import cache
 from bakegen.errors import KeyPath, Location, ManifestError, Problem
 from bakegen.layout import MARKER
 from bakegen.load.compose import load_file
 from bakegen.manifest.records import Manifest
 from bakegen.plan.records import Plan
+from bakegen.sources import Sources
 
 LOCK_SUFFIX = ".lock"
 LOCK_VERSION = "1"
@@ -124,49 +125,64 @@ def lock_text(pins: Mapping[str, Pin]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def read_lock(path: Path, shown: str) -> dict[str, Pin] | None:
-    """The pins of the lock file at `path`, or None when there is none; a lock that is not as
-    bakegen writes it is a ManifestError naming the place."""
-    if not path.exists() and not path.is_symlink():
-        cache.note(path, None)
+def read_lock(path: Path, shown: str, sources: Sources | None = None) -> dict[str, Pin] | None:
+    """The pins of the lock file at `path`, read through `sources` (a reader of its own when
+    none is given), or None when there is none; a lock that is not as bakegen writes it is a
+    ManifestError naming the place."""
+    sources = sources or Sources()
+    if sources.kind(path) is None and not sources.is_link(path):
         return None
-    loaded = load_file(path, shown)
-    data = loaded.data
+    loaded = load_file(path, shown, sources)
     problems: list[Problem] = []
 
     def problem(key: KeyPath, message: str) -> None:
-        problems.append(Problem(loaded.where(key) or Location(shown, 1, 1), key, message))
+        problems.append(Problem(loaded.where(key) or Location(shown, 1, 1), key, message + REDO))
 
-    redo = "; run `bakegen pin --update` to write it anew"
-    for name in sorted(set(data) - {"version", "images"}):
-        problem((name,), f"unknown key in a lock file{redo}")
-    if str(data.get("version")) != LOCK_VERSION:
-        problem(("version",), f"lock version must be {LOCK_VERSION}{redo}")
-    images = data.get("images")
-    if not isinstance(images, dict):
-        problem(("images",), f"must be a mapping of base images to their digests{redo}")
-        images = {}
-    pins: dict[str, Pin] = {}
-    for image, entry in images.items():
-        key: KeyPath = ("images", image)
-        if not isinstance(entry, dict):
-            problem(key, f"must be a mapping with `digest` and `platforms`{redo}")
-            continue
-        digest, platforms = entry.get("digest"), entry.get("platforms")
-        extra = sorted(set(entry) - {"digest", "platforms"})
-        if extra:
-            problem((*key, extra[0]), f"unknown key in a lock entry{redo}")
-        if not isinstance(digest, str) or not DIGEST.match(digest):
-            problem((*key, "digest"), f"must be sha256:<64 hex digits>{redo}")
-            continue
-        if (
-            not isinstance(platforms, list)
-            or not platforms
-            or not all(isinstance(p, str) and PLATFORM.match(p) for p in platforms)
-        ):
-            problem((*key, "platforms"), f"must be a list of platforms like linux/amd64{redo}")
-            continue
-        pins[image] = Pin(digest, tuple(platforms))
+    pins = _pins(loaded.data, problem)
     if problems:
         raise ManifestError(problems)
     return pins
+
+
+REDO = "; run `bakegen pin --update` to write it anew"
+Complain = Callable[[KeyPath, str], None]
+
+
+def _pins(data: dict[str, Any], problem: Complain) -> dict[str, Pin]:
+    """The pins of a lock file's data; what is not as bakegen writes it, told to `problem`."""
+    for name in sorted(set(data) - {"version", "images"}):
+        problem((name,), "unknown key in a lock file")
+    if str(data.get("version")) != LOCK_VERSION:
+        problem(("version",), f"lock version must be {LOCK_VERSION}")
+    images = data.get("images")
+    if not isinstance(images, dict):
+        problem(("images",), "must be a mapping of base images to their digests")
+        images = {}
+    pins: dict[str, Pin] = {}
+    for image, entry in images.items():
+        pin = _pin(("images", image), entry, problem)
+        if pin is not None:
+            pins[image] = pin
+    return pins
+
+
+def _pin(key: KeyPath, entry: object, problem: Complain) -> Pin | None:
+    """One lock entry's pin, or None when it is not as bakegen writes it."""
+    if not isinstance(entry, dict):
+        problem(key, "must be a mapping with `digest` and `platforms`")
+        return None
+    digest, platforms = entry.get("digest"), entry.get("platforms")
+    extra = sorted(set(entry) - {"digest", "platforms"})
+    if extra:
+        problem((*key, extra[0]), "unknown key in a lock entry")
+    if not isinstance(digest, str) or not DIGEST.match(digest):
+        problem((*key, "digest"), "must be sha256:<64 hex digits>")
+        return None
+    if (
+        not isinstance(platforms, list)
+        or not platforms
+        or not all(isinstance(p, str) and PLATFORM.match(p) for p in platforms)
+    ):
+        problem((*key, "platforms"), "must be a list of platforms like linux/amd64")
+        return None
+    return Pin(digest, tuple(platforms))

@@ -14,7 +14,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from bakegen import cache
 from bakegen.errors import KeyPath, Problem, did_you_mean
 from bakegen.load.sourcemap import Loaded
 from bakegen.schema.document import _conforms, _validator, manifest_schema
@@ -32,25 +31,16 @@ def schema_problems(loaded: Loaded) -> tuple[list[Problem], bool]:
     """Every place where the manifest breaks the schema, one problem each; and whether the
     manifest's shape is sound (every problem is about the format of a value).
 
-    A document this bakegen found valid before (the same plain data: YAML gives only types
-    whose repr is their value) is known valid without checking it again, which spares building
-    the compiled check (its 27 distinct regular expressions: about 10 ms of a cold render); a new
-    document the compiled check passes is valid without importing jsonschema, which is asked
+    A document the compiled check passes is valid without importing jsonschema, which is asked
     only to say what is wrong."""
-    document = repr(loaded.data)
-    if cache.known("valid", document):
-        return [], True
     check = _conforms()
     if check is not None and check(loaded.data):
-        cache.remember("valid", document)
         return [], True
     problems: list[Problem] = []
     sound = True
     for error in _validator().iter_errors(loaded.data):
         problems.extend(_problems(loaded, error))
         sound = sound and _format_only(error)
-    if not problems:
-        cache.remember("valid", document)
     return _first_causes(loaded, problems), sound
 
 

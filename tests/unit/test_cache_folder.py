@@ -1,10 +1,11 @@
 """What bakegen keeps in its cache folder, besides the state of the last render: templates
-compiled once per bakegen (used only while the template's text is the same), and manifests
-found valid (never an invalid one, never another document). A cache that is broken or cannot be
-written changes nothing but the time."""
+compiled once per bakegen (used only while the template's text is the same), and nothing else
+(no schema verdicts, no template outlines). A cache that is broken or cannot be written changes
+nothing but the time; every kind is bounded."""
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -116,13 +117,14 @@ def manifest(platforms: object) -> dict[str, object]:
     }
 
 
-def test_a_manifest_found_valid_is_not_validated_again(
-    validated: list[tuple[str, object]],
+def test_a_valid_manifest_is_never_given_to_jsonschema_and_nothing_is_kept(
+    validated: list[tuple[str, object]], tmp_path: Path
 ) -> None:
     good = manifest(["linux/amd64"])
     assert schema_problems(Loaded(data=good)) == ([], True)
     assert schema_problems(Loaded(data=manifest(["linux/amd64"]))) == ([], True)
-    assert validated == [("check", good)]  # jsonschema is never asked about a valid manifest
+    assert validated == [("check", good), ("check", good)]  # the compiled check, each time
+    assert not (tmp_path / "cache").exists()  # the schema stage writes nothing
 
 
 @pytest.mark.parametrize(
@@ -150,22 +152,56 @@ def test_a_manifest_not_found_valid_is_always_validated(
     assert kinds == ["check", "check", "jsonschema", "check", "jsonschema"]
 
 
-def test_a_template_s_outline_kept_or_broken_tells_the_same(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def _dated(folder: Path, names: list[str]) -> None:
+    """Files (or, for names ending in /, folders) in `folder`, each newer than the one before."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for age, name in enumerate(names):
+        path = folder / name.rstrip("/")
+        if name.endswith("/"):
+            path.mkdir()
+            (path / "inside").touch()
+        else:
+            path.write_text(name, encoding="utf-8")
+        os.utime(path, ns=(1_000_000_000 * (100 - age),) * 2)
+
+
+def test_pruning_keeps_the_newest_and_the_spared(tmp_path: Path) -> None:
+    _dated(tmp_path / "kind", ["new", "newer/", "old", "older", "oldest/"])  # newest first
+    cache.prune(tmp_path / "kind", 2, spare="oldest")
+    assert sorted(p.name for p in (tmp_path / "kind").iterdir()) == ["new", "newer", "oldest"]
+    cache.prune(tmp_path / "kind", 5)  # fewer than kept: nothing goes
+    assert len(list((tmp_path / "kind").iterdir())) == 3
+    cache.prune(tmp_path / "missing", 1)  # no folder: no error
+
+
+def test_render_states_are_bounded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("BAKEGEN_CACHE", str(tmp_path / "cache"))
-    typo = b'FROM base\n{% include "inc.j2" %}\n'
-    ws = minimal_workspace(tmp_path, runtime=typo)
-    (ws / "templates" / "t" / "inc.j2").write_bytes(b'{% if package == "ap" %}X{% endif %}\n')
-    said = []
-    for round_ in range(3):
-        if round_ == 2:  # every kept outline garbled
-            kept = [p for p in (tmp_path / "cache" / "template-outline").rglob("*") if p.is_file()]
-            assert len(kept) == 3  # the two Dockerfile templates and the included one
-            for path in kept:
-                path.write_bytes(b'[["inc.j2"], [[1, "package"')
-        result = run_cli("render", cwd=ws)
-        said.append((result.code, result.err))
-    assert said[0][0] == 2
-    assert "compares package with 'ap', which is no package of the manifest" in said[0][1]
-    assert said == [said[0]] * 3
+    monkeypatch.setattr(cache, "STATES_KEPT", 3)
+    saved = []
+    for number in range(5):
+        ws = tmp_path / f"ws{number}"
+        cache.save(ws, cache.State(key="k", reads={}, outputs={}))
+        os.utime(cache.state_file(ws), ns=(1_000_000_000 * (10 + number),) * 2)
+        saved.append(cache.state_file(ws).name)
+    left = sorted(p.name for p in (tmp_path / "cache" / "state").iterdir())
+    assert left == sorted(saved[-3:])  # the newest three; the one just saved among them
+
+
+def test_compiled_templates_are_bounded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BAKEGEN_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr(cache, "TEMPLATES_KEPT", 2)
+    parent = tmp_path / "cache" / "templates"
+    _dated(parent, ["b/", "a/", "older bakegen/", "oldest bakegen/"])
+    mine = parent / cache.code_digest()[:16]
+    _dated(mine, ["t3", "t2", "t1"])
+    os.utime(mine, ns=(1,) * 2)  # however old, this bakegen's folder is the one in use
+    assert cache.templates_folder() == mine
+    assert sorted(p.name for p in parent.iterdir()) == sorted(["b", mine.name])
+    assert sorted(p.name for p in mine.iterdir()) == ["t2", "t3"]
+
+
+@pytest.mark.usefixtures("compiled")
+def test_a_render_keeps_nothing_outside_the_cache_folder_s_kinds(tmp_path: Path) -> None:
+    render_anew(minimal_workspace(tmp_path))
+    kinds = sorted(p.name for p in (tmp_path / "cache").iterdir())
+    assert kinds == ["state", "templates"]

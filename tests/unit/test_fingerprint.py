@@ -3,9 +3,12 @@ of input or output change compiles again."""
 
 from __future__ import annotations
 
+import importlib.metadata
 import os
+import re
 import shutil
-from collections.abc import Callable
+import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -196,3 +199,73 @@ def test_anything_but_the_regular_files_recorded_compiles_again(
     NOT_REGULAR[name](ws)
     run_cli("render", cwd=ws)  # refused or not, never known unchanged
     assert compiles == ["compile"], name
+
+
+@pytest.fixture
+def fresh_identity() -> Iterator[None]:
+    """The library identity worked out anew in this test, and again after it."""
+    cache.libraries.cache_clear()
+    cache.code_digest.cache_clear()
+    yield
+    cache.libraries.cache_clear()
+    cache.code_digest.cache_clear()
+
+
+@pytest.mark.parametrize("library", ["typer", "click", "rich", "jinja2", "markupsafe", "pyyaml"])
+@pytest.mark.usefixtures("fresh_identity")
+def test_another_version_of_a_library_compiles_again(
+    tmp_path: Path, compiles: list[str], monkeypatch: pytest.MonkeyPatch, library: str
+) -> None:
+    ws = workspace(tmp_path)
+    render(ws)
+    render(ws)
+    assert compiles == ["compile"]
+    installed = cache.libraries()[library]
+    # another version installed ahead of this one on the import path, as by `pip install`
+    shadow = tmp_path / "site"
+    (shadow / f"{library}-{installed}.post9.dist-info").mkdir(parents=True)
+    monkeypatch.syspath_prepend(str(shadow))
+    cache.libraries.cache_clear()
+    cache.code_digest.cache_clear()
+    assert cache.libraries()[library] == f"{installed}.post9"
+    render(ws)
+    assert compiles == ["compile", "compile"]
+    render(ws)
+    assert compiles == ["compile", "compile"]  # and known unchanged under that version
+
+
+def _requirements(name: str) -> set[str]:
+    """The distributions `name` needs, transitively, as importlib.metadata tells them."""
+    found: set[str] = set()
+    pending = [name]
+    while pending:
+        current = re.sub(r"[-_.]+", "-", pending.pop()).lower()
+        if current in found:
+            continue
+        try:
+            requires = importlib.metadata.requires(current) or []
+        except importlib.metadata.PackageNotFoundError:
+            continue
+        found.add(current)
+        pending += [
+            re.match(r"[A-Za-z0-9._-]+", r)[0]  # type: ignore[index]
+            for r in requires
+            if "extra ==" not in r
+        ]
+    return found
+
+
+@pytest.mark.usefixtures("fresh_identity")
+def test_the_key_holds_every_library_bakegen_needs_as_importlib_metadata_versions_it() -> None:
+    needed = _requirements("bakegen") - {"bakegen"}
+    assert {"pyyaml", "jinja2", "markupsafe", "jsonschema", "typer", "rich"} <= needed
+    libraries = cache.libraries()
+    assert {n: libraries.get(n) for n in needed} == {
+        n: importlib.metadata.version(n) for n in needed
+    }
+    before = cache.code_digest()
+    cache.code_digest.cache_clear()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(sys, "version", sys.version + " (another build)")
+        assert cache.code_digest() != before  # another Python renders again
+    cache.code_digest.cache_clear()
