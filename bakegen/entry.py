@@ -5,7 +5,7 @@ typer builds its whole command tree and a pydantic type adapter per option befor
 command, which costs more than an unchanged render; this reader knows only `render`'s options
 (the table `commands.options.RENDER`, which cli.py declares to typer too) in their plain
 spelling, and hands over on anything else: `--help`, an `=` in an option, a repeated or unknown
-option, a value that looks like an option, shell completion. tests/test_entry.py runs both
+option, a value that looks like an option, shell completion. tests/unit/test_entry.py runs both
 readers on the same command lines.
 """
 
