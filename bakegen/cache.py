@@ -73,7 +73,7 @@ def file_digest(path: Path | str) -> str | None:
 def libraries() -> dict[str, str]:
     """Every distribution installed where this Python imports from, by normalized name, and
     its version: the name and version its `*.dist-info` folder carries, which is what
-    `importlib.metadata` reports (tests/test_fingerprint.py holds them to it), read from the
+    `importlib.metadata` reports (tests/unit/test_fingerprint.py holds them to it), read from the
     folders' listings because importing `importlib.metadata` and walking bakegen's
     requirements costs about 30 ms, a fifth of an unchanged render. Every library bakegen
     imports is among them (PyYAML and LibYAML's binding, Jinja2, MarkupSafe, jsonschema and

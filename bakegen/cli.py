@@ -1,31 +1,22 @@
-"""The command line: typer wiring over the pipeline and the commands; the one place where
-errors become messages and exit codes (every code is in errors.py)."""
+"""The command line: typer wiring only. Each command reads its options and returns the exit code
+of its module's `run` (one module per command in bakegen.commands); errors become one line and
+their exit code in boundary.py (every code is in errors.py)."""
 
 from __future__ import annotations
 
-import contextlib
 import importlib
 import importlib.util
-import json
-import os
-import sys
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from bakegen import __version__
-from bakegen.commands.render import targets_line
-from bakegen.errors import (
-    EXIT_INTERRUPTED,
-    EXIT_INVALID,
-    OutputUnwritable,
-    UsageError,
-    one_line,
-)
+from bakegen.commands.options import MANIFEST, MAX_TARGETS, RENDER, WORKSPACE
+from bakegen.commands.typer_options import declared, plain, typer_info
+from bakegen.errors import EXIT_INTERRUPTED, EXIT_INVALID
 from bakegen.layout import resolve_workspace
-from bakegen.output import Deferred, progress, table
+from bakegen.output import Deferred, Streams
 
 app = typer.Typer(
     name="bakegen",
@@ -46,36 +37,22 @@ CLICK: Any = importlib.import_module(
 NO_ARGS: Any = getattr(CLICK, "NoArgsIsHelpError", ())
 
 
-class Format(str, Enum):
-    hcl = "hcl"
-    json = "json"
+def io() -> Streams:
+    """The consoles commands print to (tests replace `out` and `err`)."""
+    return Streams(out, err)
 
 
-class GraphFormat(str, Enum):
-    mermaid = "mermaid"
-    dot = "dot"
-
-
-WORKSPACE_HELP = "The workspace folder (default: the current one)."
-MANIFEST_HELP = "A manifest YAML file or folder, relative to the workspace (default: manifest/)."
-Workspace = Annotated[
-    Path | None, typer.Option("--workspace", "-C", help=WORKSPACE_HELP, show_default=False)
-]
-Manifest = Annotated[
-    Path | None, typer.Option("--manifest", "-m", help=MANIFEST_HELP, show_default=False)
-]
-MaxTargets = Annotated[
-    int | None,
-    typer.Option(
-        "--max-targets", min=1, help="Refuse manifests expanding past this many bake targets."
-    ),
-]
+Workspace = Annotated[Path | None, typer_info(WORKSPACE)]
+Manifest = Annotated[Path | None, typer_info(MANIFEST)]
+MaxTargets = Annotated[int | None, typer_info(MAX_TARGETS)]
+AsJson = Annotated[bool, typer.Option("--json", help="Print JSON for machines.")]
 
 
 def _version(value: bool) -> None:
     if value:
-        out.print(__version__)
-        raise typer.Exit
+        from bakegen.commands import version
+
+        raise typer.Exit(version.run(io()))
 
 
 @app.callback()
@@ -106,32 +83,13 @@ def _where(
 
 
 @app.command()
-def render(
-    ctx: typer.Context,
-    workspace: Workspace = None,
-    manifest: Manifest = None,
-    fmt: Annotated[
-        Format, typer.Option("--format", "-f", help="Bake file format: hcl or json.")
-    ] = Format.hcl,
-    check: Annotated[
-        bool, typer.Option("--check", help="Write nothing; exit 1 listing what would change.")
-    ] = False,
-    max_targets: MaxTargets = None,
-) -> None:
+@declared(RENDER)
+def render(ctx: typer.Context, **given: Any) -> int:
     """Render Dockerfiles under generated/ and the bake file."""
-    from bakegen.commands.render import render as run_render
+    from bakegen.commands import render as command
 
-    ws, path = _where(ctx, workspace, manifest)
-    run_render(
-        ws,
-        path,
-        fmt.value,
-        check=check,
-        max_targets=max_targets,
-        out=out,
-        err=err,
-        progress=_progress,
-    )
+    ws, path = _where(ctx, given.pop("workspace"), given.pop("manifest"))
+    return command.run(io(), ws, path, **plain(given))
 
 
 @app.command()
@@ -140,14 +98,11 @@ def validate(
     workspace: Workspace = None,
     manifest: Manifest = None,
     max_targets: MaxTargets = None,
-) -> None:
+) -> int:
     """Check the manifest and its templates; write nothing."""
-    from bakegen.pipeline import compile_workspace
+    from bakegen.commands import validate as command
 
-    ws, path = _where(ctx, workspace, manifest)
-    compiled = compile_workspace(ws, path, "hcl", max_targets)
-    _warn(compiled.warnings)
-    err.print(f"ok: {targets_line(compiled.plan)}")
+    return command.run(io(), *_where(ctx, workspace, manifest), max_targets=max_targets)
 
 
 @app.command("list")
@@ -155,42 +110,22 @@ def list_images(
     ctx: typer.Context,
     workspace: Workspace = None,
     manifest: Manifest = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON for machines.")] = False,
+    as_json: AsJson = False,
     max_targets: MaxTargets = None,
-) -> None:
+) -> int:
     """List the images: target, tags, platforms (tags as bake resolves them with this env)."""
-    from bakegen.commands.list import records
-    from bakegen.pipeline import plan_workspace
+    from bakegen.commands import list as command
 
-    ws, path = _where(ctx, workspace, manifest)
-    rows = records(plan_workspace(ws, path, max_targets), os.environ)
-    if as_json:
-        _write_stdout(json.dumps(rows, indent=2) + "\n")
-        return
-    table(
-        out,
-        ("target", "python", "cuda", "platforms", "parent", "tags"),
-        [
-            (
-                row["target"],
-                row["python"],
-                row["cuda"] or "",
-                ",".join(row["platforms"]),
-                row["parent"] or "",
-                " ".join(row["tags"]) or ("(not pushed)" if not row["push"] else "(gated off)"),
-            )
-            for row in rows
-        ],
-    )
+    where = _where(ctx, workspace, manifest)
+    return command.run(io(), *where, as_json=as_json, max_targets=max_targets)
 
 
 @app.command()
-def schema() -> None:
+def schema() -> int:
     """Print the manifest's JSON Schema (for editors and check-jsonschema)."""
-    from bakegen.resources import resource_text
-    from bakegen.schema.document import SCHEMA
+    from bakegen.commands import schema as command
 
-    _write_stdout(resource_text(SCHEMA))
+    return command.run(io())
 
 
 def _complete_targets(ctx: typer.Context, incomplete: str) -> list[str]:
@@ -220,22 +155,18 @@ def explain(
     ],
     workspace: Workspace = None,
     manifest: Manifest = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON for machines.")] = False,
-) -> None:
+    as_json: AsJson = False,
+) -> int:
     """Every value of one bake target, with the manifest line it comes from."""
-    from bakegen.commands.explain import as_json as explained_json
-    from bakegen.commands.explain import as_text
-    from bakegen.commands.explain import explain as explain_target
-    from bakegen.pipeline import plan_manifest, read_manifest
+    from bakegen.commands import explain as command
 
-    ws, path = _where(ctx, workspace, manifest)
-    typed = read_manifest(ws, path)
-    note, rows = explain_target(typed, plan_manifest(typed), target)
-    if as_json:
-        _write_stdout(json.dumps(explained_json(target, note, rows), indent=2) + "\n")
-        return
-    for line in as_text(target, note, rows):
-        out.print(line)
+    where = _where(ctx, workspace, manifest)
+    return command.run(io(), *where, target=target, as_json=as_json)
+
+
+class GraphFormat(str, Enum):
+    mermaid = "mermaid"
+    dot = "dot"
 
 
 @app.command()
@@ -253,19 +184,14 @@ def graph(
     target: Annotated[
         str | None, typer.Option(help="Only this target, its parents and its children.")
     ] = None,
-) -> None:
+) -> int:
     """The image graph: what is built FROM what."""
-    from bakegen.commands import graph as drawing
-    from bakegen.pipeline import plan_workspace
+    from bakegen.commands import graph as command
 
     ws, path = _where(ctx, workspace, manifest)
-    images = drawing.select(
-        plan_workspace(ws, path), package=package, release_type=release_type, target=target
+    return command.run(
+        io(), ws, path, fmt=fmt.value, package=package, release_type=release_type, target=target
     )
-    if not images:
-        raise UsageError("no image matches those options; bakegen list shows them all")
-    text = drawing.mermaid(images) if fmt == GraphFormat.mermaid else drawing.dot(images)
-    _write_stdout(text)
 
 
 @app.command()
@@ -277,27 +203,11 @@ def docs(
         Path | None,
         typer.Option(help="Replace the text between <!-- bakegen:tags --> markers in FILE."),
     ] = None,
-) -> None:
+) -> int:
     """A Markdown table of every published image and its tags (with this environment)."""
-    from bakegen.commands.docs import replace_between_markers
-    from bakegen.commands.docs import table as tag_table
-    from bakegen.pipeline import plan_workspace
+    from bakegen.commands import docs as command
 
-    ws, path = _where(ctx, workspace, manifest)
-    text = tag_table(plan_workspace(ws, path), os.environ)
-    if write is None:
-        _write_stdout(text)
-        return
-    try:
-        current = write.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"{write}: cannot read: {getattr(exc, 'strerror', None) or exc}") from None
-    updated = replace_between_markers(current, text, str(write))
-    if updated != current:
-        write.write_text(updated, encoding="utf-8")
-        err.print(f"{write}: image table updated")
-    else:
-        err.print(f"{write}: image table up to date")
+    return command.run(io(), *_where(ctx, workspace, manifest), write=write)
 
 
 @app.command()
@@ -305,14 +215,11 @@ def init(
     directory: Annotated[Path, typer.Argument(help="Where (default: the current folder).")] = Path(
         "."
     ),
-) -> None:
+) -> int:
     """Write a starter workspace; refuse when any of its files exists."""
-    from bakegen.commands.init import init as make
+    from bakegen.commands import init as command
 
-    written = make(directory)
-    for rel in written:
-        err.print(f"created {directory / rel}")
-    err.print(f"next: bakegen -C {directory} render && docker buildx bake --print")
+    return command.run(io(), directory=directory)
 
 
 @app.command()
@@ -330,28 +237,12 @@ def smoke(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Print the docker run commands; run nothing.")
     ] = False,
-) -> None:
+) -> int:
     """Run the declared tests of built images with docker run; exit 1 when one fails."""
-    from bakegen.commands.smoke import smoke as run_smoke
-    from bakegen.pipeline import plan_workspace
+    from bakegen.commands import smoke as command
 
-    ws, path = _where(ctx, workspace, manifest)
-    code, outcomes = run_smoke(
-        plan_workspace(ws, path),
-        os.environ,
-        targets or [],
-        gpu=not no_gpu,
-        dry_run=dry_run,
-        say=out.print,
-    )
-    if outcomes:
-        table(
-            out,
-            ("target", "test", "result", "detail"),
-            [(o.target, o.test, o.result, o.detail) for o in outcomes],
-        )
-    if code:
-        raise typer.Exit(code)
+    where = _where(ctx, workspace, manifest)
+    return command.run(io(), *where, targets=targets or [], gpu=not no_gpu, dry_run=dry_run)
 
 
 @app.command()
@@ -364,22 +255,12 @@ def affected(
     bake: Annotated[
         Path | None, typer.Option(help="Write a bake file with one group `affected` here.")
     ] = None,
-) -> None:
+) -> int:
     """The bake targets whose build inputs changed since a git revision."""
-    from bakegen.commands.affected import affected as find
-    from bakegen.commands.affected import bake_file
+    from bakegen.commands import affected as command
 
-    ws, path = _where(ctx, workspace, manifest)
-    found = find(ws, since, path)
-    if found.note:
-        err.print(f"warning: {found.note}")
-    if bake is not None:
-        bake.write_text(bake_file(list(found.targets)), encoding="utf-8")
-    if as_json:
-        _write_stdout(json.dumps(found.targets, indent=2) + "\n")
-        return
-    for target in found.targets:
-        out.print(target)
+    where = _where(ctx, workspace, manifest)
+    return command.run(io(), *where, since=since, as_json=as_json, bake=bake)
 
 
 ci_app = typer.Typer(help="Generate CI configuration from the plan.", no_args_is_help=True)
@@ -421,22 +302,22 @@ def ci_github(
         bool, typer.Option("--check", help="Write nothing; exit 1 when the workflow would change.")
     ] = False,
     max_targets: MaxTargets = None,
-) -> None:
+) -> int:
     """Write a GitHub Actions workflow that builds the plan on native runners and merges by digest."""
-    from bakegen.commands import ci_github as gh
-    from bakegen.github.jobs import Options
+    from bakegen.commands import ci_github as command
 
-    ws, path = _where(ctx, workspace, manifest)
-    defaults = Options()
-    options = Options(
+    return command.run(
+        io(),
+        *_where(ctx, workspace, manifest),
         output=output,
-        requirement=requirement or defaults.requirement,
-        runners={**defaults.runners, **dict(gh.runner_option(r) for r in runner or [])},
-        branches=tuple(branch or defaults.branches),
-        max_jobs=max_jobs,
+        requirement=requirement,
+        runner=runner or [],
         gpu_runner=gpu_runner,
+        branch=branch or [],
+        max_jobs=max_jobs,
+        check=check,
+        max_targets=max_targets,
     )
-    err.print(gh.ci_github(ws, path, options, check=check, max_targets=max_targets))
 
 
 @app.command()
@@ -455,42 +336,20 @@ def pin(
     timeout: Annotated[
         float, typer.Option(min=0.1, max=600, help="Seconds to wait for each registry answer.")
     ] = 20.0,
-) -> None:
+) -> int:
     """Resolve base images to digests in the lock file beside the manifest; render pins FROM."""
-    from bakegen.commands.pin import pin as resolve
-    from bakegen.pin.registry import Client
+    from bakegen.commands import pin as command
 
-    ws, path = _where(ctx, workspace, manifest)
-    if images and not update:
-        raise UsageError("naming images re-resolves them: add --update")
-    with _progress("resolving base images"):
-        outcome = resolve(
-            ws, path, Client(timeout=timeout), os.environ, update=update, only=images or []
-        )
-    for row in outcome.rows:
-        out.print(one_line(f"{row.image}  {row.digest}  {row.change}"))
-    err.print(one_line(outcome.summary))
+    where = _where(ctx, workspace, manifest)
+    return command.run(io(), *where, images=images or [], update=update, timeout=timeout)
 
 
 @app.command()
-def version() -> None:
+def version() -> int:
     """Print bakegen's version."""
-    out.print(__version__)
+    from bakegen.commands import version as command
 
-
-def _progress(what: str) -> contextlib.AbstractContextManager[Any]:
-    return progress(err, what)
-
-
-def _warn(warnings: Any) -> None:
-    for warning in warnings:
-        err.print(one_line(f"warning: {warning}"))
-
-
-def _write_stdout(text: str) -> None:
-    if sys.stdout is None:
-        raise OutputUnwritable("standard output is closed")
-    sys.stdout.write(text)
+    return command.run(io())
 
 
 def main() -> None:

@@ -3,10 +3,10 @@ any command line this module does not read exactly as typer would) goes to `bake
 
 typer builds its whole command tree and a pydantic type adapter per option before it runs a
 command, which costs more than an unchanged render; this reader knows only `render`'s options
-(`-C`, `-m`, `-f`/`--format`, `--check`, `--max-targets`, with -C and -m also before the
-command) in their plain spelling, and hands over on anything else: `--help`, an `=` in an
-option, a repeated or unknown option, a value that looks like an option, shell completion.
-tests/test_entry.py runs both readers on the same command lines.
+(the table `commands.options.RENDER`, which cli.py declares to typer too) in their plain
+spelling, and hands over on anything else: `--help`, an `=` in an option, a repeated or unknown
+option, a value that looks like an option, shell completion. tests/unit/test_entry.py runs both
+readers on the same command lines.
 """
 
 from __future__ import annotations
@@ -17,23 +17,15 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from bakegen import __version__
+from bakegen.commands.options import RENDER
 
-VALUED = {
-    "-C": "workspace",
-    "--workspace": "workspace",
-    "-m": "manifest",
-    "--manifest": "manifest",
-    "-f": "format",
-    "--format": "format",
-    "--max-targets": "max_targets",
-}
-GLOBAL = frozenset({"workspace", "manifest"})
+FLAGS = {flag: option for option in RENDER for flag in option.flags}
 
 
 def read_render(argv: Sequence[str]) -> dict[str, Any] | None:
-    """`render`'s options from `argv`, or None when typer should read it."""
-    given: dict[str, Any] = {}
+    """`render`'s options from `argv` (by their keyword in `commands.render.run`), or None when
+    typer should read it."""
+    given: dict[str, str | None] = {}
     before = True
     index = 0
     while index < len(argv):
@@ -42,36 +34,33 @@ def read_render(argv: Sequence[str]) -> dict[str, Any] | None:
             before = False
             index += 1
             continue
-        if word == "--check" and not before and "check" not in given:
-            given["check"] = True
-            index += 1
-            continue
-        name = VALUED.get(word)
-        if name is None or index + 1 >= len(argv):
+        option = FLAGS.get(word)
+        if option is None or (before and not option.before):
             return None
-        value = argv[index + 1]
-        key = ("global " if before else "") + name
-        if (before and name not in GLOBAL) or key in given or not value or value.startswith("-"):
+        key = ("global " if before else "") + option.name
+        value = None if option.kind is bool else (argv[index + 1 : index + 2] or [""])[0]
+        if key in given or value == "" or (value or "").startswith("-"):
             return None
         given[key] = value
-        index += 2
+        index += 1 if value is None else 2
     if before:
         return None
-    fmt = given.get("format", "hcl")
-    limit = given.get("max_targets")
-    if fmt not in ("hcl", "json") or (
-        limit is not None and not (limit.isascii() and limit.isdigit() and int(limit) >= 1)
-    ):
-        return None
-    workspace = given.get("workspace") or given.get("global workspace")
-    manifest = given.get("manifest") or given.get("global manifest")
-    return {
-        "workspace": Path(workspace) if workspace else None,
-        "manifest": Path(manifest) if manifest else None,
-        "fmt": fmt,
-        "check": given.get("check", False),
-        "max_targets": int(limit) if limit is not None else None,
-    }
+    return _values(given)
+
+
+def _values(given: dict[str, str | None]) -> dict[str, Any] | None:
+    """Each option's value (a flag given is True; a local option wins over a global one), or
+    None when typer would refuse one."""
+    values: dict[str, Any] = {}
+    for option in RENDER:
+        key = option.name if option.name in given else "global " + option.name
+        try:
+            values[option.name] = (
+                (key in given) if option.kind is bool else option.read(given.get(key))
+            )
+        except ValueError:
+            return None
+    return values
 
 
 def _completing() -> bool:
@@ -89,7 +78,7 @@ def main(argv: Sequence[str] | None = None, out: Any = None, err: Any = None) ->
         cli.main()
         return
     from bakegen import boundary
-    from bakegen.output import Lines, console, progress
+    from bakegen.output import Lines, Streams, console
 
     def made(stderr: bool) -> Any:
         stream = sys.stderr if stderr else sys.stdout
@@ -103,22 +92,16 @@ def main(argv: Sequence[str] | None = None, out: Any = None, err: Any = None) ->
     err = err if err is not None else made(True)
 
     def body() -> int:
+        io = Streams(out, err)
         if options is None:
-            out.print(__version__)
-            return 0
-        from bakegen.commands.render import render
+            from bakegen.commands import version
+
+            return version.run(io)
+        from bakegen.commands import render
         from bakegen.layout import resolve_workspace
 
-        render(
-            resolve_workspace(options["workspace"] or Path(".")),
-            options["manifest"],
-            options["fmt"],
-            check=options["check"],
-            max_targets=options["max_targets"],
-            out=out,
-            err=err,
-            progress=lambda what: progress(err, what),
-        )
-        return 0
+        given = dict(options)
+        ws = resolve_workspace(given.pop("workspace") or Path("."))
+        return render.run(io, ws, given.pop("manifest"), **given)
 
     boundary.exit_with(boundary.run(body, lambda line, code: boundary.say(err, line, code)))

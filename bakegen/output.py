@@ -10,8 +10,10 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any, TextIO
+
+from bakegen.errors import OutputUnwritable, one_line
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -47,11 +49,6 @@ def table(out: Console, columns: Sequence[str], rows: Sequence[Sequence[str]]) -
         return
     for row in [list(columns), *rows]:  # written as they are: rich would expand the tabs
         out.file.write("\t".join(cell.replace("\n", " ").replace("\t", " ") for cell in row) + "\n")
-
-
-def stdout_usable() -> bool:
-    """Whether there is a standard output to write to (it is None when fd 1 was closed)."""
-    return sys.stdout is not None
 
 
 class Deferred:
@@ -93,3 +90,25 @@ def progress(err: Any, what: str) -> contextlib.AbstractContextManager[Any]:
         return contextlib.nullcontext()
     status: contextlib.AbstractContextManager[Any] = err.status(f"{what}...", spinner="dots")
     return status
+
+
+class Streams:
+    """Where a command prints: `out` (its results) and `err` (what it says about them), each a
+    `console()`, `Lines` or `Deferred`; text for machines goes to standard output as it is."""
+
+    def __init__(self, out: Any, err: Any) -> None:
+        self.out = out
+        self.err = err
+
+    def warn(self, warnings: Iterable[object]) -> None:
+        for warning in warnings:
+            self.err.print(one_line(f"warning: {warning}"))
+
+    def write(self, text: str) -> None:
+        """`text` on standard output as it is (JSON, a schema, a graph): no console."""
+        if sys.stdout is None:
+            raise OutputUnwritable("standard output is closed")
+        sys.stdout.write(text)
+
+    def progress(self, what: str) -> contextlib.AbstractContextManager[Any]:
+        return progress(self.err, what)

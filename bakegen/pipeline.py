@@ -15,10 +15,11 @@ from pathlib import Path
 
 from bakegen import cache
 from bakegen.checks.manifest import manifest_problems
+from bakegen.checks.outputs import output_problems
 from bakegen.checks.plan import envar_warnings, plan_problems
 from bakegen.checks.templates import file_trouble, template_problems
 from bakegen.emit.jinja import CompiledTemplates
-from bakegen.emit.outputs import BakeTemplate, emit
+from bakegen.emit.outputs import BakeTemplate, emit, render_dockerfiles
 from bakegen.errors import Location, ManifestError, Problem
 from bakegen.layout import BAKE_TEMPLATE, manifest_path
 from bakegen.load.merge import load
@@ -91,14 +92,18 @@ def compile_workspace(
         shown = display(lock_path(manifest_path(workspace, manifest)), workspace)
         drift = tuple(lock.drift(locked, lock.needs(typed, plan), shown))
     folder = cache.templates_folder()
+    compiled = CompiledTemplates(str(folder)) if folder is not None else None
+    template = bake_template(workspace, sources) if fmt == "hcl" else None
+    rendered = render_dockerfiles(plan, workspace, sources, compiled)
+    _raise(output_problems(plan, rendered, template, workspace, sources))
     outputs = emit(
         plan,
+        rendered,
         workspace,
         fmt,
-        sources=sources,
         verify_dockerfile=resource_text("verify.Dockerfile"),
-        bake_template=bake_template(workspace, sources) if fmt == "hcl" else None,
-        compiled=CompiledTemplates(str(folder)) if folder is not None else None,
+        bake_template=template,
+        compiled=compiled,
     )
     return Compiled(typed, plan, outputs, tuple(envar_warnings(typed, plan, outputs)), drift)
 

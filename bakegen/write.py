@@ -24,7 +24,6 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
-import re
 import secrets
 import stat
 from collections.abc import Callable, Iterator
@@ -32,13 +31,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bakegen.errors import OutputConflict, UsageError, WriteFailed
-from bakegen.layout import BAK_SUFFIX, BAKE_FILES, MARKER, TMP_SUFFIX
-
-# The marker follows the header of a Dockerfile, which may be long: look that far.
-SNIFF_BYTES = 1024 * 1024
-MARKER_LINE = f"# {MARKER}"
-JSON_HEAD = ("{", '  "variable": {', '    "BAKEGEN": {', f'      "default": "{MARKER}"')
-LEFTOVER = re.compile(r"^(?P<name>.+)\.[0-9a-f]{8}(?P<suffix>\.bakegen-(?:tmp|bak))$")
+from bakegen.layout import BAK_SUFFIX, BAKE_FILES, TMP_SUFFIX
+from bakegen.owned import LEFTOVER, is_generated, is_leftover
 
 # Fault injection for tests: called with a step name before each file operation.
 Hook = Callable[[str, str], None]
@@ -65,55 +59,6 @@ class Changes:
         out += [f"update {p}" for p in self.update]
         out += [f"delete {p}" for p in self.delete]
         return sorted(out, key=lambda line: line.split(" ", 1)[1])
-
-
-def owned(text: str, *, json_file: bool = False) -> bool:
-    """Whether `text` is bakegen's: the marker line in its leading comment lines (after a
-    Dockerfile's header), or, for a JSON bake file, its first variable `BAKEGEN`."""
-    lines = text.split("\n")
-    if json_file:
-        return tuple(lines[: len(JSON_HEAD)]) == JSON_HEAD
-    for line in lines:
-        if line == MARKER_LINE or line.startswith(MARKER_LINE + " ("):
-            return True
-        if line.strip() and not line.startswith("#"):
-            return False
-    return False
-
-
-def _head(path: Path) -> str | None:
-    """The first bytes of a regular file as text, or None (a FIFO is never opened)."""
-    try:
-        if not stat.S_ISREG(path.lstat().st_mode):
-            return None
-        with path.open("rb") as handle:
-            return handle.read(SNIFF_BYTES).decode("utf-8", "replace")
-    except OSError:
-        return None
-
-
-def is_generated(path: Path) -> bool:
-    """Whether `path` is a regular file that is bakegen's."""
-    head = _head(path)
-    match = LEFTOVER.match(path.name)
-    name = match.group("name") if match else path.name
-    return head is not None and owned(head, json_file=name.endswith(".json"))
-
-
-def is_leftover(path: Path) -> bool:
-    """Whether `path` is a killed run's staged or backup file: bakegen's name and bakegen's
-    text (a staged file may be empty, or cut short inside its header)."""
-    if not LEFTOVER.match(path.name):
-        return False
-    head = _head(path)
-    if head is None:
-        return False
-    if not head or is_generated(path):
-        return True
-    lines = head.split("\n")
-    return all(not line.strip() or line.startswith("#") for line in lines[:-1]) and (
-        lines[-1].startswith("#") or lines[-1] == ""
-    )
 
 
 class _Tree:
@@ -159,6 +104,9 @@ class _Tree:
 
 
 def plan_changes(workspace: Path, outputs: dict[str, str], output_dir: str) -> Changes:
+    """What a render would do to the workspace: each output created, updated or unchanged,
+    and every file bakegen made that no output names deleted. Refuses (OutputConflict) when
+    anything that is not bakegen's stands where an output goes."""
     changes = Changes()
     conflicts: list[str] = []
     in_the_way: set[str] = set()
@@ -166,32 +114,50 @@ def plan_changes(workspace: Path, outputs: dict[str, str], output_dir: str) -> C
     for rel in sorted(outputs):
         *folders, _ = tree.check_inside(rel)
         blocker = tree.in_the_way(folders)
-        info = tree.lstat(rel)
         if blocker:
             if blocker not in in_the_way:
                 in_the_way.add(blocker)
                 conflicts.append(
                     f"{blocker}: is a file where bakegen needs a folder (for {rel}); move it away"
                 )
-        elif info is None:
-            changes.create.append(rel)
-        elif stat.S_ISDIR(info.st_mode):
-            conflicts.append(f"{rel}: is a folder where bakegen writes a file; move it away")
-        elif not stat.S_ISREG(info.st_mode):
-            conflicts.append(
-                f"{rel}: is not a regular file, and bakegen writes one there; move it away"
-            )
-        elif (workspace / rel).read_bytes() == outputs[rel].encode():
-            changes.unchanged.append(rel)
-        elif not is_generated(workspace / rel):
-            conflicts.append(
-                f"{rel}: not made by bakegen (no marker), and bakegen would overwrite it; "
-                "move it away or delete it"
-            )
-        else:
-            changes.update.append(rel)
+            continue
+        conflict = _sort_output(changes, workspace, rel, tree.lstat(rel), outputs[rel])
+        if conflict:
+            conflicts.append(conflict)
     if conflicts:
         raise OutputConflict(conflicts)
+    for rel in _existing(workspace, output_dir):
+        if rel not in outputs:
+            _sort_existing(changes, workspace, rel)
+    return changes
+
+
+def _sort_output(
+    changes: Changes, workspace: Path, rel: str, info: os.stat_result | None, text: str
+) -> str | None:
+    """Put the output `rel` in `changes` by what is there now; the conflict, if something
+    bakegen must not replace is."""
+    if info is None:
+        changes.create.append(rel)
+    elif stat.S_ISDIR(info.st_mode):
+        return f"{rel}: is a folder where bakegen writes a file; move it away"
+    elif not stat.S_ISREG(info.st_mode):
+        return f"{rel}: is not a regular file, and bakegen writes one there; move it away"
+    elif (workspace / rel).read_bytes() == text.encode():
+        changes.unchanged.append(rel)
+    elif not is_generated(workspace / rel):
+        return (
+            f"{rel}: not made by bakegen (no marker), and bakegen would overwrite it; "
+            "move it away or delete it"
+        )
+    else:
+        changes.update.append(rel)
+    return None
+
+
+def _existing(workspace: Path, output_dir: str) -> list[str]:
+    """The files a render may have made: everything under the output folder, the bake files,
+    and a killed run's staged or backed-up bake file beside them."""
     root = workspace / output_dir
     existing: list[str] = []
     if root.is_dir() and not root.is_symlink():
@@ -200,26 +166,26 @@ def plan_changes(workspace: Path, outputs: dict[str, str], output_dir: str) -> C
             folder = Path(dirpath).relative_to(workspace).as_posix()
             existing.extend(f"{folder}/{name}" for name in sorted(filenames))
     existing.extend(BAKE_FILES.values())
-    # A killed run's staged or backed-up bake file, beside the bake file.
     bake_names = tuple(BAKE_FILES.values())
     existing.extend(
         p.name
         for p in sorted(workspace.iterdir())
         if (m := LEFTOVER.match(p.name)) and m.group("name") in bake_names
     )
-    for rel in existing:
-        if rel in outputs:
-            continue
-        path = workspace / rel
-        if not path.exists() or path.is_symlink():
-            continue
-        if not stat.S_ISREG(path.lstat().st_mode):
-            changes.foreign.append(rel)
-        elif is_leftover(path) or (not LEFTOVER.match(path.name) and is_generated(path)):
-            changes.delete.append(rel)
-        elif path.parent != workspace or LEFTOVER.match(path.name):
-            changes.foreign.append(rel)
-    return changes
+    return existing
+
+
+def _sort_existing(changes: Changes, workspace: Path, rel: str) -> None:
+    """A file no output names: deleted when bakegen made it, kept (and told) when not."""
+    path = workspace / rel
+    if not path.exists() or path.is_symlink():
+        return
+    if not stat.S_ISREG(path.lstat().st_mode):
+        changes.foreign.append(rel)
+    elif is_leftover(path) or (not LEFTOVER.match(path.name) and is_generated(path)):
+        changes.delete.append(rel)
+    elif path.parent != workspace or LEFTOVER.match(path.name):
+        changes.foreign.append(rel)
 
 
 @contextlib.contextmanager
@@ -236,6 +202,34 @@ def workspace_lock(workspace: Path, on_wait: Callable[[], None] = lambda: None) 
         yield
     finally:
         os.close(fd)
+
+
+def replace_file(path: Path, text: str) -> None:
+    """Write one file a command names (outside the output tree) in one rename: staged beside
+    it and flushed first, so a failure or a kill leaves the old file whole (a symlink is
+    followed, as opening it would). A failure is one line."""
+    dest = Path(os.path.realpath(path))
+    tmp = _side_name(dest, secrets.token_hex(4), TMP_SUFFIX)
+    try:
+        try:
+            mode = stat.S_IMODE(dest.stat().st_mode)
+        except FileNotFoundError:
+            mode = None
+        with tmp.open("xb") as handle:
+            handle.write(text.encode())
+            handle.flush()
+            os.fsync(handle.fileno())
+        if mode is not None:
+            tmp.chmod(mode)
+        os.replace(tmp, dest)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise WriteFailed(
+            f"{path}: cannot write: {exc.strerror or exc}; nothing was changed"
+        ) from None
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def _side_name(path: Path, token: str, suffix: str) -> Path:

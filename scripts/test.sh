@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, with everything it needs installed first:
-#   scripts/test.sh              # every tier of tests (pytest arguments may follow, e.g. -k conformance)
+#   scripts/test.sh              # every tier: tests/unit, tests/integration, tests/e2e (pytest
+#                                # arguments may follow, e.g. -k conformance)
 # Installs bakegen with its test extras, the docker buildx plugin (bake --print), the registry
 # tools of the pin tests (docker-registry, htpasswd, openssl) and, unless BAKEGEN_NO_ENGINE=1, a
 # local Docker engine with arm64 emulation for the end-to-end builds (scripts/engine.sh; needs
@@ -22,7 +23,7 @@ scripts/tools.sh actionlint >/dev/null
 step "registry tools (docker-registry, htpasswd, openssl)"
 scripts/engine.sh install-registry
 
-if [[ ${BAKEGEN_NO_ENGINE:-0} != 1 && -n $(find tests -name 'test_e2e*.py' -print -quit) ]]; then
+if [[ ${BAKEGEN_NO_ENGINE:-0} != 1 && -n $(find tests/e2e -name 'test_*.py' -print -quit) ]]; then
   step "docker engine"
   eval "$(scripts/engine.sh start)"
   export DOCKER_HOST
@@ -30,8 +31,8 @@ if [[ ${BAKEGEN_NO_ENGINE:-0} != 1 && -n $(find tests -name 'test_e2e*.py' -prin
 fi
 
 step "ruff"
-ruff check bakegen tests benchmarks scripts
-ruff format --check bakegen tests benchmarks scripts
+ruff check bakegen testing tests benchmarks scripts
+ruff format --check bakegen testing tests benchmarks scripts
 step "mypy --strict"
 mypy
 

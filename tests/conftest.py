@@ -1,114 +1,103 @@
-"""Test tiers: every test is in exactly one, assigned here.
+"""Test tiers: a test's folder is its tier.
 
-- engine:   real builds on a running Docker engine (the `engine` marker)
-- registry: real registries on loopback (Debian's docker-registry; the `registry` marker)
-- hadolint: runs hadolint (the `hadolint` marker)
-- buildx:   runs `docker buildx bake --print`, no daemon (the `buildx` marker)
-- slow:     in-process but long: the modules in SLOW_MODULES
-- fast:     everything else, the default for a new module
+- unit:        in-process; no subprocess, no network, no write outside temporary folders
+               (tests/unit/conftest.py makes each attempt fail the test)
+- integration: real tools: `docker buildx bake --print`, hadolint, actionlint, check-jsonschema,
+               pre-commit, git, loopback registries, bakegen in a real process
+- e2e:         real builds on a running Docker engine
 
-Plain `pytest` runs the fast tier only. `pytest --all-tiers` (what scripts/test.sh runs) runs
-every tier; `pytest -m buildx` runs one; naming a file or test runs it whatever its tier.
+Plain `pytest` runs the unit tier. `pytest --all-tiers` (what scripts/test.sh runs) runs every
+tier; naming a tier's folder, a file or a test runs what is named; `-m` selects across all tiers
+(the markers `unit`, `integration` and `e2e` are set from the folder, and `buildx`, `hadolint`
+and `registry` say which tool a test needs). A missing tool skips its tests, or fails them when
+CI=true (testing.helpers.unavailable).
 """
 
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from collections import Counter, defaultdict
 from pathlib import Path
 
 import pytest
+from hypothesis import configuration as hypothesis_configuration
 
-TIERS = ("fast", "slow", "registry", "buildx", "hadolint", "engine")
-# Markers a test module sets itself, because the test needs a tool: the first found wins.
-TOOL_TIERS = ("engine", "hadolint", "buildx", "registry")
-# In-process but long (measured with --durations=0): not part of the quick check.
-SLOW_MODULES = frozenset(
-    {
-        "test_corpus",
-        "test_determinism",
-        "test_hardening",
-        "test_precommit",
-        "test_schema",
-        "test_write_safety",
-    }
-)
-# Long tests in otherwise fast modules ("module::function", every parameter set).
-SLOW_TESTS = frozenset(
-    {
-        "test_limits::test_max_targets_option_raises_the_limit",
-        "test_limits::test_max_targets_in_the_manifest_and_the_option_wins",
-        "test_ci_github::test_check_jsonschema_github_workflows",
-        "test_ci_github::test_actionlint_finds_nothing",
-        "test_ci_github::test_thousands_of_targets_fit_githubs_limits",
-    }
-)
-DEFAULT_TIER = "fast"
+TIERS = ("unit", "integration", "e2e")
+DEFAULT_TIER = "unit"
+# Markers that say which tool a test needs: none of them may be in the unit tier.
+TOOL_MARKERS = ("buildx", "hadolint", "registry")
 
 _TESTS = Path(__file__).resolve().parent
 _selected: dict[str, str] = {}
 _durations: defaultdict[str, float] = defaultdict(float)
 _outcomes: defaultdict[str, Counter[str]] = defaultdict(Counter)
 _tier_of_collected: Counter[str] = Counter()
+_scratch: list[Path] = []
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(
         "--all-tiers",
         action="store_true",
-        help="run every tier (fast, slow, registry, buildx, hadolint, engine), not only the fast one",
+        help="run every tier (unit, integration, e2e), not only the unit one",
     )
-
-
-@pytest.fixture(autouse=True, scope="session")
-def _render_state_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
-    """Renders keep their state in a folder of this run, not the user's cache (and processes
-    the tests start inherit it)."""
-    os.environ["BAKEGEN_CACHE"] = str(tmp_path_factory.mktemp("bakegen-cache"))
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    missing = sorted(m for m in SLOW_MODULES if not (_TESTS / f"{m}.py").is_file())
-    if missing:
-        raise pytest.UsageError(f"tests/conftest.py: SLOW_MODULES names no module: {missing}")
+    """Before any test module is imported (some build plans at import time): bakegen's cache
+    and hypothesis's files go to a folder of this run, never the user's cache, $HOME or the
+    checkout; processes the tests start inherit BAKEGEN_CACHE."""
     declared = {line.split(":")[0].strip() for line in config.getini("markers")}
-    if undeclared := sorted(set(TIERS) - declared):
-        raise pytest.UsageError(f"pyproject.toml declares no marker for tiers {undeclared}")
+    if undeclared := sorted({*TIERS, *TOOL_MARKERS} - declared):
+        raise pytest.UsageError(f"pyproject.toml declares no marker {undeclared}")
+    scratch = Path(tempfile.mkdtemp(prefix="bakegen-tests-"))
+    _scratch.append(scratch)
+    os.environ["BAKEGEN_CACHE"] = str(scratch / "bakegen-cache")
+    hypothesis_configuration.set_hypothesis_home_dir(str(scratch / "hypothesis"))
 
 
-def _test_name(item: pytest.Item) -> str:
-    """`module::function` of a test, without its parameters."""
-    return (
-        f"{item.path.stem}::{item.originalname if isinstance(item, pytest.Function) else item.name}"
-    )
+def pytest_unconfigure() -> None:
+    while _scratch:
+        shutil.rmtree(_scratch.pop(), ignore_errors=True)
 
 
 def tier_of(item: pytest.Item) -> str:
-    """The one tier of a test; a test that names two tiers itself is an error."""
-    own = [t for t in TIERS if item.get_closest_marker(t) is not None]
-    tools = [t for t in TOOL_TIERS if t in own]
-    if tools:
-        tier = tools[0]
-    elif item.path.stem in SLOW_MODULES or _test_name(item) in SLOW_TESTS:
-        tier = "slow"
-    else:
-        tier = own[0] if own else DEFAULT_TIER
-    extra = sorted(set(own) - {tier})
-    if extra:
+    """The tier of a test: the folder under tests/ it lives in."""
+    try:
+        parts = item.path.resolve().relative_to(_TESTS).parts
+    except ValueError:
+        parts = ()
+    tier = parts[0] if len(parts) > 1 else ""
+    if tier not in TIERS:
         raise pytest.UsageError(
-            f"{item.nodeid}: in tier {tier} but also marked {', '.join(extra)}; "
-            "a test is in exactly one tier (see tests/conftest.py)"
+            f"{item.nodeid}: a test lives in tests/unit, tests/integration or tests/e2e "
+            "(its folder is its tier; see tests/conftest.py)"
+        )
+    marked = sorted(t for t in TIERS if t != tier and item.get_closest_marker(t) is not None)
+    tools = [t for t in TOOL_MARKERS if item.get_closest_marker(t) is not None]
+    if marked or (tier == "unit" and tools):
+        raise pytest.UsageError(
+            f"{item.nodeid}: in tests/{tier} but marked {', '.join(marked + tools)}; "
+            "a test's folder is its one tier, and unit tests need no tool"
         )
     return tier
 
 
-def _chose_tiers(config: pytest.Config) -> bool:
-    """True when the command line says what to run: --all-tiers, -m, or test files or tests.
+def _names_a_tier(arg: str) -> bool:
+    """Whether a command-line path is inside one tier's folder (or names a test)."""
+    path = Path(arg.split("::", maxsplit=1)[0]).resolve()
+    return "::" in arg or any(path.is_relative_to(_TESTS / tier) for tier in TIERS)
 
-    A folder (`pytest tests`) chooses nothing: it runs the fast tier, like plain `pytest`.
-    """
+
+def _chose_tiers(config: pytest.Config) -> bool:
+    """True when the command line says what to run: --all-tiers, -m, a tier's folder, a test
+    file or a test. `pytest tests` chooses nothing: it runs the unit tier, like plain `pytest`."""
     opt = config.option
-    named = [a for a in opt.file_or_dir or [] if "::" in a or Path(a).is_file()]
+    named = config.args_source == pytest.Config.ArgsSource.ARGS and any(
+        _names_a_tier(a) for a in config.args
+    )
     return bool(opt.all_tiers or opt.markexpr or named)
 
 
@@ -123,15 +112,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         tiers[item.nodeid] = tier
         _tier_of_collected[tier] += 1
     _selected.update(tiers)
-    names = {_test_name(i) for i in items}
-    modules = {i.path.stem for i in items}
-    stale = sorted(t for t in SLOW_TESTS if t.split("::")[0] in modules and t not in names)
-    if stale:
-        raise pytest.UsageError(f"tests/conftest.py: SLOW_TESTS names no test: {stale}")
     if _chose_tiers(config):
         return
-    keep = [i for i in items if tiers[i.nodeid] == "fast"]
-    dropped = [i for i in items if tiers[i.nodeid] != "fast"]
+    keep = [i for i in items if tiers[i.nodeid] == DEFAULT_TIER]
+    dropped = [i for i in items if tiers[i.nodeid] != DEFAULT_TIER]
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         items[:] = keep
@@ -169,10 +153,10 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
             continue
         done = ", ".join(f"{n} {k}" for k, n in sorted(_outcomes[tier].items())) or "none run"
         tr.write_line(
-            f"{tier:<9}{run[tier]:>5} of {_tier_of_collected[tier]:>4} selected, "
+            f"{tier:<12}{run[tier]:>5} of {_tier_of_collected[tier]:>4} selected, "
             f"{_durations[tier]:7.1f} s: {done}"
         )
     total = sum(_tier_of_collected.values())
-    tr.write_line(f"{'all':<9}{sum(run.values()):>5} of {total:>4} selected")
+    tr.write_line(f"{'all':<12}{sum(run.values()):>5} of {total:>4} selected")
     if sum(run.values()) < total and not _chose_tiers(tr.config):
-        tr.write_line("only the fast tier ran; scripts/test.sh or pytest --all-tiers runs all")
+        tr.write_line("only the unit tier ran; scripts/test.sh or pytest --all-tiers runs all")

@@ -16,10 +16,10 @@ from pathlib import Path
 
 from bakegen.emit.jinja import shown_file
 from bakegen.errors import Location, Problem, did_you_mean
+from bakegen.layout import PARENT_CONTEXT
 from bakegen.plan.records import Dockerfile
 from bakegen.sources import Sources
 
-PARENT = "base"
 _DIRECTIVE = re.compile(r"#\s*([A-Za-z][A-Za-z0-9_-]*)\s*=\s*(\S+)\s*$")
 _HEREDOC = re.compile(r"<<-?\s*([\"']?)([A-Za-z_][A-Za-z0-9_]*)\1")
 
@@ -143,8 +143,8 @@ def check(text: str, from_parent: bool, secrets: tuple[str, ...] = ()) -> list[F
     if from_parent and not _uses_parent(froms):
         findings.append(
             Finding(
-                f"this image is built FROM its parent, the bake context '{PARENT}', "
-                f"but no FROM uses '{PARENT}' or a stage built from it",
+                f"this image is built FROM its parent, the bake context '{PARENT_CONTEXT}', "
+                f"but no FROM uses '{PARENT_CONTEXT}' or a stage built from it",
                 froms[0].text,
             )
         )
@@ -152,7 +152,7 @@ def check(text: str, from_parent: bool, secrets: tuple[str, ...] = ()) -> list[F
 
 
 def _uses_parent(froms: list[Instruction]) -> bool:
-    descends: set[str] = {PARENT}
+    descends: set[str] = {PARENT_CONTEXT}
     used = False
     for instruction in froms:
         words = [w for w in instruction.words if not w.startswith("--")]

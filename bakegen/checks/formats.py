@@ -1,32 +1,18 @@
-"""Tag formats: the fields a tag format may name, checked where the manifest writes them."""
+"""Formats: a tag format or `cuda_requires` names only the fields the plan fills in
+(`TAG_FIELDS`, `CUDA_FIELDS`: the plan's own tables), checked where the manifest writes them."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from string import Formatter
 
 from bakegen.errors import KeyPath, Problem
 from bakegen.manifest.records import Manifest
 from bakegen.plan.tags import TAG_TEXT
 
-# The fields of cuda_requires.
-CUDA_FIELDS = ("cuda", "cuda_short", "cuda_major")
-# The fields of a tag format; `release` is the older name of `release_type`.
-TAG_FIELDS = (
-    "version",
-    "python",
-    "suffix",
-    *CUDA_FIELDS,
-    "cuda_suffix",
-    "distro",
-    "package",
-    "release_type",
-    "release",
-)
-
 
 def _format_problems(
-    m: Manifest, path: KeyPath, fmt: str, fields: tuple[str, ...], *, tag: bool
+    m: Manifest, path: KeyPath, fmt: str, fields: Collection[str], *, tag: bool
 ) -> Iterator[Problem]:
     """A format with `{field}`s: only known fields, no conversions; a tag's text fits a tag."""
     what = "tag format" if tag else "format"

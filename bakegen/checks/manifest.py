@@ -11,10 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from bakegen.checks.formats import TAG_FIELDS, _format_problems
+from bakegen.checks.formats import _format_problems
 from bakegen.checks.packages import _distro_release_problems, _package_problems, _python_problems
 from bakegen.errors import KeyPath, Problem, did_you_mean
 from bakegen.manifest.records import DEFAULT, Manifest
+from bakegen.plan.tags import TAG_FIELDS
 
 RESERVED_GROUPS = ("default", "verify")
 

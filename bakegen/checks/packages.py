@@ -4,32 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
-from bakegen.checks.formats import CUDA_FIELDS, _format_problems
+from bakegen.checks.formats import _format_problems
 from bakegen.errors import KeyPath, Problem, did_you_mean
 from bakegen.manifest.platforms import CUDA_PLATFORMS
-from bakegen.manifest.records import DistroRelease, Manifest
+from bakegen.manifest.records import Build, DistroPick, DistroRelease, Manifest, Package
+from bakegen.plan.cuda import CUDA_FIELDS
 from bakegen.plan.names import version_key
 
 
 def _package_problems(m: Manifest) -> Iterator[Problem]:
     distros = sorted({r.distro for r in m.releases})
     for package in m.packages.values():
-        named: set[str] = set()
-        for test in package.tests:
-            if test.name in named:
-                yield m.problem((*test.path, "name"), f"test '{test.name}' is declared twice")
-            named.add(test.name)
+        yield from _test_problems(m, package)
+        yield from _parent_problems(m, package)
         parent = m.packages.get(package.parent) if package.parent else None
-        if package.parent == package.name:
-            yield m.problem((*package.path, "parent"), "a package cannot be its own parent")
-        elif package.parent is not None and parent is None:
-            others = sorted(set(m.packages) - {package.name})
-            yield m.problem(
-                (*package.path, "parent"),
-                f"no other package '{package.parent}'{did_you_mean(package.parent, others)}",
-            )
-        elif package.parent is not None and package.name in m.package_chain(package.parent):
-            yield m.problem((*package.path, "parent"), "packages' parents form a cycle")
         for build in package.builds:
             if build.release_type not in m.release_types:
                 yield m.problem(
@@ -47,34 +35,62 @@ def _package_problems(m: Manifest) -> Iterator[Problem]:
                         f"{did_you_mean(pick.distro, distros)}",
                     )
                     continue
-                known = [r.version for r in m.distro_releases(pick.distro)]
-                for index, version in enumerate(pick.versions or ()):
-                    if version not in known:
-                        yield m.problem(
-                            (*pick.path, index),
-                            f"no version '{version}' of {pick.distro} under `releases` (known: "
-                            f"{', '.join(known)}){did_you_mean(version, known)}",
-                        )
-                if not parent:
-                    continue
-                mine = [r for r in m.distro_releases(pick.distro) if r.version in known]
-                missing = [
-                    r
-                    for r in mine
-                    if r not in theirs and (pick.versions is None or r.version in pick.versions)
-                ]
-                if missing and len(missing) == len(mine) and pick.versions is None:
-                    yield m.problem(
-                        pick.path,
-                        f"parent package '{parent.name}' has no {build.release_type} image on "
-                        f"'{pick.distro}'",
-                    )
-                elif missing:
-                    yield m.problem(
-                        pick.path,
-                        f"parent package '{parent.name}' has no {build.release_type} image on "
-                        f"'{pick.distro}' {', '.join(r.version for r in missing)}",
-                    )
+                yield from _pick_version_problems(m, pick)
+                if parent:
+                    yield from _parent_pick_problems(m, parent, build, pick, theirs)
+
+
+def _test_problems(m: Manifest, package: Package) -> Iterator[Problem]:
+    """A package's tests have names of their own."""
+    named: set[str] = set()
+    for test in package.tests:
+        if test.name in named:
+            yield m.problem((*test.path, "name"), f"test '{test.name}' is declared twice")
+        named.add(test.name)
+
+
+def _parent_problems(m: Manifest, package: Package) -> Iterator[Problem]:
+    """A package's parent is another package, and parents form no cycle."""
+    if package.parent is None:
+        return
+    path = (*package.path, "parent")
+    if package.parent == package.name:
+        yield m.problem(path, "a package cannot be its own parent")
+    elif package.parent not in m.packages:
+        others = sorted(set(m.packages) - {package.name})
+        yield m.problem(
+            path, f"no other package '{package.parent}'{did_you_mean(package.parent, others)}"
+        )
+    elif package.name in m.package_chain(package.parent):
+        yield m.problem(path, "packages' parents form a cycle")
+
+
+def _pick_version_problems(m: Manifest, pick: DistroPick) -> Iterator[Problem]:
+    """The versions a pick names are releases of its distro."""
+    known = [r.version for r in m.distro_releases(pick.distro)]
+    for index, version in enumerate(pick.versions or ()):
+        if version not in known:
+            yield m.problem(
+                (*pick.path, index),
+                f"no version '{version}' of {pick.distro} under `releases` (known: "
+                f"{', '.join(known)}){did_you_mean(version, known)}",
+            )
+
+
+def _parent_pick_problems(
+    m: Manifest, parent: Package, build: Build, pick: DistroPick, theirs: set[DistroRelease]
+) -> Iterator[Problem]:
+    """The parent package builds the same release type on the releases a pick names
+    (`theirs`: the releases it builds that type on)."""
+    mine = m.distro_releases(pick.distro)
+    missing = [
+        r for r in mine if r not in theirs and (pick.versions is None or r.version in pick.versions)
+    ]
+    what = f"parent package '{parent.name}' has no {build.release_type} image on '{pick.distro}'"
+    if missing and len(missing) == len(mine) and pick.versions is None:
+        yield m.problem(pick.path, what)
+    elif missing:
+        yield m.problem(pick.path, f"{what} {', '.join(r.version for r in missing)}")
 
 
 def used_release_types(m: Manifest, *, with_parents: bool = False) -> dict[DistroRelease, set[str]]:

@@ -1,4 +1,5 @@
-"""Check stage: the rules only the expanded plan shows (target names, tags, groups) and its warnings."""
+"""Check stage: the rules only the expanded plan shows (target names, tags, groups) and its
+warnings."""
 
 from __future__ import annotations
 
@@ -119,7 +120,7 @@ def _clash_origin(a: Image, b: Image, which: Image) -> KeyPath:
 def _tag_problems(m: Manifest, plan: Plan) -> Iterator[Problem]:
     """Every tag is a valid image reference (with VERSION at its default), and no two images
     share one once references are normalised (`app` is `docker.io/library/app`)."""
-    values = dict(plan.variables)
+    values = plan.values({})
     seen: dict[str, tuple[Image, str]] = {}
     said: set[tuple[str, str, str]] = set()
     for image in plan.images:

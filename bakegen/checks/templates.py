@@ -14,6 +14,7 @@ from jinja2 import nodes
 from bakegen.checks.packages import used_release_types
 from bakegen.emit.jinja import strict_environment
 from bakegen.errors import KeyPath, Location, Problem, did_you_mean
+from bakegen.layout import template_path
 from bakegen.manifest.records import Manifest
 from bakegen.sources import FOLDER, OTHER, Sources
 
@@ -33,7 +34,7 @@ def template_problems(m: Manifest, workspace: Path, sources: Sources) -> list[Pr
             problems.append(m.problem(where, f"folder '{tdir}' not found in the workspace"))
             continue
         for kind in sorted(kinds):
-            template = f"{tdir}/{kind}.Dockerfile.j2"
+            template = template_path(tdir, kind)
             trouble = file_trouble(workspace / template, sources)
             if trouble:
                 problems.append(m.problem(where, f"template '{template}' {trouble}"))

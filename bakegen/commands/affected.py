@@ -27,10 +27,12 @@ from pathlib import Path
 
 from bakegen.checks.dockerfiles import instructions
 from bakegen.emit.bakefile import bake_model
-from bakegen.emit.hcl import to_json_value
+from bakegen.emit.hcl import Expr, hcl_string, to_hcl, to_json_value
 from bakegen.errors import BakegenError, UsageError
 from bakegen.layout import MARKER
+from bakegen.output import Streams
 from bakegen.pipeline import Compiled, compile_workspace
+from bakegen.write import replace_file
 
 
 @dataclass(frozen=True)
@@ -180,6 +182,32 @@ def _checkout(workspace: Path, ref: str, dest: Path) -> Path:
 
 
 def bake_file(targets: list[str]) -> str:
-    """A bake file with one group `affected`, to pass with `-f` beside the workspace's."""
-    items = "".join(f'    "{t}",\n' for t in targets)
-    return f'# {MARKER}\ngroup "affected" {{\n  targets = [\n{items}  ]\n}}\n'
+    """A bake file with one group `affected`, to pass with `-f` beside the workspace's (the
+    group written as docker-bake.hcl writes its groups)."""
+    items: list[Expr] = list(targets)
+    group = f"group {hcl_string('affected')} {{\n  targets = {to_hcl(items, '  ')}\n}}\n"
+    return f"# {MARKER}\n{group}"
+
+
+def run(
+    io: Streams,
+    ws: Path,
+    manifest: Path | None,
+    *,
+    since: str,
+    as_json: bool = False,
+    bake: Path | None = None,
+) -> int:
+    """The affected targets, one a line (or JSON with reasons); `bake` also writes them as a
+    bake file's group."""
+    found = affected(ws, since, manifest)
+    if found.note:
+        io.err.print(f"warning: {found.note}")
+    if bake is not None:
+        replace_file(bake, bake_file(list(found.targets)))
+    if as_json:
+        io.write(json.dumps(found.targets, indent=2) + "\n")
+    else:
+        for target in found.targets:
+            io.out.print(target)
+    return 0

@@ -2,16 +2,47 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from bakegen.errors import Drift, UsageError
-from bakegen.github.jobs import Options, build_jobs, merge_jobs
+from bakegen.github.jobs import DEFAULT_MAX_JOBS, DEFAULT_OUTPUT, Options, build_jobs, merge_jobs
 from bakegen.github.workflow import workflow
+from bakegen.output import Streams
 from bakegen.pipeline import plan_manifest, read_manifest
 from bakegen.write import apply, plan_changes, workspace_lock
 
 
-def ci_github(
+def run(
+    io: Streams,
+    ws: Path,
+    manifest: Path | None,
+    *,
+    output: str = DEFAULT_OUTPUT,
+    requirement: str | None = None,
+    runner: Sequence[str] = (),
+    gpu_runner: str | None = None,
+    branch: Sequence[str] = (),
+    max_jobs: int = DEFAULT_MAX_JOBS,
+    check: bool = False,
+    max_targets: int | None = None,
+) -> int:
+    """Write the workflow and say what it holds; with `check`, write nothing and raise `Drift`
+    when it would change."""
+    defaults = Options()
+    options = Options(
+        output=output,
+        requirement=requirement or defaults.requirement,
+        runners={**defaults.runners, **dict(runner_option(r) for r in runner)},
+        branches=tuple(branch or defaults.branches),
+        max_jobs=max_jobs,
+        gpu_runner=gpu_runner,
+    )
+    io.err.print(write_workflow(ws, manifest, options, check=check, max_targets=max_targets))
+    return 0
+
+
+def write_workflow(
     workspace: Path,
     manifest: Path | None = None,
     options: Options | None = None,

@@ -4,14 +4,38 @@ by replacing the text between its markers."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
+from pathlib import Path
 
 from bakegen.commands.list import tag_strings
 from bakegen.errors import UsageError
+from bakegen.output import Streams
+from bakegen.pipeline import plan_workspace
 from bakegen.plan.records import Plan
+from bakegen.write import replace_file
 
 BEGIN = "<!-- bakegen:tags -->"
 END = "<!-- /bakegen:tags -->"
+
+
+def run(io: Streams, ws: Path, manifest: Path | None, *, write: Path | None = None) -> int:
+    """The table on standard output, or (`write`) between the markers of that file."""
+    text = table(plan_workspace(ws, manifest), os.environ)
+    if write is None:
+        io.write(text)
+        return 0
+    try:
+        current = write.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"{write}: cannot read: {getattr(exc, 'strerror', None) or exc}") from None
+    updated = replace_between_markers(current, text, str(write))
+    if updated == current:
+        io.err.print(f"{write}: image table up to date")
+    else:
+        replace_file(write, updated)
+        io.err.print(f"{write}: image table updated")
+    return 0
 
 
 def table(plan: Plan, env: Mapping[str, str]) -> str:

@@ -3,12 +3,16 @@ from (the manifest's file:line, through `<<:` anchors and list aliases, or bakeg
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from bakegen.errors import KeyPath, UsageError, did_you_mean
-from bakegen.manifest.records import Manifest
+from bakegen.manifest.records import DistroRelease, Manifest, Package, ReleaseType
 from bakegen.manifest.values import shown
+from bakegen.output import Streams
+from bakegen.pipeline import plan_manifest, read_manifest
 from bakegen.plan.records import Image, Plan
 
 DEFAULT_ORIGIN = "default"
@@ -21,67 +25,128 @@ class Row:
     origin: str  # file:line:col, or "default"
 
 
+def run(io: Streams, ws: Path, manifest: Path | None, *, target: str, as_json: bool) -> int:
+    typed = read_manifest(ws, manifest)
+    note, rows = explain(typed, plan_manifest(typed), target)
+    if as_json:
+        io.write(json.dumps(explained_json(target, note, rows), indent=2) + "\n")
+    else:
+        for line in as_text(target, note, rows):
+            io.out.print(line)
+    return 0
+
+
+@dataclass(frozen=True)
+class _Target:
+    """One image with the manifest entries it comes from."""
+
+    m: Manifest
+    plan: Plan
+    image: Image
+    release: DistroRelease
+    package: Package
+    rt: ReleaseType
+
+    def row(self, field: str, value: object, path: KeyPath | None) -> Row:
+        return Row(field, str(value), _origin(self.m, path))
+
+
 def explain(m: Manifest, plan: Plan, target: str) -> tuple[str, list[Row]]:
     """The target explained: (what it is, its rows). A verify target explains its image."""
     image, note = _find(plan, target)
     release = next(
         r for r in m.releases if (r.distro, r.version) == (image.distro, image.distro_version)
     )
-    package = m.packages[image.package]
-    rt = m.release_types[image.release_type]
-    rows: list[Row] = []
+    it = _Target(
+        m, plan, image, release, m.packages[image.package], m.release_types[image.release_type]
+    )
+    return note, [row for section in SECTIONS for row in section(it)]
 
-    def add(field: str, value: object, path: KeyPath | None) -> None:
-        rows.append(Row(field, str(value), _origin(m, path)))
 
-    add("package", image.package, package.path)
-    add("release type", image.release_type, rt.path)
-    add("distro release", f"{image.distro} {image.distro_version}", release.path)
-    add("python", image.python, package.python_from)
+def _what(it: _Target) -> list[Row]:
+    image, release = it.image, it.release
+    rows = [
+        it.row("package", image.package, it.package.path),
+        it.row("release type", image.release_type, it.rt.path),
+        it.row("distro release", f"{image.distro} {image.distro_version}", release.path),
+        it.row("python", image.python, it.package.python_from),
+    ]
     if release.python_versions is not None:
-        add(
-            "python offered by the distro release",
-            ", ".join(release.python_versions),
-            (*release.path, "python_versions"),
+        rows.append(
+            it.row(
+                "python offered by the distro release",
+                ", ".join(release.python_versions),
+                (*release.path, "python_versions"),
+            )
         )
     if release.exclude_python:
-        add(
-            "python excluded by the distro release",
-            ", ".join(release.exclude_python),
-            (*release.path, "exclude_python"),
+        rows.append(
+            it.row(
+                "python excluded by the distro release",
+                ", ".join(release.exclude_python),
+                (*release.path, "exclude_python"),
+            )
         )
-    if image.cuda:
-        cuda = m.cuda_versions[image.cuda.version]
-        add("cuda", image.cuda.version, (*release.path, "cuda"))
-        for name, version in cuda.all_components:
-            add(f"cuda component {name}", version, (*cuda.path, name))
-        add("cuda repository", image.cuda.repo_url, (*release.path, "cuda_prefix_url"))
-        if image.cuda.requires:
-            add("NVIDIA_REQUIRE_CUDA", image.cuda.requires, (*release.path, "cuda_requires"))
-    add("platforms", ", ".join(image.platforms), release.platforms_from)
-    add("base image", release.base_image, (*release.path, "base_image"))
-    chain = _parents(plan, image)
+    return rows
+
+
+def _cuda(it: _Target) -> list[Row]:
+    found, release = it.image.cuda, it.release
+    if not found:
+        return []
+    cuda = it.m.cuda_versions[found.version]
+    rows = [it.row("cuda", found.version, (*release.path, "cuda"))]
+    rows += [
+        it.row(f"cuda component {name}", version, (*cuda.path, name))
+        for name, version in cuda.all_components
+    ]
+    rows.append(it.row("cuda repository", found.repo_url, (*release.path, "cuda_prefix_url")))
+    if found.requires:
+        rows.append(it.row("NVIDIA_REQUIRE_CUDA", found.requires, (*release.path, "cuda_requires")))
+    return rows
+
+
+def _base(it: _Target) -> list[Row]:
+    release = it.release
+    rows = [
+        it.row("platforms", ", ".join(it.image.platforms), release.platforms_from),
+        it.row("base image", release.base_image, (*release.path, "base_image")),
+    ]
+    chain = _parents(it.plan, it.image)
     if chain:
-        source = (*package.path, "parent") if package.parent else rt.parent_from
-        add("built FROM", " <- ".join(chain), source)
-    for index, (key, value) in enumerate(release.envars):
-        add(f"envar {key}", value, (*release.path, "envars", index))
-    for key, value in m.labels:
-        add(f"label {key}", value, ("labels", key))
-    for index, secret in enumerate(m.secrets):
-        add(
+        source = (*it.package.path, "parent") if it.package.parent else it.rt.parent_from
+        rows.append(it.row("built FROM", " <- ".join(chain), source))
+    return rows
+
+
+def _environment(it: _Target) -> list[Row]:
+    path = it.release.path
+    rows = [
+        it.row(f"envar {key}", value, (*path, "envars", index))
+        for index, (key, value) in enumerate(it.release.envars)
+    ]
+    rows += [it.row(f"label {key}", value, ("labels", key)) for key, value in it.m.labels]
+    rows += [
+        it.row(
             f"secret {secret.id}",
             f"env {secret.env}" if secret.env else f"file {secret.src}",
             ("secrets", index),
         )
-    if rt.tag:
-        add("tag format", rt.tag, (*rt.path, "tag"))
-    for alias in rt.aliases:
-        if any(t.alias == alias.path for t in image.tags):
-            add("alias", alias.tag, alias.path)
-    registries = {r.name: r for r in m.registries}
+        for index, secret in enumerate(it.m.secrets)
+    ]
+    return rows
+
+
+def _tags(it: _Target) -> list[Row]:
+    image, rt = it.image, it.rt
+    rows = [it.row("tag format", rt.tag, (*rt.path, "tag"))] if rt.tag else []
+    rows += [
+        it.row("alias", alias.tag, alias.path)
+        for alias in rt.aliases
+        if any(t.alias == alias.path for t in image.tags)
+    ]
+    registries = {r.name: r for r in it.m.registries}
     for tag in image.tags:
-        text = shown(tag.text)
         when = f" (when {tag.gate} is set)" if tag.gate else ""
         when = " (while every registry is gated off)" if tag.fallback else when
         registry = registries.get(tag.registry)
@@ -90,28 +155,48 @@ def explain(m: Manifest, plan: Plan, target: str) -> tuple[str, list[Row]]:
             if registry
             else tag.alias or (*rt.path, "tag")
         )
-        add("tag", text + when, where)
-    for test in image.tests:
-        add(
+        rows.append(it.row("tag", shown(tag.text) + when, where))
+    return rows
+
+
+def _tests(it: _Target) -> list[Row]:
+    return [
+        it.row(
             f"test {test.name}",
             test.run + (" (gpu)" if test.gpu else ""),
-            next(t.path for t in package.tests if t.name == test.name),
+            next(t.path for t in it.package.tests if t.name == test.name),
         )
-    for setting in image.bake:
+        for test in it.image.tests
+    ]
+
+
+def _bake(it: _Target) -> list[Row]:
+    rows = []
+    for setting in it.image.bake:
         name = f" {setting.key}" if setting.key is not None else ""
         written = setting.value
         if isinstance(written, tuple):
             written = ", ".join(written) or "(empty)"
         elif isinstance(written, bool):
             written = str(written).lower()
-        add(f"bake {setting.attribute}{name}", written, setting.path)
-    add("dockerfile", image.dockerfile, None)
-    template = next(d.template for d in plan.dockerfiles if d.path == image.dockerfile)
-    add("template", template, (*release.path, "templates_dir"))
-    return note, rows
+        rows.append(it.row(f"bake {setting.attribute}{name}", written, setting.path))
+    return rows
 
 
-def as_json(target: str, note: str, rows: list[Row]) -> dict[str, Any]:
+def _files(it: _Target) -> list[Row]:
+    dockerfile = it.image.dockerfile
+    template = next(d.template for d in it.plan.dockerfiles if d.path == dockerfile)
+    return [
+        it.row("dockerfile", dockerfile, None),
+        it.row("template", template, (*it.release.path, "templates_dir")),
+    ]
+
+
+# The sections of an explanation, in the order it shows them.
+SECTIONS = (_what, _cuda, _base, _environment, _tags, _tests, _bake, _files)
+
+
+def explained_json(target: str, note: str, rows: list[Row]) -> dict[str, Any]:
     return {
         "target": target,
         "what": note,

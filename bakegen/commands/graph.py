@@ -3,7 +3,33 @@ package and release type, as mermaid (pastes into GitHub markdown) or DOT."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from bakegen.errors import UsageError
+from bakegen.output import Streams
+from bakegen.pipeline import plan_workspace
 from bakegen.plan.records import Image, Plan
+
+FORMATS = ("mermaid", "dot")
+
+
+def run(
+    io: Streams,
+    ws: Path,
+    manifest: Path | None,
+    *,
+    fmt: str = "mermaid",
+    package: str | None = None,
+    release_type: str | None = None,
+    target: str | None = None,
+) -> int:
+    images = select(
+        plan_workspace(ws, manifest), package=package, release_type=release_type, target=target
+    )
+    if not images:
+        raise UsageError("no image matches those options; bakegen list shows them all")
+    io.write(mermaid(images) if fmt == "mermaid" else dot(images))
+    return 0
 
 
 def select(

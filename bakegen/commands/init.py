@@ -9,6 +9,14 @@ from importlib.resources.abc import Traversable
 from pathlib import Path
 
 from bakegen.errors import OutputConflict
+from bakegen.output import Streams
+
+
+def run(io: Streams, *, directory: Path) -> int:
+    for rel in write_starter(directory):
+        io.err.print(f"created {directory / rel}")
+    io.err.print(f"next: bakegen -C {directory} render && docker buildx bake --print")
+    return 0
 
 
 def starter_files() -> dict[str, str]:
@@ -28,7 +36,7 @@ def starter_files() -> dict[str, str]:
     return files
 
 
-def init(directory: Path) -> list[str]:
+def write_starter(directory: Path) -> list[str]:
     """Write the starter workspace into `directory`; return the paths written."""
     files = starter_files()
     taken = [rel for rel in files if (directory / rel).exists() or (directory / rel).is_symlink()]

@@ -10,13 +10,15 @@ new lock replaces the old in one rename.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from bakegen.errors import ManifestError, Problem, UsageError
+from bakegen.errors import ManifestError, Problem, UsageError, one_line
 from bakegen.layout import manifest_path
 from bakegen.manifest.records import Manifest
+from bakegen.output import Streams
 from bakegen.pin.lock import Need, Pin, covered, display, lock_path, lock_text, needs
 from bakegen.pin.oci import Credentials, Reference, RegistryError
 from bakegen.pin.registry import Client
@@ -47,7 +49,29 @@ def credentials(m: Manifest, env: Mapping[str, str]) -> dict[str, Credentials]:
     return found
 
 
-def pin(
+def run(
+    io: Streams,
+    ws: Path,
+    manifest: Path | None,
+    *,
+    images: Sequence[str] = (),
+    update: bool = False,
+    timeout: float = 20.0,
+) -> int:
+    """Resolve what the lock lacks (or, with `update`, `images` or all) and write the lock."""
+    if images and not update:
+        raise UsageError("naming images re-resolves them: add --update")
+    with io.progress("resolving base images"):
+        outcome = update_lock(
+            ws, manifest, Client(timeout=timeout), os.environ, update=update, only=images
+        )
+    for row in outcome.rows:
+        io.out.print(one_line(f"{row.image}  {row.digest}  {row.change}"))
+    io.err.print(one_line(outcome.summary))
+    return 0
+
+
+def update_lock(
     workspace: Path,
     manifest: Path | None,
     client: Client,

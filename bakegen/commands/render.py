@@ -9,14 +9,14 @@ digests and what the render said.
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from bakegen import cache
 from bakegen.errors import Drift, one_line
 from bakegen.layout import OUTPUT_DIR
+from bakegen.output import Streams
 from bakegen.write import workspace_lock
 
 if TYPE_CHECKING:
@@ -24,67 +24,75 @@ if TYPE_CHECKING:
     from bakegen.sources import Sources
 
 
-class Printer(Protocol):
-    def print(self, text: str) -> Any: ...
-
-
-Progress = Callable[[str], contextlib.AbstractContextManager[Any]]
-
-
 def targets_line(plan: Any) -> str:
     images, checks = len(plan.images), len(plan.verifies)
     return f"{images + checks} targets ({images} images, {checks} verify)"
 
 
-def render(
+def run(
+    io: Streams,
     ws: Path,
     manifest: Path | None,
-    fmt: str,
     *,
-    check: bool,
-    max_targets: int | None,
-    out: Printer,
-    err: Printer,
-    progress: Progress,
-) -> None:
+    fmt: str = "hcl",
+    check: bool = False,
+    max_targets: int | None = None,
+) -> int:
     """Render the workspace `ws` (resolved) into its output folder; with `check`, write nothing
     and raise `Drift` when anything would change."""
 
     def waiting() -> None:
-        err.print(f"waiting for another bakegen render of {ws} to finish...")
+        io.err.print(f"waiting for another bakegen render of {ws} to finish...")
 
-    def warn(warnings: Iterable[str]) -> None:
-        for warning in warnings:
-            err.print(one_line(f"warning: {warning}"))
-
-    with workspace_lock(ws, on_wait=waiting), progress("rendering"):
+    with workspace_lock(ws, on_wait=waiting), io.progress("rendering"):
         key = cache.key(ws, manifest, fmt, max_targets)
         state = cache.unchanged(ws, key)
         if state is not None:  # every input and output as the last render left them
-            warn(state.warnings)
-            _conclude(out, err, check, state.lock_drift, (), len(state.outputs))
-            if not check:
-                warn(state.lock_drift)
-                err.print(state.summary)
-            return
-        from bakegen.pipeline import compile_workspace
-        from bakegen.sources import Sources
-        from bakegen.write import apply, plan_changes
+            said = _replay(io, state, check)
+        else:
+            said = _compile_and_write(io, ws, manifest, fmt, check, max_targets, key)
+    if said is not None:
+        io.err.print(said)
+    return 0
 
-        sources = Sources()
-        compiled = compile_workspace(ws, manifest, fmt, max_targets, sources)
-        warn(str(w) for w in compiled.warnings)
-        changes = plan_changes(ws, compiled.outputs, OUTPUT_DIR)
-        warn(f"{rel}: not made by bakegen; left alone" for rel in changes.foreign)
-        if check:
-            _conclude(out, err, check, compiled.lock_drift, changes.lines(), len(changes.unchanged))
-            return
-        warn(compiled.lock_drift)
-        apply(ws, compiled.outputs, changes)
-        dockerfiles = {d.path for d in compiled.plan.dockerfiles}
-        said = _summary(compiled.plan, dockerfiles, changes)
-        _remember(ws, key, sources, compiled, changes)
-    err.print(said)
+
+def _replay(io: Streams, state: cache.State, check: bool) -> str | None:
+    """Say what the last render said; the summary to say, or None (`check`)."""
+    io.warn(state.warnings)
+    if check:
+        _conclude(io, state.lock_drift, (), len(state.outputs))
+        return None
+    io.warn(state.lock_drift)
+    return state.summary
+
+
+def _compile_and_write(
+    io: Streams,
+    ws: Path,
+    manifest: Path | None,
+    fmt: str,
+    check: bool,
+    max_targets: int | None,
+    key: str,
+) -> str | None:
+    """Compile, compare and (unless `check`) write; the summary to say, or None."""
+    from bakegen.pipeline import compile_workspace
+    from bakegen.sources import Sources
+    from bakegen.write import apply, plan_changes
+
+    sources = Sources()
+    compiled = compile_workspace(ws, manifest, fmt, max_targets, sources)
+    io.warn(str(w) for w in compiled.warnings)
+    changes = plan_changes(ws, compiled.outputs, OUTPUT_DIR)
+    io.warn(f"{rel}: not made by bakegen; left alone" for rel in changes.foreign)
+    if check:
+        _conclude(io, compiled.lock_drift, changes.lines(), len(changes.unchanged))
+        return None
+    io.warn(compiled.lock_drift)
+    apply(ws, compiled.outputs, changes)
+    dockerfiles = {d.path for d in compiled.plan.dockerfiles}
+    _remember(ws, key, sources, compiled, changes)
+    return _summary(compiled.plan, dockerfiles, changes)
 
 
 def _remember(ws: Path, key: str, sources: Sources, compiled: Compiled, changes: Any) -> None:
@@ -109,24 +117,15 @@ def _remember(ws: Path, key: str, sources: Sources, compiled: Compiled, changes:
     )
 
 
-def _conclude(
-    out: Printer,
-    err: Printer,
-    check: bool,
-    lock_drift: Sequence[str],
-    lines: Sequence[str],
-    unchanged: int,
-) -> None:
+def _conclude(io: Streams, lock_drift: Sequence[str], lines: Sequence[str], unchanged: int) -> None:
     """`render --check`: what would change, the lock's drift, and the verdict."""
-    if not check:
-        return
     for line in (*lines, *lock_drift):
-        out.print(one_line(line))
+        io.out.print(one_line(line))
     if lines:
         raise Drift(f"{len(lines)} file(s) would change; run `bakegen render`")
     if lock_drift:
         raise Drift(f"the lock lacks {len(lock_drift)} base image(s); run `bakegen pin`")
-    err.print(f"up to date: {unchanged} file(s)")
+    io.err.print(f"up to date: {unchanged} file(s)")
 
 
 def _summary(plan: Any, dockerfiles: set[str], changes: Any) -> str:

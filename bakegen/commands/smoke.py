@@ -7,13 +7,17 @@ it with the current environment (VERSION and the registries' gates), as `bakegen
 
 from __future__ import annotations
 
+import os
 import shlex
 import subprocess
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from bakegen.commands.list import tag_strings
 from bakegen.errors import UsageError, did_you_mean
+from bakegen.output import Streams, table
+from bakegen.pipeline import plan_workspace
 from bakegen.plan.records import DeclaredTest, Image, Plan
 
 Runner = Callable[[Sequence[str]], int]
@@ -46,7 +50,39 @@ def chosen_images(plan: Plan, targets: Sequence[str]) -> list[Image]:
     return [pushed[t] for t in dict.fromkeys(targets)]
 
 
-def smoke(
+def run(
+    io: Streams,
+    ws: Path,
+    manifest: Path | None,
+    *,
+    targets: Sequence[str] = (),
+    gpu: bool = True,
+    dry_run: bool = False,
+) -> int:
+    """Run the tests; a table of outcomes; exit 1 when one failed."""
+    outcomes = run_tests(
+        plan_workspace(ws, manifest),
+        os.environ,
+        targets,
+        gpu=gpu,
+        dry_run=dry_run,
+        say=io.out.print,
+    )
+    if outcomes:
+        table(
+            io.out,
+            ("target", "test", "result", "detail"),
+            [(o.target, o.test, o.result, o.detail) for o in outcomes],
+        )
+    return code_of(outcomes)
+
+
+def code_of(outcomes: Sequence[Outcome]) -> int:
+    """1 when a test failed, else 0."""
+    return 1 if any(o.result == "fail" for o in outcomes) else 0
+
+
+def run_tests(
     plan: Plan,
     env: Mapping[str, str],
     targets: Sequence[str],
@@ -55,8 +91,8 @@ def smoke(
     dry_run: bool = False,
     runner: Runner | None = None,
     say: Callable[[str], None] = print,
-) -> tuple[int, list[Outcome]]:
-    """Run every declared test of the chosen images; exit 1 when one fails."""
+) -> list[Outcome]:
+    """Run every declared test of the chosen images (`say` prints a dry run's commands)."""
     run = runner or _run
     values = plan.values(env)
     outcomes: list[Outcome] = []
@@ -76,8 +112,7 @@ def smoke(
             code = run(command)
             result = "pass" if code == 0 else "fail"
             outcomes.append(Outcome(image.target, test.name, result, f"exit {code}"))
-    failed = any(o.result == "fail" for o in outcomes)
-    return (1 if failed else 0), outcomes
+    return outcomes
 
 
 def _run(command: Sequence[str]) -> int:

@@ -1,0 +1,2 @@
+"""Emit stage: the Jinja set-up, the Dockerfiles, the bake model and its HCL or JSON text, all in
+memory."""

@@ -5,12 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from bakegen.checks.bake_template import shape_problems
 from bakegen.emit.bake_template import BakeTemplate, loader
 from bakegen.emit.hcl import Call, Expr, Ref, hcl_string, to_hcl, to_json, to_json_value
 from bakegen.emit.jinja import CompiledTemplates, strict_environment, template_problem
 from bakegen.errors import ManifestError
-from bakegen.layout import MARKER, VERIFY_DOCKERFILE
+from bakegen.layout import MARKER, PARENT_CONTEXT, VERIFY_DOCKERFILE
 from bakegen.manifest.values import CI, BakeSetting, Text, Var
 from bakegen.plan.records import Image, Plan, Tag, Verify
 
@@ -104,7 +103,7 @@ def _target(image: Image, ci: CI, parents: dict[str, str | None]) -> Block:
         ("platforms", list(image.platforms)),
     ]
     if image.parent:
-        attrs.append(("contexts", {"base": f"target:{image.parent}"}))
+        attrs.append(("contexts", {PARENT_CONTEXT: f"target:{image.parent}"}))
     attrs.append(("args", dict(image.args)))
     if image.push:
         attrs.append(("tags", tags_expr(image.tags)))
@@ -212,12 +211,7 @@ def render_hcl(
     env.filters["hcl"] = to_hcl
     env.filters["hcl_string"] = hcl_string
     try:
-        problems = shape_problems(env, template)
-        if problems:
-            raise ManifestError(problems)
         text = env.get_template(template.name).render(bake=model, marker=MARKER, width=_width)
-    except ManifestError:
-        raise
     except Exception as exc:  # a workspace's own bake template may be wrong
         raise ManifestError([template_problem(exc, template.name, (), workspace)]) from None
     first = f"# {MARKER}\n"

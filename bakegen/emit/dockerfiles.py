@@ -17,10 +17,9 @@ from bakegen.emit.jinja import (
 )
 from bakegen.errors import Problem
 from bakegen.layout import MARKER
+from bakegen.manifest.platforms import CUDA_ARCH
 from bakegen.plan.records import Cuda, Dockerfile
 from bakegen.sources import Sources
-
-CUDA_ARCH = {"amd64": "x86_64", "arm64": "sbsa"}
 
 
 def env_quote(value: str) -> str:

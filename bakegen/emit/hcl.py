@@ -63,36 +63,53 @@ def text_template(text: Text) -> str:
 
 def to_hcl(expr: Expr, indent: str = "") -> str:
     """Render an expression as HCL source."""
+    if isinstance(expr, (bool, str, tuple, Ref)):
+        return _atom(expr)
+    if isinstance(expr, Call):
+        return _call(expr, indent)
+    if isinstance(expr, list):
+        return _list(expr, indent)
+    return _object(expr, indent)
+
+
+def _atom(expr: bool | str | Text | Ref) -> str:
+    """A value on one line: a boolean, a string, a template of bake variables, a reference."""
     if isinstance(expr, bool):
         return "true" if expr else "false"
     if isinstance(expr, str):
         return hcl_string(expr)
-    if isinstance(expr, tuple):
-        if len(expr) == 1 and isinstance(expr[0], Var):
-            return expr[0].name
-        return (
-            '"'
-            + "".join(f"${{{p.name}}}" if isinstance(p, Var) else _escape(p) for p in expr)
-            + '"'
-        )
     if isinstance(expr, Ref):
         return expr.name
+    if len(expr) == 1 and isinstance(expr[0], Var):
+        return expr[0].name
+    return '"' + "".join(f"${{{p.name}}}" if isinstance(p, Var) else _escape(p) for p in expr) + '"'
+
+
+def _call(expr: Call, indent: str) -> str:
+    """`name(a, b)`, or one argument a line when that is wider than WRAP."""
     inner = indent + "  "
-    if isinstance(expr, Call):
-        args = [to_hcl(a, inner) for a in expr.args]
-        flat = f"{expr.name}({', '.join(args)})"
-        if len(flat) + len(indent) <= WRAP or len(args) < 2:
-            return flat
-        return f"{expr.name}(\n" + ",\n".join(f"{inner}{a}" for a in args) + f"\n{indent})"
+    args = [to_hcl(a, inner) for a in expr.args]
+    flat = f"{expr.name}({', '.join(args)})"
+    if len(flat) + len(indent) <= WRAP or len(args) < 2:
+        return flat
+    return f"{expr.name}(\n" + ",\n".join(f"{inner}{a}" for a in args) + f"\n{indent})"
+
+
+def _list(expr: list[Expr], indent: str) -> str:
+    """`[a, b]`, or one item a line when that is wider than WRAP."""
     inner = indent + "  "
-    if isinstance(expr, list):
-        items = [to_hcl(e, inner) for e in expr]
-        flat = "[" + ", ".join(items) + "]"
-        if len(flat) + len(indent) <= WRAP or len(items) < 2:
-            return flat
-        return "[\n" + "".join(f"{inner}{item},\n" for item in items) + f"{indent}]"
+    items = [to_hcl(e, inner) for e in expr]
+    flat = "[" + ", ".join(items) + "]"
+    if len(flat) + len(indent) <= WRAP or len(items) < 2:
+        return flat
+    return "[\n" + "".join(f"{inner}{item},\n" for item in items) + f"{indent}]"
+
+
+def _object(expr: dict[str, Expr], indent: str) -> str:
+    """An object, one attribute a line, the names padded to one width."""
     if not expr:
         return "{}"
+    inner = indent + "  "
     keys = {k: k if IDENTIFIER.match(k) and k not in KEYWORDS else hcl_string(k) for k in expr}
     width = max(len(k) for k in keys.values())
     rows = [f"{inner}{keys[k]:<{width}} = {to_hcl(v, inner)}" for k, v in expr.items()]

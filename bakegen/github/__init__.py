@@ -1,0 +1,1 @@
+"""bakegen ci github: the GitHub Actions workflow, its jobs and steps."""

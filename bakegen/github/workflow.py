@@ -13,7 +13,7 @@ Jobs of the workflow:
   image, then `imagetools inspect` of each tag.
 
 Matrices hold at most 256 jobs (GitHub's limit); more jobs are split over several build and
-merge jobs. The scripts the jobs run are in `gha_scripts`, shared with the tests.
+merge jobs. The jobs' steps are in `steps`, the scripts they run in `resources/github/`.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from typing import Any
 
 import yaml
 
-from bakegen.commands import gha_scripts
+from bakegen.github import steps
 from bakegen.github.jobs import (
     DEFAULT_MAX_JOBS,
     DEFAULT_RUNNERS,
@@ -36,51 +36,16 @@ from bakegen.github.jobs import (
     build_jobs,
     merge_jobs,
 )
-from bakegen.layout import BAKE_FILES, MARKER
+from bakegen.github.steps import ACTIONS, NOT_PR, PINS, expression
+from bakegen.layout import MARKER
 from bakegen.manifest.records import Manifest, Registry
+from bakegen.manifest.references import split_domain
 from bakegen.plan.records import Plan
-
-DIGESTS_DIR = "${{ runner.temp }}/digests"
-
-# The actions the workflow uses: repository, the commit of a release tag, and that tag.
-PINS = {
-    "checkout": ("actions/checkout", "3d3c42e5aac5ba805825da76410c181273ba90b1", "v7.0.1"),
-    "setup-python": ("actions/setup-python", "5fda3b95a4ea91299a34e894583c3862153e4b97", "v7.0.0"),
-    "upload-artifact": (
-        "actions/upload-artifact",
-        "bbbca2ddaa5d8feaa63e36b76fdaad77386f024f",
-        "v7.0.0",
-    ),
-    "download-artifact": (
-        "actions/download-artifact",
-        "3e5f45b2cfb9172054b4087a40e8e0b5a5461e7c",
-        "v8.0.1",
-    ),
-    "setup-qemu": (
-        "docker/setup-qemu-action",
-        "96fe6ef7f33517b61c61be40b68a1882f3264fb8",
-        "v4.2.0",
-    ),
-    "setup-buildx": (
-        "docker/setup-buildx-action",
-        "37fe631027851001ddb9b187196cc803df7f5f0e",
-        "v4.3.0",
-    ),
-    "login": ("docker/login-action", "4907a6ddec9925e35a0a9e82d7399ccc52663121", "v4.1.0"),
-    "metadata": ("docker/metadata-action", "dc802804100637a589fabce1cb79ff13a1411302", "v6.2.0"),
-    "bake": ("docker/bake-action", "a66e1c87e2eca0503c343edf1d208c716d54b8a8", "v7.1.0"),
-}
-ACTIONS = {name: f"{repo}@{commit}" for name, (repo, commit, _tag) in PINS.items()}
-NOT_PR = "github.event_name != 'pull_request'"
 
 
 def registry_host(registry: Registry) -> str:
     """The host of a registry's repositories (docker.io when they name none)."""
-    for _, repository in registry.repositories:
-        first, _, rest = repository.partition("/")
-        if rest and ("." in first or ":" in first or first == "localhost"):
-            return first
-    return "docker.io"
+    return next(filter(None, (split_domain(r)[0] for _, r in registry.repositories)), "docker.io")
 
 
 def _uses_ghcr(m: Manifest) -> bool:
@@ -131,19 +96,8 @@ def _logins(m: Manifest) -> list[dict[str, Any]]:
     return steps
 
 
-def _checkout() -> dict[str, Any]:
-    return {"uses": ACTIONS["checkout"], "with": {"persist-credentials": False}}
-
-
-def _bake_files(plan: Plan) -> str:
-    files = [BAKE_FILES["hcl"]]
-    if plan.ci.metadata_action:
-        files.append("${{ steps.meta.outputs.bake-file }}")
-    return "\n".join(files) + "\n"
-
-
-def _build_job(m: Manifest, plan: Plan, jobs: Sequence[BuildJob], needs: str) -> dict[str, Any]:
-    include = [
+def _build_matrix(jobs: Sequence[BuildJob]) -> list[dict[str, Any]]:
+    return [
         {
             "targets": ",".join(j.targets),
             "platform": j.platform,
@@ -156,106 +110,36 @@ def _build_job(m: Manifest, plan: Plan, jobs: Sequence[BuildJob], needs: str) ->
         }
         for j in jobs
     ]
-    steps: list[dict[str, Any]] = [_checkout()]
+
+
+def _build_steps(m: Manifest, plan: Plan, jobs: Sequence[BuildJob]) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = [steps.checkout()]
     if any(j.emulated for j in jobs):
-        steps.append(
-            {"if": "${{ matrix.emulated }}", "uses": ACTIONS["setup-qemu"]},
-        )
-    steps.append({"uses": ACTIONS["setup-buildx"]})
-    steps.extend(_logins(m))
+        found.append({"if": "${{ matrix.emulated }}", "uses": ACTIONS["setup-qemu"]})
+    found.append({"uses": ACTIONS["setup-buildx"]})
+    found.extend(_logins(m))
     if plan.ci.metadata_action:
-        steps.append({"id": "meta", "uses": ACTIONS["metadata"]})
-    readonly = plan.ci.cache is not None and plan.ci.cache.type == "registry"
-    steps.append(
-        {
-            "name": "What to build, and bake settings",
-            "id": "settings",
-            "shell": "python",
-            "env": {
-                "TARGETS": "${{ matrix.targets }}",
-                "VERIFY": "${{ matrix.verify }}",
-                "PLATFORM": "${{ matrix.platform }}",
-                "DROP_CACHE": "${{ matrix.drop-cache }}",
-                # a pull request builds only what it affects
-                "ONLY_AFFECTED": "${{ github.event_name == 'pull_request' }}",
-                "AFFECTED": "${{ needs.check.outputs.affected }}",
-                # a registry cache needs a login to be written: pull requests only read it
-                **(
-                    {"CACHE_READONLY": "${{ github.event_name == 'pull_request' }}"}
-                    if readonly
-                    else {}
-                ),
-            },
-            "run": _script(gha_scripts.BAKE_SETTINGS),
-        }
-    )
+        found.append({"id": "meta", "uses": ACTIONS["metadata"]})
+    found.append(steps.settings(plan))
     if plan.verifies:
-        steps.append(
-            {
-                "name": "Verify (what is about to be pushed)",
-                "if": "${{ steps.settings.outputs.verify != '' }}",
-                "uses": ACTIONS["bake"],
-                "with": {
-                    "source": ".",
-                    "files": _bake_files(plan),
-                    "targets": "${{ steps.settings.outputs.verify }}",
-                    "set": "*.platform=${{ matrix.platform }}\n*.cache-to=\n",
-                },
-            }
-        )
-    steps += [
-        {
-            "name": "Build" + " and push by digest",
-            "id": "bake",
-            "if": "${{ steps.settings.outputs.targets != '' }}",
-            "uses": ACTIONS["bake"],
-            "with": {
-                "source": ".",
-                "files": _bake_files(plan),
-                "targets": "${{ steps.settings.outputs.targets }}",
-                "set": "${{ steps.settings.outputs.set }}",
-            },
-        },
-        {
-            "name": "Export digests",
-            "if": "${{ " + NOT_PR + " }}",
-            "shell": "python",
-            "env": {
-                "METADATA": "${{ steps.bake.outputs.metadata }}",
-                "TARGETS": "${{ matrix.targets }}",
-                "SLUG": "${{ matrix.slug }}",
-                "DIGESTS_DIR": DIGESTS_DIR,
-            },
-            "run": _script(gha_scripts.EXPORT_DIGESTS),
-        },
-        {
-            "if": "${{ " + NOT_PR + " }}",
-            "uses": ACTIONS["upload-artifact"],
-            "with": {
-                "name": "digests-${{ matrix.key }}",
-                "path": DIGESTS_DIR + "/*",
-                "if-no-files-found": "error",
-                "retention-days": 1,
-            },
-        },
-    ]
+        found.append(steps.verify(plan))
+    return found + steps.build_and_push(plan)
+
+
+def _build_job(m: Manifest, plan: Plan, jobs: Sequence[BuildJob], needs: str) -> dict[str, Any]:
     return {
         "name": "build ${{ matrix.targets }} (${{ matrix.platform }})",
         "needs": needs,
         "runs-on": "${{ matrix.runner }}",
         **_permissions(m),
-        "strategy": {"fail-fast": False, "matrix": {"include": include}},
+        "strategy": {"fail-fast": False, "matrix": {"include": _build_matrix(jobs)}},
         "env": {
             **_job_env(m, plan),
-            "PUSH": "${{ " + NOT_PR + " }}",
+            "PUSH": expression(NOT_PR),
             **({"CACHE_SUFFIX": "-${{ matrix.slug }}"} if plan.ci.cache else {}),
         },
-        "steps": steps,
+        "steps": _build_steps(m, plan, jobs),
     }
-
-
-def _script(text: str) -> str:
-    return text.lstrip("\n")
 
 
 def _permissions(m: Manifest) -> dict[str, Any]:
@@ -279,30 +163,22 @@ def _merge_job(
         "needs": needs,
         # after every build, even failed ones (the merge refuses images missing a platform),
         # but not after a failed check, which builds nothing
-        "if": "${{ !cancelled() && needs.check.result == 'success' && " + NOT_PR + " }}",
+        "if": expression("!cancelled() && needs.check.result == 'success' && " + NOT_PR),
         "runs-on": options.runners.get("linux/amd64", DEFAULT_RUNNERS["linux/amd64"]),
         **_permissions(m),
         "strategy": {"fail-fast": False, "matrix": {"include": include}},
         "env": _job_env(m, plan),
         "steps": [
-            _checkout(),
+            steps.checkout(),
             {"uses": ACTIONS["setup-buildx"]},
             *_logins(m),
-            {
-                "uses": ACTIONS["download-artifact"],
-                "with": {"pattern": "digests-*", "merge-multiple": True, "path": DIGESTS_DIR},
-            },
-            {
-                "name": "Publish every platform under every tag",
-                "shell": "python",
-                "env": {"IMAGES": "${{ matrix.images }}", "DIGESTS_DIR": DIGESTS_DIR},
-                "run": _script(gha_scripts.MERGE),
-            },
+            *steps.publish(),
         ],
     }
 
 
-def _check_job(options: Options, manifest_arg: str | None) -> dict[str, Any]:
+def _check_args(options: Options) -> list[str]:
+    """The options this workflow was made with, for its `ci github --check` step."""
     args = ["--output", options.output, "--requirement", options.requirement]
     for platform, label in sorted(options.runners.items()):
         args += ["--runner", f"{platform}={label}"]
@@ -312,6 +188,10 @@ def _check_job(options: Options, manifest_arg: str | None) -> dict[str, Any]:
         args += ["--max-jobs", str(options.max_jobs)]
     if options.gpu_runner:
         args += ["--gpu-runner", options.gpu_runner]
+    return args
+
+
+def _check_job(options: Options, manifest_arg: str | None) -> dict[str, Any]:
     manifest = ["-m", manifest_arg] if manifest_arg else []
     bakegen = shlex.join(["bakegen", *manifest])
     return {
@@ -321,32 +201,10 @@ def _check_job(options: Options, manifest_arg: str | None) -> dict[str, Any]:
         "steps": [
             # the whole history: a pull request's base commit is compared with it
             {"uses": ACTIONS["checkout"], "with": {"persist-credentials": False, "fetch-depth": 0}},
-            *_install_bakegen(options),
-            {"name": "Generated files are current", "run": f"{bakegen} render --check"},
-            {
-                "name": "This workflow is current",
-                "run": f"{bakegen} ci github --check {shlex.join(args)}",
-            },
-            {
-                "name": "Targets this pull request affects",
-                "id": "affected",
-                "if": "${{ github.event_name == 'pull_request' }}",
-                "env": {"BASE": "${{ github.event.pull_request.base.sha }}"},
-                "run": (
-                    f'targets=$({bakegen} affected --since "$BASE")\n'
-                    'echo "$targets"\n'
-                    'echo "targets=$(echo "$targets" | paste -sd, -)" >> "$GITHUB_OUTPUT"\n'
-                ),
-            },
+            *steps.install_bakegen(options),
+            *steps.check(bakegen, _check_args(options)),
         ],
     }
-
-
-def _install_bakegen(options: Options) -> list[dict[str, Any]]:
-    return [
-        {"uses": ACTIONS["setup-python"], "with": {"python-version": "3.12"}},
-        {"run": f"python -m pip install {shlex.quote(options.requirement)}"},
-    ]
 
 
 def _smoke_job(
@@ -357,12 +215,12 @@ def _smoke_job(
     return {
         "name": "smoke tests (GPU)",
         "needs": needs,
-        "if": "${{ " + NOT_PR + " }}",
+        "if": expression(NOT_PR),
         "runs-on": options.gpu_runner,
         "env": _job_env(m, plan),
         "steps": [
-            _checkout(),
-            *_install_bakegen(options),
+            steps.checkout(),
+            *steps.install_bakegen(options),
             *_logins(m),
             {
                 "name": "Declared tests, in the published images",

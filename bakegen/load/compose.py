@@ -294,7 +294,7 @@ def compose(text: str) -> list[Node]:
     """The YAML documents of `text` as nodes. LibYAML reads them when PyYAML has it; text it
     refuses, or holding a character PyYAML's own reader refuses, is read by PyYAML, whose errors
     say what is wrong in the words this module explains. Both give the same nodes, marks
-    included (tests/test_compose.py)."""
+    included (tests/unit/test_compose.py)."""
     if _FAST_LOADER is not None and not yaml.reader.Reader.NON_PRINTABLE.search(text):
         with contextlib.suppress(yaml.YAMLError):
             return list(yaml.compose_all(text, Loader=_FAST_LOADER))

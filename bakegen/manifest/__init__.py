@@ -1,0 +1,1 @@
+"""Model stage: the typed manifest (records, builder, platforms, image references)."""

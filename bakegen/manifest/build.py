@@ -49,37 +49,15 @@ def build_manifest(loaded: Loaded, defaults: Mapping[str, Any]) -> Manifest:
     """The typed manifest of schema-checked data, with `defaults` merged in."""
     data = loaded.data
     top_pythons = _versions(data.get("python_versions") or defaults["python_versions"])
-    top_platforms_from: KeyPath = (
-        ("platforms",) if data.get("platforms") else (DEFAULT, "platforms")
-    )
-    top_platforms = _platforms(data.get("platforms") or defaults["platforms"])
-    cuda_repo_url = str(data.get("cuda_repo_url") or defaults["cuda_repo_url"]).rstrip("/")
     cuda_versions = {
         str(v): _cuda_version(str(v), comps or {})
         for v, comps in (data.get("cuda_dependencies") or {}).items()
     }
-    releases = tuple(
-        _distro_release(
-            str(distro),
-            str(version),
-            spec,
-            cuda_versions,
-            top_platforms,
-            top_platforms_from,
-            cuda_repo_url,
-            defaults,
-        )
-        for distro, versions in data["releases"].items()
-        for version, spec in versions.items()
-    )
-    top_python_from: KeyPath = (
-        ("python_versions",) if data.get("python_versions") else (DEFAULT, "python_versions")
-    )
     return Manifest(
         version=str(data.get("version") or defaults["version"]),
         python_versions=top_pythons,
-        platforms=top_platforms,
-        cuda_repo_url=cuda_repo_url,
+        platforms=_platforms(data.get("platforms") or defaults["platforms"]),
+        cuda_repo_url=_cuda_repo_url(data, defaults),
         cuda_repo_key=cuda_key(str(data["cuda_repo_key"]))
         if data.get("cuda_repo_key")
         else CudaKey(),
@@ -89,18 +67,8 @@ def build_manifest(loaded: Loaded, defaults: Mapping[str, Any]) -> Manifest:
         secrets=tuple(
             Secret(s["id"], s.get("env"), s.get("src")) for s in data.get("secrets") or []
         ),
-        ci=_ci(data),
-        registries=tuple(
-            Registry(
-                name=name,
-                only_if=spec.get("only_if") or None,
-                user=spec.get("user") or None,
-                pwd=spec.get("pwd") or None,
-                repositories=tuple((str(p), str(r)) for p, r in spec["registry"].items()),
-                path=("repository", name),
-            )
-            for name, spec in sorted((data.get("repository") or {}).items())
-        ),
+        ci=_ci(data, defaults),
+        registries=_registries(data),
         base_registries=tuple(
             BaseRegistry(str(name), spec["user"], spec["pwd"], ("base_registries", str(name)))
             for name, spec in sorted((data.get("base_registries") or {}).items())
@@ -108,13 +76,56 @@ def build_manifest(loaded: Loaded, defaults: Mapping[str, Any]) -> Manifest:
         cuda_versions=cuda_versions,
         release_types=_release_types(data.get("release_types") or {}, defaults),
         packages={
-            name: _package(name, spec, top_pythons, top_python_from)
+            name: _package(name, spec, top_pythons, _from(data, "python_versions"), defaults)
             for name, spec in sorted(data["packages"].items())
         },
-        releases=releases,
+        releases=_releases(data, cuda_versions, defaults),
         sources=dict(loaded.sources),
         files=tuple(loaded.files),
         bake=bake_settings(data.get("bake"), ("bake",)),
+    )
+
+
+def _from(data: Mapping[str, Any], key: str) -> KeyPath:
+    """Where a top-level value comes from: the manifest, or bakegen's defaults."""
+    return (key,) if data.get(key) else (DEFAULT, key)
+
+
+def _cuda_repo_url(data: Mapping[str, Any], defaults: Mapping[str, Any]) -> str:
+    return str(data.get("cuda_repo_url") or defaults["cuda_repo_url"]).rstrip("/")
+
+
+def _registries(data: Mapping[str, Any]) -> tuple[Registry, ...]:
+    return tuple(
+        Registry(
+            name=name,
+            only_if=spec.get("only_if") or None,
+            user=spec.get("user") or None,
+            pwd=spec.get("pwd") or None,
+            repositories=tuple((str(p), str(r)) for p, r in spec["registry"].items()),
+            path=("repository", name),
+        )
+        for name, spec in sorted((data.get("repository") or {}).items())
+    )
+
+
+def _releases(
+    data: Mapping[str, Any], cuda_versions: Mapping[str, CudaVersion], defaults: Mapping[str, Any]
+) -> tuple[DistroRelease, ...]:
+    """Every distro release, in the order the manifest writes them."""
+    platforms = _platforms(data.get("platforms") or defaults["platforms"])
+    return tuple(
+        _distro_release(
+            str(distro),
+            str(version),
+            spec,
+            cuda_versions,
+            (platforms, _from(data, "platforms")),
+            _cuda_repo_url(data, defaults),
+            defaults,
+        )
+        for distro, versions in data["releases"].items()
+        for version, spec in versions.items()
     )
 
 
@@ -134,7 +145,7 @@ def bake_settings(spec: Any, path: KeyPath) -> tuple[BakeSetting, ...]:
     return tuple(out)
 
 
-def _ci(data: Mapping[str, Any]) -> CI:
+def _ci(data: Mapping[str, Any], defaults: Mapping[str, Any]) -> CI:
     cache = data.get("cache") or {}
     attest = data.get("attestations") or {}
     return CI(
@@ -146,9 +157,10 @@ def _ci(data: Mapping[str, Any]) -> CI:
         if cache and cache["type"] != "none"
         else None,
         attestations=Attestations(
-            sbom=bool(attest.get("sbom", False)), provenance=attest.get("provenance")
+            sbom=bool(attest.get("sbom", defaults["attestations"]["sbom"])),
+            provenance=attest.get("provenance"),
         ),
-        metadata_action=bool(data.get("metadata_action", False)),
+        metadata_action=bool(data.get("metadata_action", defaults["metadata_action"])),
     )
 
 
@@ -177,6 +189,7 @@ def _cuda_version(version: str, components: Mapping[str, Any]) -> CudaVersion:
 
 
 def _release_types(own: Mapping[str, Any], defaults: Mapping[str, Any]) -> dict[str, ReleaseType]:
+    each = defaults["entries"]["release_types.*"]
     merged: dict[str, dict[str, Any]] = {k: dict(v) for k, v in defaults["release_types"].items()}
     for name, spec in own.items():
         merged.setdefault(name, {}).update(spec)
@@ -191,8 +204,8 @@ def _release_types(own: Mapping[str, Any], defaults: Mapping[str, Any]) -> dict[
         name: ReleaseType(
             name=name,
             parent=spec.get("parent"),
-            push=bool(spec.get("push", True)),
-            cuda=bool(spec.get("cuda", False)),
+            push=bool(spec.get("push", each["push"])),
+            cuda=bool(spec.get("cuda", each["cuda"])),
             tag=spec.get("tag"),
             aliases=tuple(
                 Alias(str(a["tag"]), _where(a["where"]), ("release_types", name, "aliases", i))
@@ -212,9 +225,14 @@ def _release_types(own: Mapping[str, Any], defaults: Mapping[str, Any]) -> dict[
 
 
 def _package(
-    name: str, spec: Mapping[str, Any], top_pythons: tuple[str, ...], top_from: KeyPath
+    name: str,
+    spec: Mapping[str, Any],
+    top_pythons: tuple[str, ...],
+    top_from: KeyPath,
+    defaults: Mapping[str, Any],
 ) -> Package:
     path: KeyPath = ("packages", name)
+    each_test = defaults["entries"]["packages.*.tests.-"]
     own = spec.get("python_versions")
     return Package(
         name=name,
@@ -230,7 +248,7 @@ def _package(
             ImageTest(
                 name=str(test["name"]),
                 run=str(test["run"]),
-                gpu=bool(test.get("gpu", False)),
+                gpu=bool(test.get("gpu", each_test["gpu"])),
                 where=_where(test.get("where") or {}),
                 path=(*path, "tests", i),
             )
@@ -262,47 +280,64 @@ def _distro_release(
     version: str,
     spec: Mapping[str, Any],
     cuda_versions: Mapping[str, CudaVersion],
-    top_platforms: tuple[str, ...],
-    top_platforms_from: KeyPath,
+    top_platforms: tuple[tuple[str, ...], KeyPath],
     cuda_repo_url: str,
     defaults: Mapping[str, Any],
 ) -> DistroRelease:
     path: KeyPath = ("releases", distro, version)
-    cuda = spec.get("cuda")
-    by_components = isinstance(cuda, dict)
-    if isinstance(cuda, dict):
-        wanted = tuple(sorted((str(k), str(v)) for k, v in cuda.items()))
-        refs = tuple(v for v, c in cuda_versions.items() if c.all_components == wanted)
-    elif cuda is None:
-        refs = ()
-    else:
-        refs = tuple(str(v) for v in ([cuda] if isinstance(cuda, (str, int, float)) else cuda))
-    prefix = str(spec.get("cuda_prefix_url") or "")
+    each = defaults["entries"]["releases.*.*"]
+    by_components = isinstance(spec.get("cuda"), dict)
+    refs = _cuda_refs(spec.get("cuda"), cuda_versions)
+    prefix = _text(spec, "cuda_prefix_url")
     offered = spec.get("python_versions")
+    own_platforms = spec.get("platforms")
     return DistroRelease(
         distro=distro,
         version=version,
-        templates_dir=str(spec.get("templates_dir") or "").rstrip("/"),
-        base_image=str(spec.get("base_image") or ""),
-        add_to_tags=str(spec.get("add_to_tags") or ""),
-        multistage_image=bool(spec.get("multistage_image", True)),
-        header=str(spec.get("header") or ""),
+        templates_dir=_text(spec, "templates_dir").rstrip("/"),
+        base_image=_text(spec, "base_image"),
+        add_to_tags=_text(spec, "add_to_tags"),
+        multistage_image=bool(spec.get("multistage_image", each["multistage_image"])),
+        header=_text(spec, "header"),
         envars=tuple(
             (k, v) for k, _, v in (str(e).partition("=") for e in spec.get("envars") or [])
         ),
         cuda_prefix_url=prefix,
-        cuda_requires=str(spec.get("cuda_requires") or ""),
+        cuda_requires=_text(spec, "cuda_requires"),
         cuda_repo_url=cuda_repo_url,
         cuda_refs=refs,
         cuda_by_components=by_components,
-        cudas=tuple(cuda_versions[v] for v in dict.fromkeys(refs) if v in cuda_versions and prefix)[
-            : 1 if by_components else None
-        ],
-        platforms=_platforms(spec["platforms"]) if spec.get("platforms") else top_platforms,
-        platforms_from=(*path, "platforms") if spec.get("platforms") else top_platforms_from,
+        cudas=_cudas(refs, cuda_versions, by_components) if prefix else (),
+        platforms=_platforms(own_platforms) if own_platforms else top_platforms[0],
+        platforms_from=(*path, "platforms") if own_platforms else top_platforms[1],
         python_versions=_versions(offered) if offered else None,
         exclude_python=_versions(spec.get("exclude_python") or []),
         os_id=str(spec.get("os_id") or defaults["os_release_ids"].get(distro, distro)),
         path=path,
         bake=bake_settings(spec.get("bake"), (*path, "bake")),
     )
+
+
+def _text(spec: Mapping[str, Any], key: str) -> str:
+    """A text value of a spec; empty when it is not given."""
+    return str(spec.get(key) or "")
+
+
+def _cuda_refs(cuda: Any, cuda_versions: Mapping[str, CudaVersion]) -> tuple[str, ...]:
+    """The cuda_dependencies a release's `cuda` names: versions, or the entries whose
+    components equal the components it gives."""
+    if isinstance(cuda, dict):
+        wanted = tuple(sorted((str(k), str(v)) for k, v in cuda.items()))
+        return tuple(v for v, c in cuda_versions.items() if c.all_components == wanted)
+    if cuda is None:
+        return ()
+    return tuple(str(v) for v in ([cuda] if isinstance(cuda, (str, int, float)) else cuda))
+
+
+def _cudas(
+    refs: tuple[str, ...], cuda_versions: Mapping[str, CudaVersion], by_components: bool
+) -> tuple[CudaVersion, ...]:
+    """The CUDA versions a release builds: those it names that are declared, once each (by
+    components: the first)."""
+    found = tuple(cuda_versions[v] for v in dict.fromkeys(refs) if v in cuda_versions)
+    return found[:1] if by_components else found

@@ -9,8 +9,10 @@ from bakegen.manifest.values import (
 
 # cuDNN is the one component of a CUDA version whose name starts with this.
 CUDNN_PREFIX = "cudnn"
-# The platforms CUDA images are built for (NVIDIA's x86_64 and sbsa repositories).
-CUDA_PLATFORMS = ("linux/amd64", "linux/arm64")
+# The architectures CUDA images are built for, and the folder of NVIDIA's repositories for each.
+CUDA_ARCH = {"amd64": "x86_64", "arm64": "sbsa"}
+# The platforms CUDA images are built for.
+CUDA_PLATFORMS = tuple(f"linux/{arch}" for arch in CUDA_ARCH)
 # Architecture names BuildKit reads as another (containerd's platforms.Normalize).
 _ARCH_ALIASES = {
     "x86_64": ("amd64", ""),

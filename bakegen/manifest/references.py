@@ -42,15 +42,20 @@ def tag_problem(reference: str) -> str | None:
     return None
 
 
+def split_domain(reference: str) -> tuple[str | None, str]:
+    """The registry host `reference` names (its first path part, when that holds a '.' or a
+    ':' or is `localhost`) and the rest; None and all of it when it names none."""
+    first, sep, rest = reference.partition("/")
+    if sep and ("." in first or ":" in first or first == "localhost"):
+        return first, rest
+    return None, reference
+
+
 def normalize_reference(reference: str) -> str:
     """`reference` as registries name it: `app:1` and `docker.io/app:1` are
     `docker.io/library/app:1`."""
-    first, sep, rest = reference.partition("/")
-    if sep and ("." in first or ":" in first or first == "localhost"):
-        domain, remainder = first, rest
-    else:
-        domain, remainder = DEFAULT_DOMAIN, reference
-    if domain in ("index.docker.io", "registry-1.docker.io"):
+    domain, remainder = split_domain(reference)
+    if domain is None or domain in ("index.docker.io", "registry-1.docker.io"):
         domain = DEFAULT_DOMAIN
     if domain == DEFAULT_DOMAIN and "/" not in remainder:
         remainder = "library/" + remainder

@@ -1,0 +1,1 @@
+"""bakegen pin: the OCI distribution client and the lock of base-image digests."""

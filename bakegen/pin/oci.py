@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bakegen.manifest.platforms import normalize_platform
-from bakegen.manifest.references import DEFAULT_DOMAIN
+from bakegen.manifest.references import DEFAULT_DOMAIN, normalize_reference
 
 # The registry host of Docker Hub, whose image names start with docker.io.
 DOCKER_HUB_HOST = "registry-1.docker.io"
@@ -69,16 +69,8 @@ class Reference:
 
     @classmethod
     def parse(cls, text: str) -> Reference:
-        first, sep, rest = text.partition("/")
-        if sep and ("." in first or ":" in first or first == "localhost"):
-            domain, remainder = first, rest
-        else:
-            domain, remainder = DEFAULT_DOMAIN, text
-        if domain in ("index.docker.io", DOCKER_HUB_HOST):
-            domain = DEFAULT_DOMAIN
+        domain, _, remainder = normalize_reference(text).partition("/")
         name, _, tag = remainder.partition(":")
-        if domain == DEFAULT_DOMAIN and "/" not in name:
-            name = "library/" + name
         return cls(domain, name, tag or "latest")
 
     @property

@@ -12,12 +12,12 @@ from dataclasses import replace
 from typing import Any
 
 from bakegen.checks.size import _check_size
-from bakegen.layout import OUTPUT_DIR
+from bakegen.layout import dockerfile_path, template_path
 from bakegen.manifest.platforms import CUDA_PLATFORMS
 from bakegen.manifest.records import DistroRelease, Manifest, Where
 from bakegen.plan.cells import _Cell, _cells
 from bakegen.plan.labels import _labels
-from bakegen.plan.names import python_slug, slug, target_name, version_key
+from bakegen.plan.names import slug, target_name, version_key
 from bakegen.plan.records import Cuda, DeclaredTest, Dockerfile, Group, Image, Plan, Tag, Verify
 from bakegen.plan.tags import _tags
 
@@ -33,12 +33,11 @@ def build_plan(
     _check_size(m, cells, max_targets)
     pythons: dict[str, set[str]] = {}
     for cell in cells:
-        parent = _parent_target(m, cell)
-        df = _dockerfile(m, cell, parent is not None, pins or {})
+        df = _dockerfile(m, cell, _parent(m, cell) is not None, pins or {})
         dockerfiles.setdefault(df.path, df)
         pythons.setdefault(df.path, set()).update(cell.pythons)
         for python in cell.pythons:
-            image = _image(m, cell, python, df, parent)
+            image = _image(m, cell, python, df)
             images.setdefault(_identity(image), image)
     # A Dockerfile shared by several release types' chains serves all of their Pythons.
     for path, df in dockerfiles.items():
@@ -67,16 +66,24 @@ def build_plan(
     )
 
 
-def _parent_target(m: Manifest, cell: _Cell) -> str | None:
-    """The target `cell`'s images are built FROM, with `{py}` standing for their Python."""
-    distro_id = cell.release.distro_id
+def _parent(m: Manifest, cell: _Cell) -> tuple[str, str, Cuda | None] | None:
+    """The package, release type and CUDA version of the target `cell`'s images are built
+    FROM (the one of their own Python version), or None."""
     if cell.package.parent:
-        return target_name(cell.package.parent, cell.chain[0], distro_id, "{py}", _v(cell.cuda))
+        return cell.package.parent, cell.chain[0], cell.cuda
     if cell.level + 1 >= len(cell.chain):
         return None
     parent = cell.chain[cell.level + 1]
-    pcuda = cell.cuda if m.release_types[parent].needs_cuda else None
-    return target_name(cell.package.name, parent, distro_id, "{py}", _v(pcuda))
+    return cell.package.name, parent, cell.cuda if m.release_types[parent].needs_cuda else None
+
+
+def _parent_target(m: Manifest, cell: _Cell, python: str) -> str | None:
+    """The target the image of `cell` and `python` is built FROM, or None."""
+    parent = _parent(m, cell)
+    if parent is None:
+        return None
+    package, release_type, cuda = parent
+    return target_name(package, release_type, cell.release.distro_id, python, _v(cuda))
 
 
 def _v(cuda: Cuda | None) -> str | None:
@@ -85,10 +92,12 @@ def _v(cuda: Cuda | None) -> str | None:
 
 def _dockerfile(m: Manifest, cell: _Cell, from_parent: bool, pins: Mapping[str, str]) -> Dockerfile:
     release, cuda, kind = cell.release, cell.cuda, cell.release_type
-    leaf = kind if cuda is None or len(cell.cudas) < 2 else f"{kind}-cuda{cuda.version}"
+    several = cuda is not None and len(cell.cudas) > 1
     return Dockerfile(
-        path=f"{OUTPUT_DIR}/{cell.package.name}/{release.distro_id}/{leaf}/Dockerfile",
-        template=f"{release.templates_dir}/{kind}.Dockerfile.j2",
+        path=dockerfile_path(
+            cell.package.name, release.distro_id, kind, cuda.version if cuda and several else None
+        ),
+        template=template_path(release.templates_dir, kind),
         templates_dir=release.templates_dir,
         package=cell.package.name,
         release_type=kind,
@@ -113,7 +122,7 @@ def _platforms(release: DistroRelease, cuda: Cuda | None) -> tuple[str, ...]:
     return tuple(p for p in release.platforms if p in CUDA_PLATFORMS)
 
 
-def _image(m: Manifest, cell: _Cell, python: str, df: Dockerfile, parent: str | None) -> Image:
+def _image(m: Manifest, cell: _Cell, python: str, df: Dockerfile) -> Image:
     release, cuda, kind = cell.release, cell.cuda, cell.release_type
     package = cell.package.name
     rt = m.release_types[kind]
@@ -136,7 +145,7 @@ def _image(m: Manifest, cell: _Cell, python: str, df: Dockerfile, parent: str | 
         cuda=cuda,
         platforms=df.platforms,
         dockerfile=df.path,
-        parent=parent.replace(python_slug("{py}"), python_slug(python)) if parent else None,
+        parent=_parent_target(m, cell, python),
         push=rt.push,
         tags=tags,
         args=(("PYTHON_VERSION", python),),

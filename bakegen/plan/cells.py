@@ -1,4 +1,5 @@
-"""The matrix's cells: one per package, release type, distro release and CUDA version, before Python versions multiply them."""
+"""The matrix's cells: one per package, release type, distro release and CUDA version, before
+Python versions multiply them."""
 
 from __future__ import annotations
 

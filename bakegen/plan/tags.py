@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import replace
 from string import Formatter
 
@@ -10,10 +11,38 @@ from bakegen.errors import KeyPath
 from bakegen.manifest.records import Manifest
 from bakegen.manifest.values import Text, Var
 from bakegen.plan.cells import _Cell
+from bakegen.plan.cuda import CUDA_FIELDS
 from bakegen.plan.records import Tag
 
 # Literal text in a tag format.
 TAG_TEXT = re.compile(r"^[A-Za-z0-9_.-]*\Z")
+
+
+_Field = Callable[[_Cell, str], Text]
+
+
+def _cuda_field(attribute: str) -> _Field:
+    return lambda cell, _: (str(getattr(cell.cuda, attribute)) if cell.cuda else "",)
+
+
+def _cuda_suffix(cell: _Cell, _: str) -> Text:
+    cuda = cell.cuda
+    return (f"-cuda{cuda.shortened}" if cuda and len(cell.cudas) > 1 else "",)
+
+
+# Every field a tag format may name (the checks of tag formats read them here), and its text
+# for one image: its cell and Python version. `release` is the older name of `release_type`.
+TAG_FIELDS: dict[str, _Field] = {
+    "version": lambda _, __: (Var("VERSION"),),
+    "python": lambda _, python: (python,),
+    "suffix": lambda cell, _: (cell.release.add_to_tags,),
+    **{name: _cuda_field(attribute) for name, attribute in CUDA_FIELDS.items()},
+    "cuda_suffix": _cuda_suffix,
+    "distro": lambda cell, _: (cell.release.distro_id,),
+    "package": lambda cell, _: (cell.package.name,),
+    "release_type": lambda cell, _: (cell.release_type,),
+    "release": lambda cell, _: (cell.release_type,),
+}
 
 
 def _tags(
@@ -21,21 +50,8 @@ def _tags(
 ) -> tuple[Tag, ...]:
     """The tags of format `fmt` for one image: one per registry naming the package, or its
     local name (also given, as a fallback, while every registry is gated off)."""
-    release, cuda, kind, package = cell.release, cell.cuda, cell.release_type, cell.package.name
-    fields: dict[str, Text] = {
-        "version": (Var("VERSION"),),
-        "python": (python,),
-        "suffix": (release.add_to_tags,),
-        "cuda": (cuda.version if cuda else "",),
-        "cuda_short": (cuda.shortened if cuda else "",),
-        "cuda_major": (cuda.major if cuda else "",),
-        "cuda_suffix": (f"-cuda{cuda.shortened}" if cuda and len(cell.cudas) > 1 else "",),
-        "distro": (release.distro_id,),
-        "package": (package,),
-        "release_type": (kind,),
-        "release": (kind,),
-    }
-    tag = _format_tag(fmt, fields)
+    package = cell.package.name
+    tag = _format_tag(fmt, cell, python)
     repos = [
         (r.name, r.only_if, repo)
         for r in m.registries
@@ -52,12 +68,12 @@ def _tags(
     return tags
 
 
-def _format_tag(fmt: str, fields: dict[str, Text]) -> Text:
+def _format_tag(fmt: str, cell: _Cell, python: str) -> Text:
     out: Text = ()
     for literal, field, _, _ in Formatter().parse(fmt):
         out = _join(out, (literal,))
         if field is not None:
-            out = _join(out, fields[field])
+            out = _join(out, TAG_FIELDS[field](cell, python))
     return out
 
 

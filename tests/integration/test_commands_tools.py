@@ -1,0 +1,58 @@
+"""Commands against real tools: `bakegen init`'s workspace read by `docker buildx bake --print`,
+and shell completion in a real process."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bakegen.commands.init import write_starter
+from testing.helpers import ROOT, bake_print, run_cli
+
+
+@pytest.mark.buildx
+def test_init_workspace_passes_bake_print(tmp_path: Path) -> None:
+    ws = tmp_path / "new"
+    write_starter(ws)
+    assert run_cli("render", cwd=ws).code == 0
+    printed = bake_print(ws, "default", "verify")
+    assert sorted(printed["target"]) == [
+        "app-base-debian12-py311",
+        "app-devel-debian12-py311",
+        "app-devel-debian12-py311-verify",
+        "app-runtime-debian12-py311",
+        "app-runtime-debian12-py311-verify",
+    ]
+
+
+def test_shell_completion_offers_target_names() -> None:
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "_BAKEGEN_COMPLETE": "complete_bash",
+        "COMP_WORDS": "bakegen explain yatai-service-runtime-d",
+        "COMP_CWORD": "2",
+    }
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys; sys.argv[0] = 'bakegen'; from bakegen.cli import main; main()",
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == [
+        "yatai-service-runtime-debian12-py311",
+        "yatai-service-runtime-debian13-py313",
+        "yatai-service-runtime-debian12-py311-verify",
+        "yatai-service-runtime-debian13-py313-verify",
+    ]
