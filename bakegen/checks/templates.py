@@ -4,6 +4,7 @@ never matches."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import jinja2
 from jinja2 import nodes
 
 from bakegen.checks.packages import used_release_types
+from bakegen.emit.jinja import strict_environment
 from bakegen.errors import KeyPath, Location, Problem, did_you_mean
 from bakegen.layout import template_path
 from bakegen.manifest.records import Manifest
@@ -80,7 +82,7 @@ def comparison_problems(
         try:
             assert env.loader is not None
             source, filename, _ = env.loader.get_source(env, name)
-            includes, comparisons = _outline(env, source)
+            includes, comparisons = _outline(source)
         except Exception:  # reported where the template is rendered
             continue
         pending.extend(includes)
@@ -104,10 +106,16 @@ def comparison_problems(
 Outline = tuple[list[str], list[tuple[int, str, str]]]
 
 
-def _outline(env: jinja2.Environment, source: str) -> Outline:
+@functools.cache
+def _parser() -> jinja2.Environment:
+    return strict_environment()
+
+
+@functools.lru_cache(maxsize=256)
+def _outline(source: str) -> Outline:
     """The templates `source` includes by name, and its comparisons of manifest names (line,
-    name, value)."""
-    tree = env.parse(source)
+    name, value); each text parsed once a process (an include shared by many templates, once)."""
+    tree = _parser().parse(source)
     return (
         [
             node.template.value
