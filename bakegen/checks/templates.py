@@ -12,7 +12,7 @@ import jinja2
 from jinja2 import nodes
 
 from bakegen.checks.packages import used_release_types
-from bakegen.emit.jinja import strict_environment
+from bakegen.emit.jinja import CompiledTemplates, strict_environment
 from bakegen.errors import KeyPath, Location, Problem, did_you_mean
 from bakegen.layout import template_path
 from bakegen.manifest.records import Manifest
@@ -82,7 +82,12 @@ def comparison_problems(
         try:
             assert env.loader is not None
             source, filename, _ = env.loader.get_source(env, name)
-            includes, comparisons = _outline(source)
+            compiled = env.bytecode_cache
+            includes, comparisons = (
+                compiled.outline(source, _outline)
+                if isinstance(compiled, CompiledTemplates)
+                else _outline(source)
+            )
         except Exception:  # reported where the template is rendered
             continue
         pending.extend(includes)

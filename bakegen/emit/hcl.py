@@ -63,6 +63,8 @@ def text_template(text: Text) -> str:
 
 def to_hcl(expr: Expr, indent: str = "") -> str:
     """Render an expression as HCL source."""
+    if type(expr) is str:  # the most common value, without a call more
+        return hcl_string(expr)
     if isinstance(expr, (bool, str, tuple, Ref)):
         return _atom(expr)
     if isinstance(expr, Call):

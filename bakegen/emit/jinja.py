@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import json
 import os
 import re
 import traceback
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import jinja2
 
@@ -92,6 +95,21 @@ class CompiledTemplates(jinja2.FileSystemBytecodeCache):
             super().load_bytecode(bucket)
         except Exception:  # cut short or garbled (pickle's and marshal's errors vary): compile
             bucket.reset()
+
+    def outline(self, source: str, parse: Callable[[str], Any]) -> Any:
+        """What `parse` makes of a template's text (plain JSON data), kept beside the compiled
+        templates under the digest of the text: the template checks read a template's
+        includes and comparisons without parsing it again. Pruned with the compiled templates;
+        a broken or unwritable entry only costs a parse."""
+        path = Path(self.directory) / f"{hashlib.sha256(source.encode()).hexdigest()}.outline"
+        with contextlib.suppress(OSError, ValueError):
+            return json.loads(path.read_text(encoding="utf-8"))
+        found = json.loads(json.dumps(parse(source)))  # as it will read back
+        with contextlib.suppress(OSError):
+            staged = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+            staged.write_text(json.dumps(found), encoding="utf-8")
+            os.replace(staged, path)
+        return found
 
 
 def strict_environment(

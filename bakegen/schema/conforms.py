@@ -163,8 +163,12 @@ def _const(c: _Compiler, value: object, schema: Mapping[str, Any]) -> Check:
 def _pattern(c: _Compiler, pattern: object, _schema: Mapping[str, Any]) -> Check:
     if not isinstance(pattern, str):
         raise Unsupported(f"the pattern {pattern!r}")
-    search = c.regex(pattern).search
-    return lambda v: not isinstance(v, str) or search(v) is not None
+    regex = c.regex
+
+    def check(v: Any) -> bool:  # the pattern is compiled on first use: most are never needed
+        return not isinstance(v, str) or regex(pattern).search(v) is not None
+
+    return check
 
 
 def _bound(test: Callable[[Any], bool], size: Callable[[Any], Any]) -> Callable[..., Check]:

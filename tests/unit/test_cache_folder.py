@@ -13,6 +13,7 @@ import jinja2
 import pytest
 
 from bakegen import cache
+from bakegen.emit.jinja import CompiledTemplates
 from bakegen.load.sourcemap import Loaded
 from bakegen.schema import messages
 from bakegen.schema.document import _conforms, _validator
@@ -205,3 +206,23 @@ def test_a_render_keeps_nothing_outside_the_cache_folder_s_kinds(tmp_path: Path)
     render_anew(minimal_workspace(tmp_path))
     kinds = sorted(p.name for p in (tmp_path / "cache").iterdir())
     assert kinds == ["state", "templates"]
+
+
+def test_a_template_outline_is_kept_beside_the_compiled_templates(tmp_path: Path) -> None:
+    compiled = CompiledTemplates(str(tmp_path))
+    parsed: list[str] = []
+
+    def parse(source: str) -> list[object]:
+        parsed.append(source)
+        return [["inc.j2"], [(3, "package", "app")]]
+
+    first = compiled.outline("{% include 'inc.j2' %}", parse)
+    again = compiled.outline("{% include 'inc.j2' %}", parse)
+    assert first == again == [["inc.j2"], [[3, "package", "app"]]]
+    assert parsed == ["{% include 'inc.j2' %}"]  # read back, not parsed again
+    (entry,) = tmp_path.iterdir()
+    entry.write_text("{cut short", encoding="utf-8")
+    assert compiled.outline("{% include 'inc.j2' %}", parse) == first  # a broken entry: parsed
+    assert len(parsed) == 2
+    compiled.outline("other text", parse)
+    assert len(list(tmp_path.iterdir())) == 2  # one entry a text
