@@ -31,7 +31,7 @@ from pathlib import Path
 
 from bakegen import __version__
 from bakegen.layout import BAK_SUFFIX, BAKE_FILES, OUTPUT_DIR, TMP_SUFFIX
-from bakegen.sources import observe
+from bakegen.sources import OTHER, observe
 
 STATE_VERSION = 2
 # The newest entries kept of each kind (by modification time); older ones are removed.
@@ -39,7 +39,6 @@ STATES_KEPT = 64  # render states, one per workspace and options
 TEMPLATES_KEPT = 512  # compiled templates of this bakegen, one per template file
 BAKEGENS_KEPT = 2  # folders of compiled templates, one per bakegen (code and libraries)
 _PACKAGE = Path(__file__).resolve().parent
-_NOT_A_FILE = "not a regular file"
 _DIST_INFO = re.compile(r"^(?P<name>[^-]+)-(?P<version>[^-]+)\.dist-info$")
 
 
@@ -55,15 +54,15 @@ def file_digest(path: Path | str) -> str | None:
     except FileNotFoundError:
         return None
     except OSError:
-        return _NOT_A_FILE
+        return OTHER
     try:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
-            return _NOT_A_FILE
+            return OTHER
         with os.fdopen(fd, "rb") as handle:
             fd = -1
             return _digest(handle.read())
     except OSError:
-        return _NOT_A_FILE
+        return OTHER
     finally:
         if fd >= 0:
             os.close(fd)
@@ -186,22 +185,29 @@ def state_file(workspace: Path) -> Path:
     return cache_folder() / "state" / f"{_digest(str(workspace).encode())[:32]}.json"
 
 
-def save(workspace: Path, state: State) -> None:
-    """Write the state (all or nothing), and prune the states beyond the newest STATES_KEPT; a
-    cache that cannot be written is no error."""
-    path = state_file(workspace)
+def keep(path: Path, text: str) -> bool:
+    """Write a cache entry all or nothing (staged beside it, then renamed); whether it was
+    written. A cache that cannot be written is no error: it only costs time."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(
             "w", dir=path.parent, prefix=path.name, suffix=".tmp", delete=False, encoding="utf-8"
         ) as handle:
-            json.dump(asdict(state), handle)
+            handle.write(text)
         os.replace(handle.name, path)
     except OSError:
         with contextlib.suppress(OSError, UnboundLocalError):
             os.unlink(handle.name)
-        return
-    prune(path.parent, STATES_KEPT, spare=path.name)
+        return False
+    return True
+
+
+def save(workspace: Path, state: State) -> None:
+    """Write the state (all or nothing), and prune the states beyond the newest STATES_KEPT; a
+    cache that cannot be written is no error."""
+    path = state_file(workspace)
+    if keep(path, json.dumps(asdict(state))):
+        prune(path.parent, STATES_KEPT, spare=path.name)
 
 
 def forget(workspace: Path) -> None:

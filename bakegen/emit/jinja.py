@@ -14,6 +14,7 @@ from typing import Any
 
 import jinja2
 
+from bakegen import cache
 from bakegen.errors import KeyPath, Location, Problem, did_you_mean
 from bakegen.sources import A_FILE, FOLDER, OTHER, Sources, decode_utf8
 
@@ -104,12 +105,9 @@ class CompiledTemplates(jinja2.FileSystemBytecodeCache):
         path = Path(self.directory) / f"{hashlib.sha256(source.encode()).hexdigest()}.outline"
         with contextlib.suppress(OSError, ValueError):
             return json.loads(path.read_text(encoding="utf-8"))
-        found = json.loads(json.dumps(parse(source)))  # as it will read back
-        with contextlib.suppress(OSError):
-            staged = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-            staged.write_text(json.dumps(found), encoding="utf-8")
-            os.replace(staged, path)
-        return found
+        text = json.dumps(parse(source))
+        cache.keep(path, text)
+        return json.loads(text)  # as it reads back next time
 
 
 def strict_environment(
