@@ -6,6 +6,9 @@ Rules that make the manifest format safe to read:
   version, except the counts named in INTEGER_KEYS;
 - a key repeated in one mapping is an error (checked before `<<:` merges: overriding a merged key
   is the point of a merge);
+- a key's place in the source map is where the key that wins is written: in the mapping itself,
+  else in the anchor a `<<:` merges it from (the earliest of `<<: [*a, *b]`), through merges
+  inside anchors too; only winning values are read, so no place points into an overridden one;
 - sequences nested in sequences (list aliases inside lists) flatten;
 - a manifest directory is its *.yml / *.yaml regular files merged in name order, hidden files
   (`.old.yml`, macOS `._m.yml`) left out; a key defined in two files is an error naming both places;
@@ -16,8 +19,6 @@ Rules that make the manifest format safe to read:
 from __future__ import annotations
 
 import contextlib
-import re
-import unicodedata
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,7 @@ from yaml.resolver import Resolver
 
 from bakegen.errors import KeyPath, Location, ManifestError, Problem
 from bakegen.load.sourcemap import Loaded
+from bakegen.load.yaml_errors import forbidden_character, nearest_key_path, syntax_message
 from bakegen.sources import NotAFile, Sources, TooLarge, decode_utf8
 
 MAX_FILE_BYTES = 4 * 1024 * 1024
@@ -164,43 +166,60 @@ class _Builder:
         return out
 
     def _mapping(self, node: MappingNode, path: KeyPath, depth: int) -> dict[str, Any]:
+        """The mapping's data; each key's place is where the key that wins is written: in the
+        mapping itself, or in the anchor a `<<:` merges it from. Only the winning values are
+        built, so nothing under a key points into a value it overrides."""
+        result: dict[str, Any] = {}
+        for key, (key_node, value_node) in self._entries(node, path, depth).items():
+            self.sources[(*path, key)] = self.loc(key_node)
+            result[key] = self.build(value_node, (*path, key), depth + 1)
+        return result
+
+    def _entries(
+        self, node: MappingNode, path: KeyPath, depth: int
+    ) -> dict[str, tuple[Node, Node]]:
+        """The keys of `node` with the key and value nodes that give them: merged mappings
+        first, the earliest winning, merges inside them resolved alike; then the mapping's own
+        keys override them."""
+        self.nodes += len(node.value)
         self._limits(node, path, depth)
+        own, merges = self._own_keys(node, path)
+        entries: dict[str, tuple[Node, Node]] = {}
+        for key_node, source in reversed(merges):
+            for merged in reversed(self._merge_sources(source, path)):
+                self._enter(merged, path, key_node)
+                try:
+                    entries.update(self._entries(merged, path, depth + 1))
+                finally:
+                    self.open.pop()
+        entries.update(own)
+        return entries
+
+    def _own_keys(
+        self, node: MappingNode, path: KeyPath
+    ) -> tuple[dict[str, tuple[Node, Node]], list[tuple[Node, Node]]]:
+        """The keys written in `node` itself (a repeated one is a problem) and its merges."""
         own: dict[str, tuple[Node, Node]] = {}
         merges: list[tuple[Node, Node]] = []
         for key_node, value_node in node.value:
             if key_node.tag == MERGE_TAG:
                 merges.append((key_node, value_node))
-                continue
-            if not isinstance(key_node, ScalarNode):
+            elif not isinstance(key_node, ScalarNode):
                 self.problems.append(
                     Problem(self.loc(key_node), path, "a mapping key must be a plain string")
                 )
-                continue
-            key = key_node.value
-            if key in own:
-                first = self.loc(own[key][0])
+            elif key_node.value in own:
+                first = self.loc(own[key_node.value][0])
                 self.problems.append(
                     Problem(
                         self.loc(key_node),
-                        (*path, key),
+                        (*path, key_node.value),
                         f"key repeated in one mapping (first at {first}); remove one of them",
                     )
                 )
-                continue
-            own[key] = (key_node, value_node)
-        result: dict[str, Any] = {}
-        # Merged mappings first, the earliest winning; then the mapping's own keys override them.
-        for key_node, source in reversed(merges):
-            for merged in reversed(self._merge_sources(source, path)):
-                self._enter(merged, path, key_node)
-                try:
-                    result.update(self._mapping(merged, path, depth + 1))
-                finally:
-                    self.open.pop()
-        for key, (key_node, value_node) in own.items():
-            self.sources[(*path, key)] = self.loc(key_node)
-            result[key] = self.build(value_node, (*path, key), depth + 1)
-        return result
+            else:
+                own[key_node.value] = (key_node, value_node)
+        return own, merges
 
     def _merge_sources(self, node: Node, path: KeyPath) -> list[MappingNode]:
         if isinstance(node, MappingNode):
@@ -237,17 +256,6 @@ def _read_text(path: Path, display: str, sources: Sources) -> str:
     if isinstance(text, tuple):
         raise ManifestError([Problem(Location(display, *text), (), "file is not UTF-8 text")])
     return text
-
-
-def _forbidden_character(text: str, exc: yaml.reader.ReaderError, display: str) -> Problem:
-    """A character YAML does not allow, at its line and column, in plain words."""
-    position = exc.position if 0 <= exc.position < len(text) else 0
-    line = text.count("\n", 0, position) + 1
-    column = position - (text.rfind("\n", 0, position) + 1) + 1
-    char = text[position] if text else "\0"
-    kind = "control character" if unicodedata.category(char) == "Cc" else "character"
-    message = f"{kind} U+{ord(char):04X} is not allowed in YAML; remove it"
-    return Problem(Location(display, line, column), _nearest_key_path(text, line), message)
 
 
 def _empty_document(node: Node | None) -> bool:
@@ -308,12 +316,12 @@ def load_file(path: Path, display: str, sources: Sources | None = None) -> Loade
     try:
         documents = compose(text)
     except yaml.reader.ReaderError as exc:  # a character YAML forbids; `position` counts characters
-        raise ManifestError([_forbidden_character(text, exc, display)]) from None
+        raise ManifestError([forbidden_character(text, exc, display)]) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         loc = Location(display, mark.line + 1, mark.column + 1) if mark else Location(display, 1, 1)
         raise ManifestError(
-            [Problem(loc, _nearest_key_path(text, loc.line), _syntax_message(exc))]
+            [Problem(loc, nearest_key_path(text, loc.line), syntax_message(exc))]
         ) from None
     except yaml.YAMLError:
         raise ManifestError(
@@ -343,56 +351,3 @@ def load_file(path: Path, display: str, sources: Sources | None = None) -> Loade
     if builder.problems:
         raise ManifestError(builder.problems)
     return Loaded(data=data, sources=builder.sources, files=[display], texts={display: text})
-
-
-# PyYAML's words for the common mistakes, and what to say instead.
-_SYNTAX = (
-    (
-        "expected <block end>, but found",
-        "this line is indented differently from the lines above "
-        "it (one level too much or too little?)",
-    ),
-    (
-        "mapping values are not allowed here",
-        "a ':' where no key can start (a value holding ': ' "
-        "needs quotes; or an indentation mistake)",
-    ),
-    ("could not find expected ':'", "a mapping entry without ':' (a key needs ': ')"),
-    ("found character '\\t' that cannot start any token", "a tab; YAML indents with spaces"),
-    ("while scanning a quoted scalar", "a quote that is never closed"),
-)
-
-
-def _syntax_message(exc: yaml.MarkedYAMLError) -> str:
-    said = " ".join(str(p) for p in (exc.context, exc.problem) if p)
-    if (alias := re.search(r"found undefined alias '([^']*)'", said)) is not None:
-        name = alias.group(1)
-        return f"YAML syntax error: the alias *{name} has no anchor &{name} before it"
-    for words, plain in _SYNTAX:
-        if words in said:
-            return f"YAML syntax error: {plain}"
-    return f"YAML syntax error: {said}"
-
-
-def _nearest_key_path(text: str, line: int) -> KeyPath:
-    """The key path of the mapping keys above `line`, read from their indentation."""
-    stack: list[tuple[int, str]] = []
-    lines = text.split("\n")
-
-    def nest(indent: int) -> None:
-        while stack and stack[-1][0] >= indent:
-            stack.pop()
-
-    for raw in lines[: max(line - 1, 0)]:
-        stripped = raw.lstrip(" ")
-        if not stripped or stripped.startswith(("#", "- ", "---", "...")):
-            continue
-        key, sep, _ = stripped.partition(":")
-        if not sep or not key or key.startswith(("[", "{")) or " #" in key:
-            continue
-        nest(len(raw) - len(stripped))
-        stack.append((len(raw) - len(stripped), key.strip().strip("'\"")))
-    if 0 < line <= len(lines):  # the keys the offending line itself sits under
-        here = lines[line - 1]
-        nest(len(here) - len(here.lstrip(" ")))
-    return tuple(k for _, k in stack)
