@@ -1,11 +1,12 @@
 """`bakegen graph`: the image DAG (parents to children through `target:` contexts), grouped by
-package and release type, as mermaid (pastes into GitHub markdown) or DOT."""
+package and release type, as mermaid (pastes into GitHub markdown) or DOT. Node ids are
+made from the names, one id per name; the names themselves are the nodes' labels."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from bakegen.errors import UsageError
+from bakegen.errors import UsageError, one_line
 from bakegen.output import Streams
 from bakegen.pipeline import plan_workspace
 from bakegen.plan.records import Image, Plan
@@ -63,12 +64,11 @@ def select(
 def mermaid(images: list[Image]) -> str:
     lines = ["flowchart LR"]
     for (package, release_type), members in _groups(images).items():
-        lines.append(
-            f'  subgraph g_{_id(package + "-" + release_type)}["{package} {release_type}"]'
-        )
-        lines += [f'    {_id(i.target)}["{i.target}"]' for i in members]
+        title = _mermaid_label(f"{package} {release_type}")
+        lines.append(f"  subgraph {group_id(package, release_type)}[{title}]")
+        lines += [f"    {node_id(i.target)}[{_mermaid_label(i.target)}]" for i in members]
         lines.append("  end")
-    lines += [f"  {_id(i.parent)} --> {_id(i.target)}" for i in images if i.parent]
+    lines += [f"  {node_id(i.parent)} --> {node_id(i.target)}" for i in images if i.parent]
     return "\n".join(lines) + "\n"
 
 
@@ -76,10 +76,10 @@ def dot(images: list[Image]) -> str:
     lines = ["digraph images {", "  rankdir=LR;", "  node [shape=box];"]
     for index, ((package, release_type), members) in enumerate(_groups(images).items()):
         lines.append(f"  subgraph cluster_{index} {{")
-        lines.append(f'    label="{package} {release_type}";')
-        lines += [f'    "{i.target}";' for i in members]
+        lines.append(f"    label={_dot_string(f'{package} {release_type}')};")
+        lines += [f'    "{node_id(i.target)}" [label={_dot_string(i.target)}];' for i in members]
         lines.append("  }")
-    lines += [f'  "{i.parent}" -> "{i.target}";' for i in images if i.parent]
+    lines += [f'  "{node_id(i.parent)}" -> "{node_id(i.target)}";' for i in images if i.parent]
     lines.append("}")
     return "\n".join(lines) + "\n"
 
@@ -91,6 +91,30 @@ def _groups(images: list[Image]) -> dict[tuple[str, str], list[Image]]:
     return groups
 
 
-def _id(name: str) -> str:
-    """A mermaid node id: target names are letters, digits, '-' and '_' already."""
-    return name.replace("-", "_")
+def node_id(name: str) -> str:
+    """The node id of `name` (mermaid's, and DOT's in quotes), a different one for every different name: lower-case
+    letters and digits as they are, '-' as '_', every other character ('_', '.', an upper-case
+    letter, anything) as 'X', its code point in hex, 'X'. `my-app` is `my_app`, `my_app` is
+    `myX5fXapp`, `App` is `X41Xpp`. A target name always holds a '-', so its id holds a '_' and
+    is never one of mermaid's words (`end`, `graph`)."""
+    return "".join(c if c in _AS_IS else "_" if c == "-" else f"X{ord(c):x}X" for c in name)
+
+
+def group_id(package: str, release_type: str) -> str:
+    """The mermaid id of a package's release type: `g_`, the two as node ids, `_R_` between
+    (a node id never holds an 'R', so neither two groups nor a group and a node share one)."""
+    return f"g_{node_id(package)}_R_{node_id(release_type)}"
+
+
+_AS_IS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789")
+
+
+def _mermaid_label(text: str) -> str:
+    """`text` as a quoted mermaid label: control characters escaped, '#' and '"' as mermaid's
+    entity codes."""
+    return '"' + one_line(text).replace("#", "#35;").replace('"', "#quot;") + '"'
+
+
+def _dot_string(text: str) -> str:
+    """`text` as a quoted DOT string: control characters, quotes and backslashes escaped."""
+    return '"' + one_line(text).replace("\\", "\\\\").replace('"', '\\"') + '"'

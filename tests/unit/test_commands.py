@@ -150,7 +150,8 @@ def test_graph_of_one_target_has_its_parents_and_children(example: tuple[Manifes
     assert text.startswith("flowchart LR\n")
     assert "model_server_base_debian12_py311 --> model_server_runtime_debian12_py311" in text
     dot = graph.dot(graph.select(plan, target=base))
-    assert f'"{base}" -> "{RUNTIME}";' in dot
+    assert f'"{graph.node_id(base)}" -> "{graph.node_id(RUNTIME)}";' in dot
+    assert f'"{graph.node_id(base)}" [label="{base}"];' in dot
 
 
 def test_graph_of_a_release_type_brings_its_parents(example: tuple[Manifest, Plan]) -> None:
