@@ -10,7 +10,7 @@ from pathlib import Path
 
 from bakegen.commands.list import tag_strings
 from bakegen.errors import UsageError
-from bakegen.output import Streams
+from bakegen.output import Streams, markdown_code, markdown_text
 from bakegen.pipeline import plan_workspace
 from bakegen.plan.records import Plan
 from bakegen.write import replace_file
@@ -44,18 +44,21 @@ def table(plan: Plan, env: Mapping[str, str]) -> str:
     packages = dict.fromkeys(i.package for i in plan.images if i.push)
     for package in packages:
         out += [
-            f"### {package}",
+            f"### {markdown_text(package)}",
             "",
             "| release type | distro | Python | CUDA | platforms | tags |",
             "|---|---|---|---|---|---|",
         ]
         for image in (i for i in plan.images if i.push and i.package == package):
-            tags = "<br>".join(f"`{t}`" for t in tag_strings(image, values))
-            out.append(
-                f"| {image.release_type} | {image.distro} {image.distro_version} | "
-                f"{image.python} | {image.cuda.version if image.cuda else ''} | "
-                f"{', '.join(image.platforms)} | {tags} |"
+            tags = "<br>".join(markdown_code(t) for t in tag_strings(image, values))
+            cells = (
+                image.release_type,
+                f"{image.distro} {image.distro_version}",
+                image.python,
+                image.cuda.version if image.cuda else "",
+                ", ".join(image.platforms),
             )
+            out.append("| " + " | ".join(markdown_text(c) for c in cells) + f" | {tags} |")
         out.append("")
     return "\n".join(out)
 

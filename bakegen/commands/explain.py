@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bakegen.errors import KeyPath, UsageError, did_you_mean
+from bakegen.errors import KeyPath, UsageError, did_you_mean, one_line
 from bakegen.manifest.records import DistroRelease, Manifest, Package, ReleaseType
 from bakegen.manifest.values import shown
 from bakegen.output import Streams
@@ -205,9 +205,11 @@ def explained_json(target: str, note: str, rows: list[Row]) -> dict[str, Any]:
 
 
 def as_text(target: str, note: str, rows: list[Row]) -> list[str]:
-    width = max(len(r.field) for r in rows)
-    lines = [f"{target}: {note}"]
-    lines += [f"  {r.field:<{width}}  {r.value}  [{r.origin}]" for r in rows]
+    """The lines `explain` prints, each value with control characters escaped."""
+    shown = [(one_line(r.field), one_line(r.value), one_line(r.origin)) for r in rows]
+    width = max(len(field) for field, _, _ in shown)
+    lines = [one_line(f"{target}: {note}")]
+    lines += [f"  {field:<{width}}  {value}  [{origin}]" for field, value, origin in shown]
     return lines
 
 

@@ -8,7 +8,6 @@ it with the current environment (VERSION and the registries' gates), as `bakegen
 from __future__ import annotations
 
 import os
-import shlex
 import subprocess
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -16,7 +15,7 @@ from pathlib import Path
 
 from bakegen.commands.list import tag_strings
 from bakegen.errors import UsageError, did_you_mean
-from bakegen.output import Streams, table
+from bakegen.output import Streams, shell_words, table
 from bakegen.pipeline import plan_workspace
 from bakegen.plan.records import DeclaredTest, Image, Plan
 
@@ -107,7 +106,7 @@ def run_tests(
                 continue
             command = docker_run(tags[0], test)
             if dry_run:
-                say(shlex.join(command))
+                say(shell_words(command))
                 continue
             code = run(command)
             result = "pass" if code == 0 else "fail"

@@ -1,5 +1,5 @@
 """Commands against real tools: `bakegen init`'s workspace read by `docker buildx bake --print`,
-and shell completion in a real process."""
+shell completion in a real process, `smoke --dry-run`'s commands run by bash."""
 
 from __future__ import annotations
 
@@ -11,7 +11,10 @@ from pathlib import Path
 import pytest
 
 from bakegen.commands.init import write_starter
-from testing.helpers import ROOT, bake_print, run_cli
+from bakegen.commands.smoke import docker_run
+from bakegen.plan.records import DeclaredTest
+from testing.helpers import ROOT, bake_print, make_workspace, run_cli
+from tests.unit.test_hostile_output import MANIFEST, RUN, TAG, VERSION
 
 
 @pytest.mark.buildx
@@ -56,3 +59,24 @@ def test_shell_completion_offers_target_names() -> None:
         "yatai-service-runtime-debian12-py311-verify",
         "yatai-service-runtime-debian13-py313-verify",
     ]
+
+
+def test_smoke_dry_run_lines_run_in_bash_as_the_very_words(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What `smoke --dry-run` prints, pasted into bash, runs the command smoke would run."""
+    monkeypatch.setenv("VERSION", VERSION)
+    ws = make_workspace(tmp_path / "ws", MANIFEST)
+    [line] = [
+        line
+        for line in run_cli("smoke", "--dry-run", cwd=ws).out.splitlines()
+        if line.startswith("docker run")
+    ]
+    words = subprocess.run(
+        ["bash", "-c", f"docker() {{ printf '%s\\0' \"$@\"; }}\n{line}"],
+        capture_output=True,
+        check=True,
+        env={"LC_ALL": "C.UTF-8", "PATH": os.environ["PATH"]},
+    ).stdout.decode()
+    expected = docker_run(TAG, DeclaredTest(name="hostile", run=RUN, gpu=False))
+    assert words.split("\0")[:-1] == expected[1:]
