@@ -1,6 +1,8 @@
 """`bakegen docs`: a Markdown table of every published image, grouped by package, with its
 tags as they resolve with the current environment; `--write FILE` keeps a README's table true
-by replacing the text between its markers."""
+by replacing the text between its markers, each a line of its own (a marker quoted in a
+sentence is text), in one rename (`write.replace_file`), the file's other bytes as they were
+(its line endings included)."""
 
 from __future__ import annotations
 
@@ -9,10 +11,11 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from bakegen.commands.list import tag_strings
-from bakegen.errors import UsageError
+from bakegen.errors import UsageError, one_line
 from bakegen.output import Streams, markdown_code, markdown_text
 from bakegen.pipeline import plan_workspace
 from bakegen.plan.records import Plan
+from bakegen.sources import Sources
 from bakegen.write import replace_file
 
 BEGIN = "<!-- bakegen:tags -->"
@@ -25,17 +28,23 @@ def run(io: Streams, ws: Path, manifest: Path | None, *, write: Path | None = No
     if write is None:
         io.write(text)
         return 0
-    try:
-        current = write.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"{write}: cannot read: {getattr(exc, 'strerror', None) or exc}") from None
+    current = _read(write)
     updated = replace_between_markers(current, text, str(write))
     if updated == current:
-        io.err.print(f"{write}: image table up to date")
+        io.err.print(one_line(f"{write}: image table up to date"))
     else:
         replace_file(write, updated)
-        io.err.print(f"{write}: image table updated")
+        io.err.print(one_line(f"{write}: image table updated"))
     return 0
+
+
+def _read(path: Path) -> str:
+    """The file's text exactly as it is: no newline translated, a byte-order mark kept."""
+    try:
+        return Sources().read(path).decode("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        said = getattr(exc, "strerror", None) or "not UTF-8 text"
+        raise UsageError(f"{path}: cannot read: {said}") from None
 
 
 def table(plan: Plan, env: Mapping[str, str]) -> str:
@@ -64,8 +73,27 @@ def table(plan: Plan, env: Mapping[str, str]) -> str:
 
 
 def replace_between_markers(text: str, table_text: str, where: str) -> str:
-    """`text` with the part between BEGIN and END replaced by `table_text`."""
-    start, end = text.find(BEGIN), text.find(END)
-    if start < 0 or end < start:
-        raise UsageError(f"{where}: no {BEGIN} ... {END} markers to write the table between")
-    return text[: start + len(BEGIN)] + "\n\n" + table_text.rstrip("\n") + "\n\n" + text[end:]
+    """`text` with the lines between the BEGIN and END lines replaced by `table_text`, written
+    with the BEGIN line's line ending."""
+    lines = text.split("\n")
+    begin, end = _marker_line(lines, BEGIN, where), _marker_line(lines, END, where)
+    if end < begin:
+        raise UsageError(f"{where}:{end + 1}: {END} comes before {BEGIN}; put it after")
+    newline = "\r\n" if lines[begin].endswith("\r") else "\n"
+    body = newline.join(table_text.rstrip("\n").split("\n"))
+    head, tail = "\n".join(lines[: begin + 1]), "\n".join(lines[end:])
+    return f"{head}\n{newline}{body}{newline}{newline}{tail}"
+
+
+def _marker_line(lines: list[str], marker: str, where: str) -> int:
+    """The index of the one line that is `marker` (spaces around it aside)."""
+    found = [index for index, line in enumerate(lines) if line.strip() == marker]
+    if not found:
+        raise UsageError(
+            f"{where}: no {BEGIN} ... {END} markers to write the table between "
+            "(each on a line of its own)"
+        )
+    if len(found) > 1:
+        at = ", ".join(str(index + 1) for index in found)
+        raise UsageError(f"{where}: {marker} is on more than one line ({at}); keep one")
+    return found[0]
