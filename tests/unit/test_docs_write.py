@@ -6,11 +6,11 @@ usable markers is one line, exit 2, and is left alone."""
 from __future__ import annotations
 
 import errno
+import os
 from pathlib import Path
 
 import pytest
 
-from bakegen import write
 from bakegen.commands import docs
 from bakegen.errors import UsageError, WriteFailed
 from testing.helpers import ROOT, make_workspace, run_cli
@@ -96,7 +96,7 @@ def test_a_full_disk_leaves_the_readme_whole(ws: Path, monkeypatch: pytest.Monke
     def full(_fd: int) -> None:
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(write.os, "fsync", full)
+    monkeypatch.setattr(os, "fsync", full)  # the staged copy cannot be flushed
     result = run_cli("docs", "--write", "README.md", cwd=ws)
     assert (result.code, result.err) == (
         WriteFailed.exit_code,
