@@ -78,19 +78,21 @@ class _Tree:
                 self._seen[rel] = None
         return self._seen[rel]
 
-    def check_inside(self, rel: str) -> list[str]:
+    def check_inside(
+        self, rel: str, shown: Path = Path(), again: str = "render again"
+    ) -> list[str]:
         """The paths on the way to `rel`, itself last, refusing a path outside the workspace
-        or any symlink on the way."""
+        or any symlink on the way (named under `shown`, the workspace as the user named it)."""
         parts = Path(rel).parts
         if Path(rel).is_absolute() or ".." in parts:
-            raise UsageError(f"{rel}: refusing to write outside the workspace")
+            raise UsageError(f"{shown / rel}: refusing to write outside the workspace")
         prefixes = ["/".join(parts[: i + 1]) for i in range(len(parts))]
         for prefix in prefixes:
             info = self.lstat(prefix)
             if info is not None and stat.S_ISLNK(info.st_mode):
                 raise UsageError(
-                    f"{prefix}: is a symlink; bakegen does not write through symlinks (remove it "
-                    "and render again)"
+                    f"{shown / prefix}: is a symlink; bakegen does not write through symlinks "
+                    f"(remove it and {again})"
                 )
         return prefixes
 
@@ -130,6 +132,28 @@ def plan_changes(workspace: Path, outputs: dict[str, str], output_dir: str) -> C
         if rel not in outputs:
             _sort_existing(changes, workspace, rel)
     return changes
+
+
+def create_new(workspace: Path, outputs: dict[str, str], shown: Path, again: str) -> None:
+    """Create the files of `outputs` in the folder `workspace` (`shown` in messages), none of
+    them there yet, all or nothing as `apply` writes. Refused before anything is written when
+    one of them is there (a file, a folder, a symlink: OutputConflict), a file stands where a
+    folder goes (OutputConflict), or the way to one goes through a symlink (UsageError; `again`
+    says what to do after removing it)."""
+    tree = _Tree(workspace)
+    conflicts: dict[str, None] = {}
+    for rel in sorted(outputs):
+        *folders, _ = tree.check_inside(rel, shown, again)
+        blocker = tree.in_the_way(folders)
+        if blocker:
+            conflicts[
+                f"{shown / blocker}: is a file where bakegen needs a folder; move it away"
+            ] = None
+        elif tree.lstat(rel) is not None:
+            conflicts[f"{shown / rel}: exists; bakegen writes only new files there"] = None
+    if conflicts:
+        raise OutputConflict(list(conflicts))
+    apply(workspace, outputs, Changes(create=sorted(outputs)), shown=shown)
 
 
 def _sort_output(
@@ -261,9 +285,14 @@ def _remove_folders(folders: list[Path]) -> None:
 
 
 def apply(
-    workspace: Path, outputs: dict[str, str], changes: Changes, hook: Hook = _no_hook
+    workspace: Path,
+    outputs: dict[str, str],
+    changes: Changes,
+    hook: Hook = _no_hook,
+    shown: Path = Path(),
 ) -> None:
-    """Make the tree match `changes`, all or nothing; a failure to write is one line."""
+    """Make the tree match `changes`, all or nothing; a failure to write is one line (naming
+    the file under `shown`, the workspace as the user named it)."""
     try:
         _apply(workspace, outputs, changes, hook)
     except OSError as exc:
@@ -271,7 +300,7 @@ def apply(
         if match := LEFTOVER.match(where.name):  # a staged file: name its destination
             where = where.with_name(match.group("name"))
         with contextlib.suppress(ValueError):
-            where = where.relative_to(workspace)
+            where = shown / where.relative_to(workspace)
         raise WriteFailed(
             f"{where}: cannot write: {exc.strerror or exc}; nothing was changed"
         ) from None
