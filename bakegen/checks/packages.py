@@ -241,13 +241,19 @@ def _cuda_requires_problems(m: Manifest, release: DistroRelease) -> Iterator[Pro
 
 
 def _python_problems(m: Manifest) -> Iterator[Problem]:
-    """Every package x distro release it builds on keeps at least one Python version."""
+    """Every package x distro release it names by version keeps at least one Python version;
+    a distro listed whole may lose some of its releases (a note says so), not all."""
     for package in m.packages.values():
         for build in package.builds:
             if build.release_type not in m.release_types:
                 continue
-            for release in m.build_releases(build):
-                if not m.pythons(package.name, release, build.release_type):
+            releases = m.build_releases(build)
+            named = {
+                (p.distro, v) for p in build.picks if p.versions is not None for v in p.versions
+            }
+            empty = [r for r in releases if not m.pythons(package.name, r, build.release_type)]
+            for release in empty:
+                if len(empty) == len(releases) or (release.distro, release.version) in named:
                     yield m.problem(
                         build.path,
                         f"no Python version left for {package.name} {build.release_type} on "

@@ -160,6 +160,7 @@ def _image(m: Manifest, cell: _Cell, python: str, df: Dockerfile) -> Image:
         for alias in rt.aliases:
             if _matches(alias.where, cell.package, kind, release, python, cuda):
                 tags += _tags(m, cell, python, alias.tag, alias.path)
+    tags = _once(tags)
     return Image(
         target=target_name(package, kind, release.distro_id, python, _v(cuda)),
         package=package,
@@ -187,6 +188,17 @@ def _image(m: Manifest, cell: _Cell, python: str, df: Dockerfile) -> Image:
         owner=cell.package.owner or package,
         variant=cell.package.variant,
     )
+
+
+def _once(tags: tuple[Tag, ...]) -> tuple[Tag, ...]:
+    """Each tag once: two formats may give the same (`version: latest` and an alias `latest`)."""
+    seen: dict[tuple[object, ...], Tag] = {}
+    for tag in tags:
+        key = (tag.registry, tag.gate, tag.text, tag.fallback)
+        first = seen.setdefault(key, tag)
+        if first.alias is None and tag.alias is not None:  # the alias landed here too
+            seen[key] = replace(first, alias=tag.alias)
+    return tuple(seen.values())
 
 
 def _matches(
