@@ -21,11 +21,13 @@ from bakegen.plan.names import version_key
 
 def _package_problems(m: Manifest) -> Iterator[Problem]:
     distros = sorted({r.distro for r in m.releases})
+    yield from variant_clashes(m)
     for package in m.packages.values():
         yield from _test_problems(m, package)
         yield from _parent_problems(m, package)
         ref = package.parent
-        parent = m.packages.get(ref.package) if ref and not _pins_distro(ref) else None
+        known = ref is not None and ref.release_type in (None, *m.release_types)
+        parent = m.packages.get(ref.package) if ref and known and not _pins_distro(ref) else None
         for build in package.builds:
             if build.release_type not in m.release_types:
                 yield m.problem(
@@ -57,6 +59,20 @@ def _test_problems(m: Manifest, package: Package) -> Iterator[Problem]:
         if test.name in named:
             yield m.problem((*test.path, "name"), f"test '{test.name}' is declared twice")
         named.add(test.name)
+
+
+def variant_clashes(m: Manifest) -> Iterator[Problem]:
+    """A variant's name, `<package>-<variant>`, is no other package's (or variant's)."""
+    for path in m.sources:
+        if len(path) == 4 and path[0] == "packages" and path[2] == "variants":
+            name = f"{path[1]}-{path[3]}"
+            found = m.packages.get(name)
+            if found is not None and found.path != path:
+                yield m.problem(
+                    path,
+                    f"variant '{path[3]}' of {path[1]} is named {name}, as "
+                    f"{'.'.join(map(str, found.path))} is; rename one",
+                )
 
 
 def _pins_distro(ref: ParentRef) -> bool:

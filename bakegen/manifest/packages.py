@@ -80,7 +80,7 @@ def _package(
         builds=tuple(
             Build(rtype, _picks(distros, (*path, rtype)), (*path, rtype))
             for rtype, distros in sorted(spec.items())
-            if rtype not in PACKAGE_KEYS and not str(rtype).startswith("x-")
+            if rtype not in PACKAGE_KEYS
         ),
         tests=tuple(
             ImageTest(
