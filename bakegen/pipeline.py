@@ -18,6 +18,7 @@ from bakegen.checks.manifest import manifest_problems
 from bakegen.checks.outputs import output_problems
 from bakegen.checks.plan import envar_warnings, plan_problems
 from bakegen.checks.templates import file_trouble, template_problems
+from bakegen.emit.dockerignore import read_ignores
 from bakegen.emit.jinja import CompiledTemplates
 from bakegen.emit.outputs import BakeTemplate, emit, render_dockerfiles
 from bakegen.errors import Location, ManifestError, Problem
@@ -104,8 +105,11 @@ def compile_workspace(
         verify_dockerfile=resource_text("verify.Dockerfile"),
         bake_template=template,
         compiled=compiled,
+        ignores=read_ignores(plan, workspace, sources),
     )
-    return Compiled(typed, plan, outputs, tuple(envar_warnings(typed, plan, outputs)), drift)
+    return Compiled(
+        typed, plan, outputs, (*plan.notes, *envar_warnings(typed, plan, outputs)), drift
+    )
 
 
 def read_lock_of(

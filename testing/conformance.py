@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import posixpath
 from collections.abc import Mapping
 from typing import Any
 
@@ -39,8 +40,9 @@ def expected_targets(
 
 def _image_target(plan: Plan, image: Image, values: Mapping[str, str]) -> dict[str, Any]:
     target: dict[str, Any] = {
-        "context": ".",
-        "dockerfile": image.dockerfile,
+        "context": image.context,
+        # bake reads `dockerfile` from the context folder: the workspace's file, seen from there
+        "dockerfile": posixpath.relpath(image.dockerfile, image.context),
         "args": dict(image.args),
         "labels": {k: resolve(v, values) for k, v in plan.labels},
         "platforms": list(image.platforms),

@@ -106,11 +106,21 @@ def _line(m: Manifest, path: KeyPath) -> tuple[str, int, int]:
 
 
 def _registry_problems(m: Manifest) -> Iterator[Problem]:
-    packages = sorted(m.packages)
+    """The registries list packages (or the `repository` a variant names); a variant's own
+    repository is listed by some registry."""
+    keys = sorted({p.repository_key for p in m.packages.values()})
     for registry in m.registries:
         for package, _ in registry.repositories:
-            if package not in m.packages:
+            if package not in keys:
                 yield m.problem(
                     (*registry.path, "registry", package),
-                    f"no package '{package}' in `packages`{did_you_mean(package, packages)}",
+                    f"no package '{package}' in `packages`{did_you_mean(package, keys)}",
                 )
+    listed = {package for r in m.registries for package, _ in r.repositories}
+    for record in m.packages.values():
+        own = record.tagging.repository
+        if own is not None and m.registries and own not in listed:
+            yield m.problem(
+                (*record.path, "repository"),
+                f"no registry lists repository '{own}'; add it under a registry's `registry:`",
+            )

@@ -7,17 +7,27 @@ from collections.abc import Iterable, Iterator
 from bakegen.checks.formats import _format_problems
 from bakegen.errors import KeyPath, Problem, did_you_mean
 from bakegen.manifest.platforms import CUDA_PLATFORMS
-from bakegen.manifest.records import Build, DistroPick, DistroRelease, Manifest, Package
+from bakegen.manifest.records import (
+    Build,
+    DistroPick,
+    DistroRelease,
+    Manifest,
+    Package,
+    ParentRef,
+)
 from bakegen.plan.cuda import CUDA_FIELDS
 from bakegen.plan.names import version_key
 
 
 def _package_problems(m: Manifest) -> Iterator[Problem]:
     distros = sorted({r.distro for r in m.releases})
+    yield from variant_clashes(m)
     for package in m.packages.values():
         yield from _test_problems(m, package)
         yield from _parent_problems(m, package)
-        parent = m.packages.get(package.parent) if package.parent else None
+        ref = package.parent
+        known = ref is not None and ref.release_type in (None, *m.release_types)
+        parent = m.packages.get(ref.package) if ref and known and not _pins_distro(ref) else None
         for build in package.builds:
             if build.release_type not in m.release_types:
                 yield m.problem(
@@ -25,7 +35,8 @@ def _package_problems(m: Manifest) -> Iterator[Problem]:
                     f"unknown release type '{build.release_type}'; declare it under "
                     f"`release_types`{did_you_mean(build.release_type, sorted(m.release_types))}",
                 )
-            parent_build = parent.build(build.release_type) if parent else None
+            parent_type = (ref.release_type if ref else None) or build.release_type
+            parent_build = parent.build(parent_type) if parent else None
             theirs = set(m.build_releases(parent_build)) if parent_build else set()
             for pick in build.picks:
                 if pick.distro not in distros:
@@ -37,7 +48,8 @@ def _package_problems(m: Manifest) -> Iterator[Problem]:
                     continue
                 yield from _pick_version_problems(m, pick)
                 if parent:
-                    yield from _parent_pick_problems(m, parent, build, pick, theirs)
+                    yield from _parent_pick_problems(m, parent, parent_type, pick, theirs)
+                yield from _platform_problems(m, package, build, pick)
 
 
 def _test_problems(m: Manifest, package: Package) -> Iterator[Problem]:
@@ -49,20 +61,91 @@ def _test_problems(m: Manifest, package: Package) -> Iterator[Problem]:
         named.add(test.name)
 
 
+def variant_clashes(m: Manifest) -> Iterator[Problem]:
+    """A variant's name, `<package>-<variant>`, is no other package's (or variant's)."""
+    for path in m.sources:
+        if len(path) == 4 and path[0] == "packages" and path[2] == "variants":
+            name = f"{path[1]}-{path[3]}"
+            found = m.packages.get(name)
+            if found is not None and found.path != path:
+                yield m.problem(
+                    path,
+                    f"variant '{path[3]}' of {path[1]} is named {name}, as "
+                    f"{'.'.join(map(str, found.path))} is; rename one",
+                )
+
+
+def _pins_distro(ref: ParentRef) -> bool:
+    """Whether a parent names the distro (release) of its images: then the plan tells."""
+    return ref.where.distro is not None or ref.where.distro_version is not None
+
+
 def _parent_problems(m: Manifest, package: Package) -> Iterator[Problem]:
-    """A package's parent is another package, and parents form no cycle."""
-    if package.parent is None:
+    """A package's parent is another package (or variant) of a known release type, and
+    parents form no cycle."""
+    ref = package.parent
+    if ref is None:
         return
-    path = (*package.path, "parent")
-    if package.parent == package.name:
-        yield m.problem(path, "a package cannot be its own parent")
-    elif package.parent not in m.packages:
+    if ref.package == package.name:
+        yield m.problem(ref.path, "a package cannot be its own parent")
+    elif ref.package not in m.packages:
         others = sorted(set(m.packages) - {package.name})
         yield m.problem(
-            path, f"no other package '{package.parent}'{did_you_mean(package.parent, others)}"
+            ref.path, f"no other package '{ref.package}'{did_you_mean(ref.package, others)}"
         )
-    elif package.name in m.package_chain(package.parent):
-        yield m.problem(path, "packages' parents form a cycle")
+    elif ref.release_type is not None and ref.release_type not in m.release_types:
+        yield m.problem(
+            (*ref.path, "release_type"),
+            f"unknown release type '{ref.release_type}'"
+            f"{did_you_mean(ref.release_type, sorted(m.release_types))}",
+        )
+    elif _in_cycle(m, package):
+        yield m.problem(ref.path, "packages' parents form a cycle; break it")
+
+
+def _in_cycle(m: Manifest, package: Package) -> bool:
+    """Whether some image of `package` is, through parents, built FROM itself."""
+    for build in package.builds:
+        start = (package.name, build.release_type)
+        seen: set[tuple[str, str]] = set()
+        node: tuple[str, str] | None = start
+        while node is not None and node not in seen:
+            seen.add(node)
+            node = _parent_node(m, node)
+            if node == start:
+                return True
+    return False
+
+
+def _parent_node(m: Manifest, node: tuple[str, str]) -> tuple[str, str] | None:
+    """The (package, release type) the images of `node` are built FROM, or None."""
+    owner = m.packages.get(node[0])
+    kind = m.release_types.get(node[1])
+    if owner is None or kind is None:
+        return None
+    if owner.parent is not None:
+        return owner.parent.package, owner.parent.release_type or node[1]
+    return (node[0], kind.parent) if kind.parent is not None else None
+
+
+def _platform_problems(
+    m: Manifest, package: Package, build: Build, pick: DistroPick
+) -> Iterator[Problem]:
+    """Every image of a pick keeps a platform once `platforms` keys narrow its release's."""
+    if build.release_type not in m.release_types:
+        return
+    for release in m.distro_releases(pick.distro):
+        if pick.versions is not None and release.version not in pick.versions:
+            continue
+        _, emptied = m.image_platforms(package.name, build.release_type, release)
+        if emptied is not None:
+            yield m.problem(
+                emptied,
+                f"leaves {package.name} {build.release_type} on {release.distro_id} no "
+                f"platform: its distro release builds only {list(release.platforms)}; "
+                "list one of them, or leave that distro out",
+            )
+            return
 
 
 def _pick_version_problems(m: Manifest, pick: DistroPick) -> Iterator[Problem]:
@@ -78,15 +161,15 @@ def _pick_version_problems(m: Manifest, pick: DistroPick) -> Iterator[Problem]:
 
 
 def _parent_pick_problems(
-    m: Manifest, parent: Package, build: Build, pick: DistroPick, theirs: set[DistroRelease]
+    m: Manifest, parent: Package, kind: str, pick: DistroPick, theirs: set[DistroRelease]
 ) -> Iterator[Problem]:
-    """The parent package builds the same release type on the releases a pick names
+    """The parent package builds its release type `kind` on the releases a pick names
     (`theirs`: the releases it builds that type on)."""
     mine = m.distro_releases(pick.distro)
     missing = [
         r for r in mine if r not in theirs and (pick.versions is None or r.version in pick.versions)
     ]
-    what = f"parent package '{parent.name}' has no {build.release_type} image on '{pick.distro}'"
+    what = f"parent package '{parent.name}' has no {kind} image on '{pick.distro}'"
     if missing and len(missing) == len(mine) and pick.versions is None:
         yield m.problem(pick.path, what)
     elif missing:
@@ -102,6 +185,8 @@ def used_release_types(m: Manifest, *, with_parents: bool = False) -> dict[Distr
             rt = m.release_types.get(build.release_type)
             if rt is None:
                 continue
+            if package.template is not None:
+                continue  # its own template, not the distro release's
             kinds = set(rt.lineage) if with_parents and not package.parent else {rt.name}
             for release in m.build_releases(build):
                 used.setdefault(release, set()).update(kinds)
@@ -172,13 +257,19 @@ def _cuda_requires_problems(m: Manifest, release: DistroRelease) -> Iterator[Pro
 
 
 def _python_problems(m: Manifest) -> Iterator[Problem]:
-    """Every package x distro release it builds on keeps at least one Python version."""
+    """Every package x distro release it names by version keeps at least one Python version;
+    a distro listed whole may lose some of its releases (a note says so), not all."""
     for package in m.packages.values():
         for build in package.builds:
             if build.release_type not in m.release_types:
                 continue
-            for release in m.build_releases(build):
-                if not m.pythons(package.name, release, build.release_type):
+            releases = m.build_releases(build)
+            named = {
+                (p.distro, v) for p in build.picks if p.versions is not None for v in p.versions
+            }
+            empty = [r for r in releases if not m.pythons(package.name, r, build.release_type)]
+            for release in empty:
+                if len(empty) == len(releases) or (release.distro, release.version) in named:
                     yield m.problem(
                         build.path,
                         f"no Python version left for {package.name} {build.release_type} on "

@@ -18,6 +18,7 @@ from bakegen.plan.records import Image, Plan
 def plan_problems(m: Manifest, plan: Plan) -> list[Problem]:
     """Conflicts only the expanded matrix shows."""
     return [
+        *plan.dangling,
         *_target_name_problems(m, plan),
         *_alias_problems(m, plan),
         *_tag_problems(m, plan),

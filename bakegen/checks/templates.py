@@ -14,7 +14,7 @@ from jinja2 import nodes
 from bakegen.checks.packages import used_release_types
 from bakegen.emit.jinja import CompiledTemplates, strict_environment
 from bakegen.errors import KeyPath, Location, Problem, did_you_mean
-from bakegen.layout import template_path
+from bakegen.layout import image_template, template_path
 from bakegen.manifest.records import Manifest
 from bakegen.sources import FOLDER, OTHER, Sources
 
@@ -38,7 +38,28 @@ def template_problems(m: Manifest, workspace: Path, sources: Sources) -> list[Pr
             trouble = file_trouble(workspace / template, sources)
             if trouble:
                 problems.append(m.problem(where, f"template '{template}' {trouble}"))
-    return problems
+    return problems + _package_problems(m, workspace, sources)
+
+
+def _package_problems(m: Manifest, workspace: Path, sources: Sources) -> list[Problem]:
+    """Each package's own template (file, or folder's file per release type it builds) and
+    build context folder, once each."""
+    problems: dict[tuple[KeyPath, str], Problem] = {}
+    for package in m.packages.values():
+        if package.context is not None and sources.kind(workspace / package.context) != FOLDER:
+            text = f"context folder '{package.context}' not found in the workspace"
+            problems.setdefault((package.context_from, text), m.problem(package.context_from, text))
+        if package.template is None:
+            continue
+        for build in package.builds:
+            template, _ = image_template(package.template, "", build.release_type)
+            trouble = file_trouble(workspace / template, sources)
+            if trouble:
+                text = f"template '{template}' {trouble}"
+                problems.setdefault(
+                    (package.template_from, text), m.problem(package.template_from, text)
+                )
+    return list(problems.values())
 
 
 def file_trouble(path: Path, sources: Sources) -> str | None:

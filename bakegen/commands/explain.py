@@ -67,6 +67,11 @@ def _what(it: _Target) -> list[Row]:
     image, release = it.image, it.release
     rows = [
         it.row("package", image.package, it.package.path),
+        *(
+            [it.row("variant of", image.owner, it.package.path[:2])]
+            if image.variant is not None
+            else []
+        ),
         it.row("release type", image.release_type, it.rt.path),
         it.row("distro release", f"{image.distro} {image.distro_version}", release.path),
         it.row("python", image.python, it.package.python_from),
@@ -109,14 +114,21 @@ def _cuda(it: _Target) -> list[Row]:
 def _base(it: _Target) -> list[Row]:
     release = it.release
     rows = [
-        it.row("platforms", ", ".join(it.image.platforms), release.platforms_from),
+        it.row("platforms", ", ".join(it.image.platforms), _platforms_from(it)),
         it.row("base image", release.base_image, (*release.path, "base_image")),
     ]
     chain = _parents(it.plan, it.image)
     if chain:
-        source = (*it.package.path, "parent") if it.package.parent else it.rt.parent_from
-        rows.append(it.row("built FROM", " <- ".join(chain), source))
+        rows.append(it.row("built FROM", " <- ".join(chain), it.image.parent_from))
     return rows
+
+
+def _platforms_from(it: _Target) -> KeyPath:
+    """The key that last narrowed the image's platforms."""
+    for level in (it.package.platforms, it.rt.platforms):
+        if level.platforms is not None:
+            return level.path
+    return it.release.platforms_from
 
 
 def _environment(it: _Target) -> list[Row]:
@@ -151,7 +163,7 @@ def _tags(it: _Target) -> list[Row]:
         when = " (while every registry is gated off)" if tag.fallback else when
         registry = registries.get(tag.registry)
         where: KeyPath = (
-            (*registry.path, "registry", image.package)
+            (*registry.path, "registry", it.package.repository_key)
             if registry
             else tag.alias or (*rt.path, "tag")
         )
@@ -185,11 +197,14 @@ def _bake(it: _Target) -> list[Row]:
 
 def _files(it: _Target) -> list[Row]:
     dockerfile = it.image.dockerfile
-    template = next(d.template for d in it.plan.dockerfiles if d.path == dockerfile)
-    return [
+    df = next(d for d in it.plan.dockerfiles if d.path == dockerfile)
+    rows = [
         it.row("dockerfile", dockerfile, None),
-        it.row("template", template, (*it.release.path, "templates_dir")),
+        it.row("template", df.template, df.template_from),
     ]
+    if df.context != ".":
+        rows.append(it.row("build context", df.context, it.package.context_from))
+    return rows
 
 
 # The sections of an explanation, in the order it shows them.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import posixpath
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -99,7 +100,8 @@ def _target(image: Image, ci: CI, parents: dict[str, str | None]) -> Block:
         inherits.append(METADATA_TARGET)
     attrs: list[tuple[str, Expr]] = [
         ("inherits", inherits),
-        ("dockerfile", image.dockerfile),
+        *((("context", image.context),) if image.context != "." else ()),
+        ("dockerfile", posixpath.relpath(image.dockerfile, image.context)),  # bake: from context
         ("platforms", list(image.platforms)),
     ]
     if image.parent:

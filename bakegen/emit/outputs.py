@@ -7,6 +7,7 @@ the files to write.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,6 +16,7 @@ import jinja2
 from bakegen.emit import dockerfiles
 from bakegen.emit.bake_template import BakeTemplate
 from bakegen.emit.bakefile import bake_model, render_hcl, render_json
+from bakegen.emit.dockerignore import ignore_files
 from bakegen.emit.jinja import CompiledTemplates
 from bakegen.errors import Problem
 from bakegen.layout import BAKE_FILES, VERIFY_DOCKERFILE
@@ -60,13 +62,15 @@ def emit(
     verify_dockerfile: str,
     bake_template: BakeTemplate | None,
     compiled: CompiledTemplates | None = None,
+    ignores: Mapping[str, str] | None = None,
 ) -> dict[str, str]:
     """Every output file: the rendered Dockerfiles (which have passed their checks), the verify
-    Dockerfile and the bake file. Everything but the Dockerfile templates comes in as text."""
+    Dockerfile, each context's `.dockerignore` and the bake file. Everything but the Dockerfile templates comes in as text."""
     outputs: dict[str, str] = {}
     for path, text in rendered.dockerfiles.items():
         assert isinstance(text, str), f"{path}: emitted although its template failed"
         outputs[path] = text
+    outputs.update(ignore_files(plan, ignores or {}))
     if plan.verifies:
         outputs[VERIFY_DOCKERFILE] = verify_dockerfile
     model = bake_model(plan)

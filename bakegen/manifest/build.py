@@ -17,38 +17,34 @@ from typing import Any
 
 from bakegen.errors import KeyPath
 from bakegen.load.sourcemap import Loaded
+from bakegen.manifest.packages import build_packages, narrowed, where_of
 from bakegen.manifest.platforms import CUDNN_PREFIX, cuda_key, normalize_platform, split_cudnn
 from bakegen.manifest.records import (
     DEFAULT,
-    PACKAGE_KEYS,
     Alias,
     BaseRegistry,
-    Build,
     CudaVersion,
-    DistroPick,
     DistroRelease,
-    ImageTest,
     Manifest,
-    Package,
     Registry,
     ReleaseType,
-    Where,
 )
 from bakegen.manifest.values import (
     CI,
     Attestations,
-    BakeSetting,
     Cache,
     CudaKey,
     Cudnn,
     Secret,
+    bake_settings,
+    versions,
 )
 
 
 def build_manifest(loaded: Loaded, defaults: Mapping[str, Any]) -> Manifest:
     """The typed manifest of schema-checked data, with `defaults` merged in."""
     data = loaded.data
-    top_pythons = _versions(data.get("python_versions") or defaults["python_versions"])
+    top_pythons = versions(data.get("python_versions") or defaults["python_versions"])
     cuda_versions = {
         str(v): _cuda_version(str(v), comps or {})
         for v, comps in (data.get("cuda_dependencies") or {}).items()
@@ -75,10 +71,12 @@ def build_manifest(loaded: Loaded, defaults: Mapping[str, Any]) -> Manifest:
         ),
         cuda_versions=cuda_versions,
         release_types=_release_types(data.get("release_types") or {}, defaults),
-        packages={
-            name: _package(name, spec, top_pythons, _from(data, "python_versions"), defaults)
-            for name, spec in sorted(data["packages"].items())
-        },
+        packages=build_packages(
+            data["packages"],
+            top_pythons,
+            _from(data, "python_versions"),
+            defaults["entries"]["packages.*.tests.-"],
+        ),
         releases=_releases(data, cuda_versions, defaults),
         sources=dict(loaded.sources),
         files=tuple(loaded.files),
@@ -129,22 +127,6 @@ def _releases(
     )
 
 
-def bake_settings(spec: Any, path: KeyPath) -> tuple[BakeSetting, ...]:
-    """A `bake:` mapping as settings: a map attribute gives one per key."""
-    out: list[BakeSetting] = []
-    for attribute, value in (spec or {}).items() if isinstance(spec, dict) else ():
-        where = (*path, attribute)
-        if isinstance(value, dict):
-            out += [BakeSetting(attribute, str(k), str(v), (*where, k)) for k, v in value.items()]
-        elif isinstance(value, list):
-            out.append(BakeSetting(attribute, None, tuple(str(v) for v in value), where))
-        elif isinstance(value, bool):
-            out.append(BakeSetting(attribute, None, value, where))
-        else:
-            out.append(BakeSetting(attribute, None, str(value), where))
-    return tuple(out)
-
-
 def _ci(data: Mapping[str, Any], defaults: Mapping[str, Any]) -> CI:
     cache = data.get("cache") or {}
     attest = data.get("attestations") or {}
@@ -162,10 +144,6 @@ def _ci(data: Mapping[str, Any], defaults: Mapping[str, Any]) -> CI:
         ),
         metadata_action=bool(data.get("metadata_action", defaults["metadata_action"])),
     )
-
-
-def _versions(values: list[Any]) -> tuple[str, ...]:
-    return tuple(dict.fromkeys(str(v) for v in values))
 
 
 def _platforms(values: list[Any]) -> tuple[str, ...]:
@@ -208,10 +186,10 @@ def _release_types(own: Mapping[str, Any], defaults: Mapping[str, Any]) -> dict[
             cuda=bool(spec.get("cuda", each["cuda"])),
             tag=spec.get("tag"),
             aliases=tuple(
-                Alias(str(a["tag"]), _where(a["where"]), ("release_types", name, "aliases", i))
+                Alias(str(a["tag"]), where_of(a["where"]), ("release_types", name, "aliases", i))
                 for i, a in enumerate(spec.get("aliases") or [])
             ),
-            exclude_python=_versions(spec.get("exclude_python") or []),
+            exclude_python=versions(spec.get("exclude_python") or []),
             parent_from=("release_types", name, "parent")
             if "parent" in own.get(name, {})
             else (DEFAULT, "release_types", name, "parent"),
@@ -219,60 +197,10 @@ def _release_types(own: Mapping[str, Any], defaults: Mapping[str, Any]) -> dict[
             needs_cuda=any(merged[k].get("cuda") for k in lineage(name)),
             path=("release_types", name) if name in own else (DEFAULT, "release_types", name),
             bake=bake_settings(spec.get("bake"), ("release_types", name, "bake")),
+            platforms=narrowed(spec.get("platforms"), ("release_types", name, "platforms")),
         )
         for name, spec in merged.items()
     }
-
-
-def _package(
-    name: str,
-    spec: Mapping[str, Any],
-    top_pythons: tuple[str, ...],
-    top_from: KeyPath,
-    defaults: Mapping[str, Any],
-) -> Package:
-    path: KeyPath = ("packages", name)
-    each_test = defaults["entries"]["packages.*.tests.-"]
-    own = spec.get("python_versions")
-    return Package(
-        name=name,
-        parent=spec.get("parent"),
-        python_versions=_versions(own) if own else top_pythons,
-        python_from=(*path, "python_versions") if own else top_from,
-        builds=tuple(
-            Build(rtype, _picks(distros, (*path, rtype)), (*path, rtype))
-            for rtype, distros in sorted(spec.items())
-            if rtype not in PACKAGE_KEYS
-        ),
-        tests=tuple(
-            ImageTest(
-                name=str(test["name"]),
-                run=str(test["run"]),
-                gpu=bool(test.get("gpu", each_test["gpu"])),
-                where=_where(test.get("where") or {}),
-                path=(*path, "tests", i),
-            )
-            for i, test in enumerate(spec.get("tests") or [])
-        ),
-        path=path,
-        bake=bake_settings(spec.get("bake"), (*path, "bake")),
-    )
-
-
-def _where(spec: Mapping[str, Any]) -> Where:
-    return Where(**{k: str(v) for k, v in spec.items()})
-
-
-def _picks(items: list[Any], path: KeyPath) -> tuple[DistroPick, ...]:
-    picks: list[DistroPick] = []
-    for index, item in enumerate(items):
-        if isinstance(item, dict):
-            picks.extend(
-                DistroPick(str(d), _versions(v), (*path, index, str(d))) for d, v in item.items()
-            )
-        else:
-            picks.append(DistroPick(str(item), None, (*path, index)))
-    return tuple(picks)
 
 
 def _distro_release(
@@ -310,8 +238,8 @@ def _distro_release(
         cudas=_cudas(refs, cuda_versions, by_components) if prefix else (),
         platforms=_platforms(own_platforms) if own_platforms else top_platforms[0],
         platforms_from=(*path, "platforms") if own_platforms else top_platforms[1],
-        python_versions=_versions(offered) if offered else None,
-        exclude_python=_versions(spec.get("exclude_python") or []),
+        python_versions=versions(offered) if offered else None,
+        exclude_python=versions(spec.get("exclude_python") or []),
         os_id=str(spec.get("os_id") or defaults["os_release_ids"].get(distro, distro)),
         path=path,
         bake=bake_settings(spec.get("bake"), (*path, "bake")),

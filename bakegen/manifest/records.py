@@ -19,8 +19,20 @@ from bakegen.plan.names import version_key
 
 # The first part of the origin of a value that comes from bakegen's defaults, not the manifest.
 DEFAULT = "<default>"
-# Keys of a package that are not release types.
-PACKAGE_KEYS = ("python_versions", "parent", "tests", "bake")
+# Keys of a package (and of a variant) that are not release types.
+PACKAGE_KEYS = (
+    "python_versions",
+    "parent",
+    "tests",
+    "bake",
+    "platforms",
+    "template",
+    "context",
+    "variants",
+    "tag_prefix",
+    "tag_suffix",
+    "repository",
+)
 
 
 @dataclass(frozen=True)
@@ -55,6 +67,7 @@ class Where:
     distro_version: str | None = None
     python: str | None = None
     cuda: str | None = None  # X.Y or X.Y.Z
+    variant: str | None = None  # a variant's name; "" for the package's own images
 
 
 @dataclass(frozen=True)
@@ -78,6 +91,26 @@ class ImageTest:
 
 
 @dataclass(frozen=True)
+class ParentRef:
+    """What a package's images are built FROM: the images of another package (or variant) of
+    `release_type` (None: each image's own), the one with the same distro release, Python and
+    (when it has one) CUDA version as each image, except for the axes `where` names."""
+
+    package: str
+    release_type: str | None
+    where: Where
+    path: KeyPath
+
+
+@dataclass(frozen=True)
+class Narrowed:
+    """A list of platforms that narrows an image's (None: it does not), and where it is set."""
+
+    platforms: tuple[str, ...] | None = None
+    path: KeyPath = ()
+
+
+@dataclass(frozen=True)
 class ReleaseType:
     name: str
     parent: str | None
@@ -91,6 +124,7 @@ class ReleaseType:
     needs_cuda: bool  # it, or a type it is built FROM, has one image per CUDA version
     path: KeyPath
     bake: tuple[BakeSetting, ...] = ()
+    platforms: Narrowed = Narrowed()
 
 
 @dataclass(frozen=True)
@@ -140,15 +174,40 @@ class Build:
 
 
 @dataclass(frozen=True)
+class Tagging:
+    """How a variant's tags differ from its package's: text before and after each tag, and the
+    name its registries' repositories are looked up by (the package's own by default)."""
+
+    prefix: str = ""
+    suffix: str = ""
+    repository: str | None = None
+
+
+@dataclass(frozen=True)
 class Package:
+    """A package, or a variant of one (`variant` set, `name` is `<owner>-<variant>`)."""
+
     name: str
-    parent: str | None
+    parent: ParentRef | None
     python_versions: tuple[str, ...]
     python_from: KeyPath
     builds: tuple[Build, ...]
     tests: tuple[ImageTest, ...]
     path: KeyPath
     bake: tuple[BakeSetting, ...] = ()
+    owner: str = ""  # the package a variant belongs to; the package itself otherwise
+    variant: str | None = None
+    tagging: Tagging = Tagging()
+    template: str | None = None  # its own template file, or folder of <release type> templates
+    template_from: KeyPath = ()
+    context: str | None = None  # its build context folder, relative to the workspace
+    context_from: KeyPath = ()
+    platforms: Narrowed = Narrowed()
+
+    @property
+    def repository_key(self) -> str:
+        """The name registries' `registry:` maps list this package's repositories by."""
+        return self.tagging.repository or self.owner or self.name
 
     def build(self, release_type: str) -> Build | None:
         return next((b for b in self.builds if b.release_type == release_type), None)
@@ -233,16 +292,30 @@ class Manifest:
                 merged[(setting.attribute, setting.key or "")] = setting
         return tuple(merged[k] for k in sorted(merged))
 
+    def image_platforms(
+        self, package: str, release_type: str, release: DistroRelease
+    ) -> tuple[tuple[str, ...], KeyPath | None]:
+        """The platforms of a package's images of `release_type` on `release`: the distro
+        release's, narrowed by the release type's and the package's `platforms`; with the key
+        that left none, when one did."""
+        platforms = release.platforms
+        for level in (self.release_types[release_type].platforms, self.packages[package].platforms):
+            if level.platforms is not None:
+                platforms = tuple(p for p in platforms if p in level.platforms)
+                if not platforms:
+                    return (), level.path
+        return platforms, None
+
     def distro_releases(self, distro: str) -> tuple[DistroRelease, ...]:
         return tuple(r for r in self.releases if r.distro == distro)
 
     def package_chain(self, name: str) -> tuple[str, ...]:
         """`name` and the packages it is built FROM, nearest first; stops at a cycle."""
         chain = [name]
-        while (pkg := self.packages.get(chain[-1])) and pkg.parent in self.packages:
-            if pkg.parent is None or pkg.parent in chain:
+        while (pkg := self.packages.get(chain[-1])) and pkg.parent:
+            if pkg.parent.package not in self.packages or pkg.parent.package in chain:
                 break
-            chain.append(pkg.parent)
+            chain.append(pkg.parent.package)
         return tuple(chain)
 
     def build_releases(self, build: Build) -> tuple[DistroRelease, ...]:

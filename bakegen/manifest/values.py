@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
+
+from bakegen.errors import KeyPath
 
 Pairs = tuple[tuple[str, str], ...]
 
@@ -93,3 +96,24 @@ class CI:
     cache: Cache | None = None
     attestations: Attestations = Attestations()
     metadata_action: bool = False
+
+
+def versions(values: list[Any]) -> tuple[str, ...]:
+    """A list of versions as text, each once, in the order written."""
+    return tuple(dict.fromkeys(str(v) for v in values))
+
+
+def bake_settings(spec: Any, path: KeyPath) -> tuple[BakeSetting, ...]:
+    """A `bake:` mapping as settings: a map attribute gives one per key."""
+    out: list[BakeSetting] = []
+    for attribute, value in (spec or {}).items() if isinstance(spec, dict) else ():
+        where = (*path, attribute)
+        if isinstance(value, dict):
+            out += [BakeSetting(attribute, str(k), str(v), (*where, k)) for k, v in value.items()]
+        elif isinstance(value, list):
+            out.append(BakeSetting(attribute, None, tuple(str(v) for v in value), where))
+        elif isinstance(value, bool):
+            out.append(BakeSetting(attribute, None, value, where))
+        else:
+            out.append(BakeSetting(attribute, None, str(value), where))
+    return tuple(out)

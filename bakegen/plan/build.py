@@ -12,12 +12,15 @@ from dataclasses import replace
 from typing import Any
 
 from bakegen.checks.size import _check_size
-from bakegen.layout import dockerfile_path, template_path
+from bakegen.errors import Problem
+from bakegen.layout import dockerfile_path, image_template
 from bakegen.manifest.platforms import CUDA_PLATFORMS
-from bakegen.manifest.records import DistroRelease, Manifest, Where
+from bakegen.manifest.records import DistroRelease, Manifest, Package, Where
 from bakegen.plan.cells import _Cell, _cells
 from bakegen.plan.labels import _labels
 from bakegen.plan.names import slug, target_name, version_key
+from bakegen.plan.notes import dropped_notes
+from bakegen.plan.parents import Want, describe, resolve
 from bakegen.plan.records import Cuda, DeclaredTest, Dockerfile, Group, Image, Plan, Tag, Verify
 from bakegen.plan.tags import _tags
 
@@ -29,16 +32,21 @@ def build_plan(
     Dockerfile names for a base image (with its digest, from the lock)."""
     images: dict[tuple[str, ...], Image] = {}
     dockerfiles: dict[str, Dockerfile] = {}
+    wants: dict[str, Want] = {}
     cells = list(_cells(m))
     _check_size(m, cells, max_targets)
     pythons: dict[str, set[str]] = {}
     for cell in cells:
-        df = _dockerfile(m, cell, _parent(m, cell) is not None, pins or {})
+        want = _want(m, cell)
+        df = _dockerfile(m, cell, want is not None, pins or {})
         dockerfiles.setdefault(df.path, df)
         pythons.setdefault(df.path, set()).update(cell.pythons)
         for python in cell.pythons:
             image = _image(m, cell, python, df)
             images.setdefault(_identity(image), image)
+            if want is not None:
+                wants.setdefault(image.target, want)
+    dangling = [replace(p, location=m.where(p.path)) for p in _link(images, wants)]
     # A Dockerfile shared by several release types' chains serves all of their Pythons.
     for path, df in dockerfiles.items():
         dockerfiles[path] = replace(
@@ -63,27 +71,40 @@ def build_plan(
         secrets=m.secrets,
         verifies=verifies,
         ci=m.ci,
+        notes=tuple(dropped_notes(m, cells)),
+        dangling=tuple(dangling),
     )
 
 
-def _parent(m: Manifest, cell: _Cell) -> tuple[str, str, Cuda | None] | None:
-    """The package, release type and CUDA version of the target `cell`'s images are built
-    FROM (the one of their own Python version), or None."""
-    if cell.package.parent:
-        return cell.package.parent, cell.chain[0], cell.cuda
+def _want(m: Manifest, cell: _Cell) -> Want | None:
+    """What the images of `cell` are built FROM: their package's parent, or the next release
+    type of their lineage; None for images built FROM a base image."""
+    ref = cell.package.parent
+    if ref is not None:
+        return Want(ref.package, ref.release_type or cell.chain[0], ref.where, ref.path)
     if cell.level + 1 >= len(cell.chain):
         return None
-    parent = cell.chain[cell.level + 1]
-    return cell.package.name, parent, cell.cuda if m.release_types[parent].needs_cuda else None
+    kind = m.release_types[cell.chain[cell.level]]
+    return Want(cell.package.name, cell.chain[cell.level + 1], Where(), kind.parent_from)
 
 
-def _parent_target(m: Manifest, cell: _Cell, python: str) -> str | None:
-    """The target the image of `cell` and `python` is built FROM, or None."""
-    parent = _parent(m, cell)
-    if parent is None:
-        return None
-    package, release_type, cuda = parent
-    return target_name(package, release_type, cell.release.distro_id, python, _v(cuda))
+def _link(images: dict[tuple[str, ...], Image], wants: dict[str, Want]) -> list[Problem]:
+    """Set each image's parent to the image its want names; the problems of those that name
+    none, or several."""
+    by_node: dict[tuple[str, str], list[Image]] = {}
+    for image in images.values():
+        by_node.setdefault((image.package, image.release_type), []).append(image)
+    problems = []
+    for key, image in images.items():
+        want = wants.get(image.target)
+        if want is None:
+            continue
+        found = resolve(by_node.get((want.package, want.release_type), []), want, image)
+        if len(found) == 1:
+            images[key] = replace(image, parent=found[0].target, parent_from=want.path)
+        else:
+            problems.append(Problem(None, want.path, describe(image, want, found)))
+    return problems
 
 
 def _v(cuda: Cuda | None) -> str | None:
@@ -93,12 +114,14 @@ def _v(cuda: Cuda | None) -> str | None:
 def _dockerfile(m: Manifest, cell: _Cell, from_parent: bool, pins: Mapping[str, str]) -> Dockerfile:
     release, cuda, kind = cell.release, cell.cuda, cell.release_type
     several = cuda is not None and len(cell.cudas) > 1
+    package = cell.package
+    template, templates_dir = image_template(package.template, release.templates_dir, kind)
     return Dockerfile(
         path=dockerfile_path(
             cell.package.name, release.distro_id, kind, cuda.version if cuda and several else None
         ),
-        template=template_path(release.templates_dir, kind),
-        templates_dir=release.templates_dir,
+        template=template,
+        templates_dir=templates_dir,
         package=cell.package.name,
         release_type=kind,
         distro=release.distro,
@@ -109,17 +132,22 @@ def _dockerfile(m: Manifest, cell: _Cell, from_parent: bool, pins: Mapping[str, 
         envars=release.envars,
         python_versions=cell.pythons,
         cuda=cuda,
-        platforms=_platforms(release, cuda),
+        platforms=_platforms(m, cell),
         from_parent=from_parent,
         multistage_image=release.multistage_image,
         secrets=tuple(s.id for s in m.secrets),
+        template_from=package.template_from
+        if package.template
+        else (*release.path, "templates_dir"),
+        context=package.context or ".",
     )
 
 
-def _platforms(release: DistroRelease, cuda: Cuda | None) -> tuple[str, ...]:
-    if cuda is None:
-        return release.platforms
-    return tuple(p for p in release.platforms if p in CUDA_PLATFORMS)
+def _platforms(m: Manifest, cell: _Cell) -> tuple[str, ...]:
+    platforms, _ = m.image_platforms(cell.package.name, cell.release_type, cell.release)
+    if cell.cuda is None:
+        return platforms
+    return tuple(p for p in platforms if p in CUDA_PLATFORMS)
 
 
 def _image(m: Manifest, cell: _Cell, python: str, df: Dockerfile) -> Image:
@@ -130,8 +158,9 @@ def _image(m: Manifest, cell: _Cell, python: str, df: Dockerfile) -> Image:
     if rt.push and rt.tag:
         tags = _tags(m, cell, python, rt.tag, None)
         for alias in rt.aliases:
-            if _matches(alias.where, package, kind, release, python, cuda):
+            if _matches(alias.where, cell.package, kind, release, python, cuda):
                 tags += _tags(m, cell, python, alias.tag, alias.path)
+    tags = _once(tags)
     return Image(
         target=target_name(package, kind, release.distro_id, python, _v(cuda)),
         package=package,
@@ -145,22 +174,36 @@ def _image(m: Manifest, cell: _Cell, python: str, df: Dockerfile) -> Image:
         cuda=cuda,
         platforms=df.platforms,
         dockerfile=df.path,
-        parent=_parent_target(m, cell, python),
+        parent=None,
         push=rt.push,
         tags=tags,
         args=(("PYTHON_VERSION", python),),
         tests=tuple(
             DeclaredTest(t.name, t.run, t.gpu)
             for t in cell.package.tests
-            if rt.push and _matches(t.where, package, kind, release, python, cuda)
+            if rt.push and _matches(t.where, cell.package, kind, release, python, cuda)
         ),
         bake=m.bake_settings(package, kind, release),
+        context=df.context,
+        owner=cell.package.owner or package,
+        variant=cell.package.variant,
     )
+
+
+def _once(tags: tuple[Tag, ...]) -> tuple[Tag, ...]:
+    """Each tag once: two formats may give the same (`version: latest` and an alias `latest`)."""
+    seen: dict[tuple[object, ...], Tag] = {}
+    for tag in tags:
+        key = (tag.registry, tag.gate, tag.text, tag.fallback)
+        first = seen.setdefault(key, tag)
+        if first.alias is None and tag.alias is not None:  # the alias landed here too
+            seen[key] = replace(first, alias=tag.alias)
+    return tuple(seen.values())
 
 
 def _matches(
     where: Where,
-    package: str,
+    package: Package,
     release_type: str,
     release: DistroRelease,
     python: str,
@@ -169,7 +212,8 @@ def _matches(
     """Whether the image with these coordinates is one `where` names."""
     cuda_names = {cuda.version, cuda.shortened} if cuda else set()
     return (
-        where.package in (None, package)
+        where.package in (None, package.name, package.owner)
+        and where.variant in (None, package.variant or "")
         and where.release_type in (None, release_type)
         and where.distro in (None, release.distro)
         and where.distro_version in (None, release.version)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from bakegen.errors import KeyPath, Problem
 from bakegen.manifest.values import CI, BakeSetting, CudaKey, Cudnn, Pairs, Secret, Text
 
 
@@ -67,6 +68,8 @@ class Dockerfile:
     from_parent: bool
     multistage_image: bool
     secrets: tuple[str, ...]
+    template_from: KeyPath = ()  # the manifest key that names its template
+    context: str = "."  # its build context, relative to the workspace
 
 
 @dataclass(frozen=True)
@@ -100,6 +103,10 @@ class Image:
     args: Pairs
     tests: tuple[DeclaredTest, ...] = ()
     bake: tuple[BakeSetting, ...] = ()  # merged from the manifest's `bake:` keys, sorted
+    context: str = "."  # its build context, relative to the workspace
+    owner: str = ""  # the package a variant belongs to (the package itself otherwise)
+    variant: str | None = None
+    parent_from: KeyPath = ()  # where the manifest says what it is built FROM
 
 
 @dataclass(frozen=True)
@@ -129,6 +136,8 @@ class Plan:
     secrets: tuple[Secret, ...]
     verifies: tuple[Verify, ...] = ()
     ci: CI = field(default_factory=CI)
+    notes: tuple[Problem, ...] = ()  # what the render summary says beside its counts
+    dangling: tuple[Problem, ...] = ()  # images whose parent image is not in the plan
 
     def values(self, env: Mapping[str, str]) -> dict[str, str]:
         """The bake variables' values as bake resolves them: each variable's default, unless

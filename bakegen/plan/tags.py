@@ -50,14 +50,14 @@ def _tags(
 ) -> tuple[Tag, ...]:
     """The tags of format `fmt` for one image: one per registry naming the package, or its
     local name (also given, as a fallback, while every registry is gated off)."""
-    package = cell.package.name
-    tag = _format_tag(fmt, cell, python)
+    tagging = cell.package.tagging
+    tag = _join(_join((tagging.prefix,), _format_tag(fmt, cell, python)), (tagging.suffix,))
     repos = [
         (r.name, r.only_if, repo)
         for r in m.registries
-        if (repo := r.repository(package)) is not None
+        if (repo := r.repository(cell.package.repository_key)) is not None
     ]
-    local = Tag("local", None, _join((f"{package}:",), tag), alias=alias)
+    local = Tag("local", None, _join((f"{cell.package.repository_key}:",), tag), alias=alias)
     tags = tuple(
         Tag(name, gate, _join((f"{repo}:",), tag), alias=alias) for name, gate, repo in repos
     )

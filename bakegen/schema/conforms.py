@@ -23,7 +23,9 @@ IGNORED = frozenset(
     {"$schema", "$id", "$defs", "$comment", "title", "description", "default", "examples"}
 )
 # Keywords read with another: `then`/`else` with `if`, the two property keywords together.
-READ_WITH_OTHERS = frozenset({"then", "else", "properties", "additionalProperties"})
+READ_WITH_OTHERS = frozenset(
+    {"then", "else", "properties", "patternProperties", "additionalProperties"}
+)
 # Messages of this project's schema, keyed by keyword (see `schema`): not a keyword.
 EXTENSION_PREFIX = "x-"
 
@@ -86,7 +88,7 @@ class _Compiler:
             if build is None:
                 raise Unsupported(f"the keyword {keyword!r}")
             checks.append(build(self, value, schema))
-        if "properties" in schema or "additionalProperties" in schema:
+        if READ_WITH_OTHERS.intersection(schema) - {"then", "else"}:
             checks.append(self._properties(schema))
         return _all(checks)
 
@@ -110,6 +112,9 @@ class _Compiler:
 
     def _properties(self, schema: Mapping[str, Any]) -> Check:
         named = {k: self.compile(s) for k, s in schema.get("properties", {}).items()}
+        patterns = [
+            (re.compile(p), self.compile(s)) for p, s in schema.get("patternProperties", {}).items()
+        ]
         extra = schema.get("additionalProperties", True)
         other = None if extra is True else self.compile(extra)
 
@@ -117,10 +122,12 @@ class _Compiler:
             if not isinstance(value, dict):
                 return True
             for key, item in value.items():
-                if key in named:
-                    if not named[key](item):
-                        return False
-                elif other is not None and not other(item):
+                hits = [c for p, c in patterns if isinstance(key, str) and p.search(key)]
+                if key in named and not named[key](item):
+                    return False
+                if not all(c(item) for c in hits):
+                    return False
+                if key not in named and not hits and other is not None and not other(item):
                     return False
             return True
 

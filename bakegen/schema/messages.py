@@ -11,6 +11,7 @@ with a trailing newline never passes for a plain name.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -115,8 +116,9 @@ def _problems(loaded: Loaded, error: ValidationError) -> Iterator[Problem]:
         yield loaded.problem(path, message)
     elif error.validator == "additionalProperties" and isinstance(error.instance, dict):
         allowed = sorted(schema.get("properties", {}))
+        patterns = [re.compile(p) for p in schema.get("patternProperties", {})]
         for key in sorted(error.instance):
-            if key not in allowed:
+            if key not in allowed and not any(p.search(str(key)) for p in patterns):
                 yield loaded.problem(
                     (*path, key), f"unknown key '{key}'{did_you_mean(key, allowed)}"
                 )

@@ -30,10 +30,23 @@ def example_copy(tmp_path: Path) -> Path:
     return dest
 
 
-@pytest.fixture(params=["example", "seedlike"])
+@pytest.fixture(params=["example", "seedlike", "notebook-family"])
 def workspace(request: pytest.FixtureRequest, tmp_path: Path) -> Path:
-    if request.param == "example":
+    return _copy(request.param, tmp_path)
+
+
+@pytest.fixture(params=["example", "seedlike"])
+def cuda_workspace(request: pytest.FixtureRequest, tmp_path: Path) -> Path:
+    return _copy(request.param, tmp_path)
+
+
+def _copy(name: str, tmp_path: Path) -> Path:
+    if name == "example":
         return example_copy(tmp_path)
+    if name == "notebook-family":  # variants, per-image contexts and platforms
+        dest = tmp_path / "notebook-family"
+        shutil.copytree(ROOT / "examples" / "notebook-family", dest)
+        return dest
     return copy_workspace("seedlike", tmp_path)
 
 
@@ -54,7 +67,8 @@ def test_every_group_matches_plan(workspace: Path) -> None:
         assert printed_targets(printed) == expected_targets(plan, group.name, env), group.name
 
 
-def test_cudnn_group_lists_only_cudnn_images_and_their_parents(workspace: Path) -> None:
+def test_cudnn_group_lists_only_cudnn_images_and_their_parents(cuda_workspace: Path) -> None:
+    workspace = cuda_workspace
     assert run_cli("render", cwd=workspace).code == 0
     printed = bake_print(workspace, "cudnn")
     releases = {

@@ -368,8 +368,8 @@ ALIAS_CASES: dict[str, tuple[dict[str, Any], list[str]]] = {
     "a release type named tests": (
         manifest_data(release_types={"tests": {"tag": "t"}}),
         [
-            "release_types.tests: 'tests' is a key of packages (python_versions, parent, "
-            "tests, bake), not a release type name"
+            "release_types.tests: 'tests' is a key of packages (see `bakegen schema`), not a "
+            "release type name; rename the release type"
         ],
     ),
 }
