@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from bakegen.commands.graph import node_id
 from testing.helpers import ROOT, run_cli
 
 MANIFEST = """\
@@ -101,7 +102,7 @@ def test_every_command_sees_a_variants_edge(tmp_path: Path) -> None:
     ws = workspace(tmp_path)
     edge = ("base-runtime-debian12-py311", "app-slim-runtime-debian12-py311")
     graph = run_cli("graph", "--format", "dot", cwd=ws)
-    assert f'"{edge[0]}" -> "{edge[1]}";' in graph.out
+    assert f'"{node_id(edge[0])}" -> "{node_id(edge[1])}";' in graph.out
     listed = json.loads(run_cli("list", "--json", cwd=ws).out)
     assert {i["target"]: i["parent"] for i in listed}[edge[1]] == edge[0]
     explained = run_cli("explain", edge[1], cwd=ws).out
