@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from bakegen.pipeline import plan_workspace
+from scripts.reference_pictures import drawn
 from testing.helpers import ROOT, need_tool, run_process
-from testing.pictures import drawn
 
 DOT_HOW = "apt-get install graphviz (scripts/test.sh does)"
 
