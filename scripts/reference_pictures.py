@@ -13,8 +13,8 @@ from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
 from bakegen.commands.graph import dot, select
-from bakegen.commands.graph_picture import draw
 from bakegen.commands.init import write_starter
+from bakegen.graphviz import draw
 from bakegen.pipeline import plan_workspace
 
 ROOT = Path(__file__).resolve().parent.parent

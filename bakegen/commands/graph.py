@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bakegen.commands import graph_picture
+from bakegen import graphviz
 from bakegen.errors import UsageError
 from bakegen.output import Streams
 from bakegen.pipeline import plan_workspace
@@ -29,8 +29,8 @@ def run(
     )
     if not images:
         raise UsageError("no image matches those options; bakegen list shows them all")
-    if fmt in graph_picture.FORMATS:
-        graph_picture.write(graph_picture.draw(dot(images), fmt), fmt)
+    if fmt in graphviz.FORMATS:
+        graphviz.write(graphviz.draw(dot(images), fmt), fmt)
         return 0
     io.write(mermaid(images) if fmt == "mermaid" else dot(images))
     return 0
