@@ -1,6 +1,6 @@
 """Graphviz for `bakegen graph --format svg|png`: the DOT text of `bakegen graph --format dot`
-laid out by Graphviz's `dot`, which must be on PATH (the Debian package graphviz). A missing `dot` is one
-line naming the package (exit 2); PNG is binary, so it is refused on a terminal."""
+laid out by Graphviz's `dot`, which must be on PATH (the Debian package graphviz). A missing
+`dot` is one line naming the package (exit 2); PNG is binary, so it is refused on a terminal."""
 
 from __future__ import annotations
 
