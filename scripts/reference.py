@@ -3,11 +3,10 @@
 - docs/reference/manifest.md from the manifest's JSON Schema (scripts/reference_manifest.py),
 - docs/reference/commands.md from the command line (scripts/reference_commands.py),
 - docs/images/*.svg, `bakegen graph --format svg` of the starter and example workspaces
-  (scripts/reference_pictures.py; redrawn with Graphviz only when the graph changed),
-- the README's key tables between `<!-- bakegen:reference NAME -->` markers.
+  (scripts/reference_pictures.py; redrawn with Graphviz only when the graph changed).
 
-`python3 scripts/reference.py` writes whatever is out of date and names it;
-`python3 scripts/reference.py --check` writes nothing and exits 1 naming what is. Tests keep
+`python3 -m scripts.reference` writes whatever is out of date and names it;
+`python3 -m scripts.reference --check` writes nothing and exits 1 naming what is. Tests keep
 every part equal to what this makes."""
 
 from __future__ import annotations
@@ -21,9 +20,6 @@ from scripts.reference_commands import commands_page
 from scripts.reference_manifest import manifest_page
 from scripts.reference_pictures import ROOT, redraw, stale
 
-END = "<!-- /bakegen:reference -->"
-README = Path("README.md")
-
 
 def pages(schema: dict[str, Any] | None = None) -> dict[Path, str]:
     """Every generated page by its path in the repository."""
@@ -33,36 +29,6 @@ def pages(schema: dict[str, Any] | None = None) -> dict[Path, str]:
     }
 
 
-def begin(name: str) -> str:
-    return f"<!-- bakegen:reference {name} -->"
-
-
-def table(properties: dict[str, Any]) -> str:
-    rows = ["| key | meaning |", "|---|---|"]
-    rows += [f"| `{key}` | {spec.get('description', '')} |" for key, spec in properties.items()]
-    return "\n".join(rows) + "\n"
-
-
-def tables() -> dict[str, str]:
-    schema = manifest_schema()
-    return {
-        "top-level": table(schema["properties"]),
-        "release": table(schema["$defs"]["release"]["properties"]),
-        "bake": table(schema["$defs"]["bake"]["properties"]),
-    }
-
-
-def rewrite(text: str) -> str:
-    """`text` with every reference table replaced by the one the schema gives."""
-    for name, body in tables().items():
-        if begin(name) not in text:
-            continue
-        start = text.index(begin(name)) + len(begin(name))
-        end = text.index(END, start)
-        text = text[:start] + "\n" + body + text[end:]
-    return text
-
-
 def out_of_date(root: Path = ROOT) -> dict[Path, str]:
     """The generated texts that differ from the files (pictures: their DOT source)."""
     found = {
@@ -70,9 +36,6 @@ def out_of_date(root: Path = ROOT) -> dict[Path, str]:
         for rel, text in pages().items()
         if not (root / rel).is_file() or (root / rel).read_text(encoding="utf-8") != text
     }
-    readme = (root / README).read_text(encoding="utf-8")
-    if rewrite(readme) != readme:
-        found[README] = rewrite(readme)
     return {**found, **stale(root)}
 
 
@@ -80,7 +43,7 @@ def main(argv: list[str]) -> int:
     changed = out_of_date()
     for rel, text in changed.items():
         if "--check" in argv:
-            print(f"{rel}: out of date; run python3 scripts/reference.py", file=sys.stderr)
+            print(f"{rel}: out of date; run python3 -m scripts.reference", file=sys.stderr)
         elif rel.suffix == ".svg":
             redraw(rel, text)
             print(f"{rel}: redrawn", file=sys.stderr)

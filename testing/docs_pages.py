@@ -7,6 +7,7 @@ import re
 import shlex
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from testing.helpers import ROOT
 
@@ -67,3 +68,19 @@ def examples(text: str) -> list[Example]:
 
 def documented_pages() -> list[Path]:
     return sorted(p.relative_to(DOCS) for p in DOCS.rglob("*.md"))
+
+
+def schema_keys(schema: dict[str, Any]) -> set[str]:
+    """Every key name the schema accepts anywhere (properties of every object and `$defs`)."""
+    found = set(schema.get("properties", {}))
+    for sub in schema.get("properties", {}).values():
+        found |= schema_keys(sub)
+    for sub in schema.get("$defs", {}).values():
+        found |= schema_keys(sub)
+    extra = schema.get("additionalProperties")
+    if isinstance(extra, dict):
+        found |= schema_keys(extra)
+    items = schema.get("items")
+    if isinstance(items, dict):
+        found |= schema_keys(items)
+    return found

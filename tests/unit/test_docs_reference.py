@@ -18,8 +18,8 @@ from scripts.reference import out_of_date, pages
 from scripts.reference_commands import walk
 from scripts.reference_manifest import manifest_page
 from scripts.reference_pictures import PICTURES, drawn, graph_of, stale
-from testing.helpers import ROOT
-from tests.unit.test_docs import keys
+from testing.docs_pages import schema_keys
+from testing.helpers import ROOT, run_cli
 
 MANIFEST_PAGE = Path("docs/reference/manifest.md")
 COMMANDS_PAGE = Path("docs/reference/commands.md")
@@ -32,7 +32,7 @@ def test_generated_pages_are_what_their_sources_make() -> None:
 
 def test_every_schema_key_is_on_the_manifest_page() -> None:
     page = (ROOT / MANIFEST_PAGE).read_text(encoding="utf-8")
-    assert sorted(k for k in keys(manifest_schema()) if f"| `{k}` |" not in page) == []
+    assert sorted(k for k in schema_keys(manifest_schema()) if f"| `{k}` |" not in page) == []
 
 
 def test_a_changed_description_changes_the_page() -> None:
@@ -72,6 +72,7 @@ def test_every_command_and_option_is_on_the_commands_page() -> None:
                 assert re.search(rf"`\[?{re.escape(shown)}", section), (path, flag)
         if command.help:
             assert command.help.split("\n")[0] in section
+        assert run_cli(*path.split(), "--help", cwd=ROOT).code == 0, path
 
 
 def test_the_pictures_draw_their_workspaces_plans() -> None:
