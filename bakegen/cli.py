@@ -167,6 +167,8 @@ def explain(
 class GraphFormat(str, Enum):
     mermaid = "mermaid"
     dot = "dot"
+    svg = "svg"
+    png = "png"
 
 
 @app.command()
@@ -175,7 +177,10 @@ def graph(
     workspace: Workspace = None,
     manifest: Manifest = None,
     fmt: Annotated[
-        GraphFormat, typer.Option("--format", "-f", help="mermaid (for markdown) or dot.")
+        GraphFormat,
+        typer.Option(
+            "--format", "-f", help="mermaid (for markdown), dot, or svg or png (with Graphviz)."
+        ),
     ] = GraphFormat.mermaid,
     package: Annotated[str | None, typer.Option(help="Only this package's images.")] = None,
     release_type: Annotated[

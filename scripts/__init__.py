@@ -1,1 +1,1 @@
-"""Scripts of the repository: installers, the test runner, and the README generator."""
+"""Scripts of the repository: installers, the test runner, and the documentation generator (reference.py)."""

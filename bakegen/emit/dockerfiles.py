@@ -43,7 +43,7 @@ def environment(
 
 
 def context(df: Dockerfile) -> dict[str, Any]:
-    """The names a Dockerfile template sees (documented in the README)."""
+    """The names a Dockerfile template sees (documented in docs/reference/templates.md)."""
     ctx = {f.name: getattr(df, f.name) for f in dataclasses.fields(df)}
     ctx["release"] = df.release_type  # the older name of `release_type`
     ctx["envars"] = dict(df.envars)

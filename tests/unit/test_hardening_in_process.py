@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from bakegen import __version__
 from bakegen.layout import MARKER
 from testing.helpers import MINIMAL_MANIFEST as MANIFEST
 from testing.helpers import minimal_workspace as minimal
@@ -106,7 +107,7 @@ def test_options_before_the_command_and_manifest_relative_to_the_workspace(tmp_p
     assert before.code == after.code == 0, before.err + after.err
     assert before.err == after.err == "ok: 3 targets (2 images, 1 verify)\n"
     version = run_cli("--version", cwd=elsewhere)
-    assert (version.code, version.out.strip()) == (0, "0.1.0")
+    assert (version.code, version.out.strip()) == (0, __version__)
 
 
 def test_manifest_paths_that_cannot_be_read(tmp_path: Path) -> None:
