@@ -183,10 +183,8 @@ CASES = {
         workspace="images",
     ),
     "templates in a submodule": Case(
-        lambda ws: edit(
-            ws / "templates/common/check-python.j2", "# Fail the build", "# Stop the build"
-        ),
-        bool,
+        lambda ws: write(ws / "templates/common/entrypoint.sh", "#!/bin/sh\nexec \"$@\"\n"),
+        runtime_images,
         submodule,
     ),
 }
