@@ -19,7 +19,7 @@ from pathlib import Path
 from bakegen.affected import git
 from bakegen.affected.files import Files
 from bakegen.affected.inputs import UNKNOWABLE, Target, inputs
-from bakegen.errors import BakegenError
+from bakegen.errors import BakegenError, WriteFailed
 from bakegen.layout import manifest_path
 from bakegen.pipeline import compile_workspace
 
@@ -40,7 +40,12 @@ def affected(workspace: Path, since: str, manifest: Path | None = None) -> Affec
     result = Affected()
     with tempfile.TemporaryDirectory(prefix="bakegen-affected-") as tmp:
         root = Path(tmp)
-        troubles = git.extract(repo.top, commit, root)
+        try:
+            troubles = git.extract(repo.top, commit, root)
+        except OSError as exc:
+            raise WriteFailed(
+                f"{root}: cannot write the files of {since} there: {exc.strerror or exc}"
+            ) from None
         result.warnings += [f"{t}; what it holds counts as changed" for t in troubles]
         old_manifest, warning = _manifest_at(workspace, manifest, repo.top, root)
         if warning:

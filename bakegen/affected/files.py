@@ -130,10 +130,17 @@ class Files:
         return self._reads[key]
 
 
+def _link(path: str) -> str:
+    try:
+        return os.readlink(path)
+    except OSError:  # gone since it was looked at
+        return ""
+
+
 def _digest_of(files: Files, path: str) -> str:
     kind = files.kind(path)
     if kind == LINK:
-        return "symlink " + os.readlink(path)
+        return "symlink " + _link(path)
     if kind != FILE:
         return str(kind)
     if path in files.outputs:
@@ -206,7 +213,7 @@ def _follow(files: Files, root: str, path: str) -> str:
     for _ in range(_HOPS):
         if files.kind(path) != LINK:
             return path
-        target = os.readlink(path)
+        target = _link(path)
         base = root if target.startswith("/") else os.path.dirname(path)
         path = os.path.normpath(os.path.join(base, target.lstrip("/")))
         if not within(path, root):

@@ -194,12 +194,16 @@ def _batch(top: Path, names: list[str], *, filters: bool) -> Iterator[tuple[str,
         raise UsageError(GIT_MISSING)
     command = ["git", "-C", str(top), "cat-file", "--batch"]
     # `--filters` wants `rev:path` names; a blob named by its id passes unfiltered.
-    with subprocess.Popen(
-        [*command, "--filters"] if filters else command,
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-    ) as proc:
+    try:
+        proc = subprocess.Popen(
+            [*command, "--filters"] if filters else command,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+        )
+    except OSError as exc:
+        raise UsageError(f"git cannot be run ({exc.strerror}); {GET_GIT}") from None
+    with proc:
         assert proc.stdin is not None
         assert proc.stdout is not None
         feeder = threading.Thread(target=_feed, args=(proc.stdin, names), daemon=True)

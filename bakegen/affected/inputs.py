@@ -36,10 +36,11 @@ def inputs(compiled: Compiled, files: Files, side: str) -> dict[str, Target]:
     """Every built target's inputs, by name; `side` tells the sides' UNKNOWABLE apart."""
     text = compiled.outputs[BAKE_FILES["hcl"]]
     names = [b.name for b in bake_model(compiled.plan).targets]
-    return {name: _target(e, files, side) for name, e in entries(text, names).items()}
+    return {name: target_of(e, files, side) for name, e in entries(text, names).items()}
 
 
-def _target(entry: Entry, files: Files, side: str) -> Target:
+def target_of(entry: Entry, files: Files, side: str) -> Target:
+    """What one entry is built from, on the side `side` whose files are `files`."""
     own = {"bake entry": entry.digest}
     contexts = entry.contexts
     known = (

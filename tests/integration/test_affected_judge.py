@@ -183,7 +183,7 @@ CASES = {
         workspace="images",
     ),
     "templates in a submodule": Case(
-        lambda ws: write(ws / "templates/common/entrypoint.sh", "#!/bin/sh\nexec \"$@\"\n"),
+        lambda ws: write(ws / "templates/common/entrypoint.sh", '#!/bin/sh\nexec "$@"\n'),
         runtime_images,
         submodule,
     ),

@@ -10,8 +10,11 @@ from pathlib import Path
 
 import pytest
 
+from bakegen.affected.compare import changed
+from bakegen.affected.entries import entries
 from bakegen.affected.files import Files
 from bakegen.affected.git import GIT_MISSING, link_target, tree_entries
+from bakegen.affected.inputs import target_of
 from bakegen.affected.reads import WHOLE
 from bakegen.commands.affected import affected, bake_file, bake_path
 from bakegen.commands.smoke import run_tests
@@ -180,3 +183,25 @@ def test_bake_is_written_only_over_its_own_file_never_through_a_symlink(tmp_path
             write_owned(tmp_path, rel, text)
     assert list(outside.iterdir()) == []
     assert sorted(p.name for p in (tmp_path / "ci/new").iterdir()) == ["affected.hcl"]
+
+
+def test_a_target_whose_context_is_an_expression_is_always_affected(tmp_path: Path) -> None:
+    text = (
+        'variable "CTX" {\n  default = "."\n}\n'
+        'target "app" {\n  context = "${CTX}"\n  dockerfile = "Dockerfile"\n}\n'
+        'target "plain" {\n  dockerfile = "Dockerfile"\n}\n'
+    )
+    write(tmp_path / "Dockerfile", "FROM scratch\nCOPY a /a\n")
+    write(tmp_path / "a", "a")
+    files = Files(tmp_path, tmp_path, {})
+    sides = [
+        {n: target_of(e, files, side) for n, e in entries(text, []).items()}
+        for side in ("now", "before")
+    ]
+    assert sides[0]["plain"].own["context file a"] == files.digest(str(tmp_path / "a"))
+    assert changed(sides[0], sides[1], "HEAD") == {
+        "app": [
+            "what its build reads is not known (its context, Dockerfile or contexts is an "
+            "expression)"
+        ]
+    }
