@@ -105,10 +105,10 @@ class _Tree:
         return None
 
 
-def plan_changes(workspace: Path, outputs: dict[str, str], output_dir: str) -> Changes:
+def plan_changes(workspace: Path, outputs: dict[str, str], output_dir: str | None) -> Changes:
     """What a render would do to the workspace: each output created, updated or unchanged,
-    and every file bakegen made that no output names deleted. Refuses (OutputConflict) when
-    anything that is not bakegen's stands where an output goes."""
+    and every file bakegen made that no output names deleted (none without `output_dir`).
+    Refuses (OutputConflict) when anything that is not bakegen's stands where an output goes."""
     changes = Changes()
     conflicts: list[str] = []
     in_the_way: set[str] = set()
@@ -128,6 +128,8 @@ def plan_changes(workspace: Path, outputs: dict[str, str], output_dir: str) -> C
             conflicts.append(conflict)
     if conflicts:
         raise OutputConflict(conflicts)
+    if output_dir is None:
+        return changes
     for rel in _existing(workspace, output_dir):
         if rel not in outputs:
             _sort_existing(changes, workspace, rel)
@@ -226,6 +228,17 @@ def workspace_lock(workspace: Path, on_wait: Callable[[], None] = lambda: None) 
         yield
     finally:
         os.close(fd)
+
+
+def write_owned(workspace: Path, rel: str, text: str) -> Changes:
+    """Write one file of bakegen's at `rel` in the workspace as a render writes its outputs:
+    never through a symlink or over a file without the marker, staged and renamed, missing
+    folders made (and removed again on a failure)."""
+    outputs = {rel: text}
+    with workspace_lock(workspace):
+        changes = plan_changes(workspace, outputs, None)
+        apply(workspace, outputs, changes)
+    return changes
 
 
 def replace_file(path: Path, text: str) -> None:

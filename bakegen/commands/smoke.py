@@ -8,6 +8,7 @@ it with the current environment (VERSION and the registries' gates), as `bakegen
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -20,6 +21,10 @@ from bakegen.pipeline import plan_workspace
 from bakegen.plan.records import DeclaredTest, Image, Plan
 
 Runner = Callable[[Sequence[str]], int]
+GET_DOCKER = (
+    "install Docker (Docker Engine or Docker Desktop) or put docker on PATH, and run again "
+    "(`--dry-run` prints the commands without it)"
+)
 
 
 @dataclass(frozen=True)
@@ -115,4 +120,13 @@ def run_tests(
 
 
 def _run(command: Sequence[str]) -> int:
-    return subprocess.run(list(command), check=False).returncode
+    """Run `command` (docker); a one-line error when docker is not there to run."""
+    if shutil.which(command[0]) is None:
+        raise UsageError(
+            f"{command[0]} not found on PATH (or not executable): `bakegen smoke` runs each "
+            f"test with `docker run`; {GET_DOCKER}"
+        )
+    try:
+        return subprocess.run(list(command), check=False).returncode
+    except OSError as exc:
+        raise UsageError(f"{command[0]} cannot be run ({exc.strerror}); {GET_DOCKER}") from None

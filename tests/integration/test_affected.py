@@ -1,22 +1,13 @@
-"""`bakegen affected` against a brute-force oracle, in temporary git repositories.
-
-The oracle renders both revisions on disk, reads every target's entry with real
-`docker buildx bake --print`, the bytes of its Dockerfile and of the files its COPY and ADD
-instructions read (parsed with BuildKit's own parser), and propagates through `target:`
-contexts. `affected` must give exactly the oracle's set for each scripted change.
-"""
+"""`bakegen affected` against the brute-force judge (testing.judge), in temporary git
+repositories: for each scripted change `affected` must give exactly the judge's set."""
 
 from __future__ import annotations
 
-import glob
-import hashlib
 import json
 import shutil
-import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
-import dockerfile
 import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
@@ -26,79 +17,9 @@ from bakegen.commands.affected import affected, bake_file
 from bakegen.errors import UsageError
 from bakegen.layout import MARKER
 from testing.helpers import ROOT, bake_print, git, run_cli
+from testing.judge import example_repo, judge
 
 pytestmark = pytest.mark.buildx
-
-
-def example_repo(tmp: Path) -> Path:
-    repo = tmp / "repo"
-    repo.mkdir()
-    for name in ("manifest", "templates"):
-        shutil.copytree(ROOT / name, repo / name)
-    (repo / "README.md").write_text("images\n", encoding="utf-8")
-    git(repo, "init", "-q")
-    git(repo, "add", "-A")
-    git(repo, "commit", "-q", "-m", "base")
-    return repo
-
-
-def gates_of(ws: Path) -> set[str]:
-    manifest = yaml.safe_load((ws / "manifest/manifest.yml").read_text(encoding="utf-8"))
-    return {r["only_if"] for r in (manifest.get("repository") or {}).values() if r.get("only_if")}
-
-
-def oracle_inputs(ws: Path, gates: set[str]) -> dict[str, tuple[str, tuple[str, ...]]]:
-    """target -> (digest of everything it is built from, its target: parents), by brute force."""
-    assert run_cli("render", cwd=ws).code == 0
-    # Every group holds every pushed image and check; bake adds the parents they are built FROM.
-    # Printed with the gates closed (their defaults), all open, and each open alone: a target
-    # is unchanged only when bake gives it the same entry whichever registries are on.
-    envs = [{}, dict.fromkeys(gates, "on"), *({g: "on"} for g in sorted(gates))]
-    prints = [bake_print(ws, "default", "verify", env=env)["target"] for env in envs]
-    out = {}
-    for name, entry in prints[0].items():
-        digest = hashlib.sha256(json.dumps([p[name] for p in prints], sort_keys=True).encode())
-        text = (ws / entry["dockerfile"]).read_text(encoding="utf-8")
-        digest.update(text.encode())
-        for command in dockerfile.parse_string(text):
-            if command.cmd.upper() not in ("COPY", "ADD"):
-                continue
-            if any(f.startswith("--from=") for f in command.flags):
-                continue
-            for source in command.value[:-1]:
-                for match in sorted(glob.glob(str(ws / source), recursive=True)):
-                    for path in (
-                        sorted(Path(match).rglob("*")) if Path(match).is_dir() else [Path(match)]
-                    ):
-                        if path.is_file():
-                            digest.update(path.relative_to(ws).as_posix().encode())
-                            digest.update(path.read_bytes())
-        parents = tuple(
-            v.removeprefix("target:")
-            for v in (entry.get("contexts") or {}).values()
-            if v.startswith("target:")
-        )
-        out[name] = (digest.hexdigest(), parents)
-    shutil.rmtree(ws / "generated")
-    return out
-
-
-def oracle(repo: Path, ref: str) -> set[str]:
-    old = repo.parent / f"old-{ref}"
-    old.mkdir()
-    subprocess.run(f"git archive {ref} | tar -x -C {old}", shell=True, cwd=repo, check=True)
-    gates = gates_of(old) | gates_of(repo)
-    before, now = oracle_inputs(old, gates), oracle_inputs(repo, gates)
-    shutil.rmtree(old)
-    changed = {t for t, (d, _) in now.items() if before.get(t, ("", ()))[0] != d}
-    grew = True
-    while grew:
-        grew = False
-        for name, (_, parents) in now.items():
-            if name not in changed and any(p in changed for p in parents):
-                changed.add(name)
-                grew = True
-    return changed
 
 
 def edit(path: Path, old: str, new: str) -> None:
@@ -138,12 +59,12 @@ CHANGES: dict[str, Callable[[Path], object]] = {
 
 
 @pytest.mark.parametrize("change", sorted(CHANGES))
-def test_affected_equals_the_oracle(change: str, tmp_path: Path) -> None:
+def test_affected_equals_the_judge(change: str, tmp_path: Path) -> None:
     repo = example_repo(tmp_path)
     CHANGES[change](repo)
     found = affected(repo, "HEAD")
     assert found.note is None
-    expected = oracle(repo, "HEAD")
+    expected = judge(repo, "HEAD")
     assert set(found.targets) == expected
     if change == "nothing that builds":
         assert expected == set()
@@ -188,7 +109,7 @@ def test_bake_file_has_one_group(tmp_path: Path) -> None:
 def test_affected_bake_writes_the_group_of_the_targets_it_prints(tmp_path: Path) -> None:
     repo = example_repo(tmp_path)
     CHANGES["a leaf template"](repo)
-    (repo / "affected.hcl").write_text("an older one\n", encoding="utf-8")
+    (repo / "affected.hcl").write_text(bake_file(["an-older-one"]), encoding="utf-8")
     result = run_cli("affected", "--since", "HEAD", "--bake", "affected.hcl", "--json", cwd=repo)
     assert result.code == 0, result.err
     targets = list(json.loads(result.out))
@@ -230,7 +151,7 @@ EDITS = st.sampled_from(
     suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 @given(edits=st.lists(EDITS, min_size=1, max_size=3, unique=True))
-def test_generated_manifest_edits_equal_the_oracle(
+def test_generated_manifest_edits_equal_the_judge(
     edits: list[tuple[str, str]], tmp_path_factory: pytest.TempPathFactory
 ) -> None:
     repo = example_repo(tmp_path_factory.mktemp("edits"))
@@ -239,4 +160,4 @@ def test_generated_manifest_edits_equal_the_oracle(
         text = text.replace(old, new, 1)
     yaml.safe_load(text)
     (repo / "manifest/manifest.yml").write_text(text, encoding="utf-8")
-    assert set(affected(repo, "HEAD").targets) == oracle(repo, "HEAD")
+    assert set(affected(repo, "HEAD").targets) == judge(repo, "HEAD")
