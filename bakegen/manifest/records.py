@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from bakegen.errors import KeyPath, Location, Problem
 from bakegen.load.sourcemap import nearest
@@ -15,12 +16,17 @@ from bakegen.manifest.values import (
     Pairs,
     Secret,
 )
+from bakegen.manifest.cuda_install import REPOSITORY, CudaCheck
+from bakegen.manifest.tag_variables import TagVariable
 from bakegen.plan.names import version_key
+
+if TYPE_CHECKING:
+    from bakegen.manifest.args import ArgRule
 
 # The first part of the origin of a value that comes from bakegen's defaults, not the manifest.
 DEFAULT = "<default>"
 # Keys of a package that are not release types.
-PACKAGE_KEYS = ("python_versions", "parent", "tests", "bake")
+PACKAGE_KEYS = ("python_versions", "parent", "tests", "bake", "args", "cuda_check")
 
 
 @dataclass(frozen=True)
@@ -149,6 +155,8 @@ class Package:
     tests: tuple[ImageTest, ...]
     path: KeyPath
     bake: tuple[BakeSetting, ...] = ()
+    args: tuple[ArgRule, ...] = ()
+    cuda_check: CudaCheck | None = None  # over its distro releases' own
 
     def build(self, release_type: str) -> Build | None:
         return next((b for b in self.builds if b.release_type == release_type), None)
@@ -177,6 +185,8 @@ class DistroRelease:
     os_id: str
     path: KeyPath
     bake: tuple[BakeSetting, ...] = ()
+    cuda_install: str = REPOSITORY  # or TEMPLATE: the template installs CUDA its own way
+    cuda_check: CudaCheck = CudaCheck()
 
     @property
     def distro_id(self) -> str:
@@ -184,7 +194,9 @@ class DistroRelease:
 
     @property
     def cuda_on(self) -> bool:
-        return bool(self.cuda_prefix_url)
+        if self.cuda_install == REPOSITORY:
+            return bool(self.cuda_prefix_url)
+        return bool(self.cuda_refs) or self.cuda_by_components
 
 
 @dataclass(frozen=True)
@@ -208,6 +220,8 @@ class Manifest:
     sources: Mapping[KeyPath, Location]
     files: tuple[str, ...]
     bake: tuple[BakeSetting, ...] = ()
+    tag_variables: tuple[TagVariable, ...] = ()
+    args: tuple[ArgRule, ...] = ()
 
     def where(self, path: KeyPath) -> Location | None:
         """Where `path` is written, or its nearest written ancestor; None for a default."""

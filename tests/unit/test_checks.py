@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from bakegen.manifest.records import PACKAGE_KEYS
 from testing.unit import RELEASE, manifest_data, problems
 
 R = RELEASE
@@ -368,8 +369,8 @@ ALIAS_CASES: dict[str, tuple[dict[str, Any], list[str]]] = {
     "a release type named tests": (
         manifest_data(release_types={"tests": {"tag": "t"}}),
         [
-            "release_types.tests: 'tests' is a key of packages (python_versions, parent, "
-            "tests, bake), not a release type name"
+            f"release_types.tests: 'tests' is a key of packages ({', '.join(PACKAGE_KEYS)}), "
+            "not a release type name"
         ],
     ),
 }
