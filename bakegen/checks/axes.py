@@ -68,7 +68,7 @@ def _tag_variable_problems(m: Manifest) -> Iterator[Problem]:
             )
 
 
-def _matcher(m: Manifest, image: Image) -> Callable[[Where], bool]:
+def image_matcher(m: Manifest, image: Image) -> Callable[[Where], bool]:
     """Whether a `where` names `image`."""
     release = next(
         r for r in m.releases if (r.distro, r.version) == (image.distro, image.distro_version)
@@ -108,7 +108,7 @@ def arg_problems(m: Manifest, plan: Plan) -> Iterator[Problem]:
     named: set[KeyPath] = set()
     said: set[tuple[KeyPath, str]] = set()
     for image in plan.images:
-        matches = _matcher(m, image)
+        matches = image_matcher(m, image)
         named.update(r.path for r in rules_of(m, image.package) if matches(r.where))
         given = {name: path for name, _, path in image_args(m, image.package, matches)}
         for setting in image.bake:

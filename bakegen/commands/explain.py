@@ -10,7 +10,11 @@ from typing import Any
 
 from bakegen.errors import KeyPath, UsageError, did_you_mean
 from bakegen.manifest.records import DistroRelease, Manifest, Package, ReleaseType
+from bakegen.checks.axes import image_matcher
+from bakegen.commands.explain_axes import cuda_check_row, tag_variable_text, when_given
+from bakegen.manifest.cuda_install import REPOSITORY
 from bakegen.manifest.values import shown
+from bakegen.plan.args import image_args
 from bakegen.output import Streams
 from bakegen.pipeline import plan_manifest, read_manifest
 from bakegen.plan.records import Image, Plan
@@ -94,13 +98,19 @@ def _cuda(it: _Target) -> list[Row]:
     found, release = it.image.cuda, it.release
     if not found:
         return []
-    cuda = it.m.cuda_versions[found.version]
+    cuda = it.m.cuda_versions.get(found.version)
     rows = [it.row("cuda", found.version, (*release.path, "cuda"))]
     rows += [
         it.row(f"cuda component {name}", version, (*cuda.path, name))
-        for name, version in cuda.all_components
+        for name, version in (cuda.all_components if cuda else ())
     ]
-    rows.append(it.row("cuda repository", found.repo_url, (*release.path, "cuda_prefix_url")))
+    if found.install == REPOSITORY:
+        rows.append(it.row("cuda repository", found.repo_url, (*release.path, "cuda_prefix_url")))
+    else:
+        rows.append(it.row("cuda installed by", "the template", (*release.path, "cuda_install")))
+    check = cuda_check_row(it.m, it.image, release)
+    if check:
+        rows.append(it.row(*check))
     if found.requires:
         rows.append(it.row("NVIDIA_REQUIRE_CUDA", found.requires, (*release.path, "cuda_requires")))
     return rows
@@ -147,8 +157,7 @@ def _tags(it: _Target) -> list[Row]:
     ]
     registries = {r.name: r for r in it.m.registries}
     for tag in image.tags:
-        when = f" (when {tag.gate} is set)" if tag.gate else ""
-        when = " (while every registry is gated off)" if tag.fallback else when
+        when = when_given(tag)
         registry = registries.get(tag.registry)
         where: KeyPath = (
             (*registry.path, "registry", image.package)
@@ -156,7 +165,21 @@ def _tags(it: _Target) -> list[Row]:
             else tag.alias or (*rt.path, "tag")
         )
         rows.append(it.row("tag", shown(tag.text) + when, where))
+    rows += [
+        it.row(f"tag variable {v.variable}", tag_variable_text(v), v.path)
+        for v in it.m.tag_variables
+        if any(v.variable in t.needs for t in image.tags)
+    ]
     return rows
+
+
+def _args(it: _Target) -> list[Row]:
+    """The build arguments `args` gives the image, each where its value is written."""
+    matches = image_matcher(it.m, it.image)
+    return [
+        it.row(f"arg {name}", value, path)
+        for name, value, path in image_args(it.m, it.image.package, matches)
+    ]
 
 
 def _tests(it: _Target) -> list[Row]:
@@ -193,7 +216,7 @@ def _files(it: _Target) -> list[Row]:
 
 
 # The sections of an explanation, in the order it shows them.
-SECTIONS = (_what, _cuda, _base, _environment, _tags, _tests, _bake, _files)
+SECTIONS = (_what, _cuda, _base, _environment, _args, _tags, _tests, _bake, _files)
 
 
 def explained_json(target: str, note: str, rows: list[Row]) -> dict[str, Any]:
