@@ -9,9 +9,10 @@ from string import Formatter
 from bakegen.errors import KeyPath, Problem
 from bakegen.manifest.cuda_install import TEMPLATE
 from bakegen.manifest.records import Manifest, Where
+from bakegen.manifest.values import Var
 from bakegen.plan.args import image_args, rules_of
 from bakegen.plan.build import _matches
-from bakegen.plan.records import Image, Plan
+from bakegen.plan.records import Image, Plan, Tag
 from bakegen.plan.tags import ARGS_FIELD, TAG_FIELDS
 
 # Bake variables the bake file declares itself, whatever the manifest says.
@@ -85,7 +86,9 @@ def arg_field_problems(m: Manifest, plan: Plan) -> Iterator[Problem]:
         rt = m.release_types[image.release_type]
         formats = [((*rt.path, "tag"), rt.tag)] if image.push and rt.tag else []
         formats += [
-            ((*a.path, "tag"), a.tag) for a in rt.aliases if any(t.alias == a.path for t in image.tags)
+            ((*a.path, "tag"), a.tag)
+            for a in rt.aliases
+            if any(t.alias == a.path for t in image.tags)
         ]
         own = {name for name, _ in image.args}
         for path, fmt in formats:
@@ -93,12 +96,15 @@ def arg_field_problems(m: Manifest, plan: Plan) -> Iterator[Problem]:
                 if field and field.startswith(ARGS_FIELD) and field[len(ARGS_FIELD) :] not in own:
                     missing.setdefault((path, field), []).append(image.target)
     for (path, field), targets in missing.items():
-        more = f" and {len(targets) - 1} more images" if len(targets) > 1 else ""
+        images = (
+            f"image {targets[0]} gets"
+            if len(targets) == 1
+            else (f"images {targets[0]} and {len(targets) - 1} more get")
+        )
         yield m.problem(
             path,
-            f"{{{field}}}: image {targets[0]}{more} get no build argument "
-            f"{field[len(ARGS_FIELD) :]} from `args`; give it to them (a `where` naming them) "
-            "or leave the field out of this format",
+            f"{{{field}}}: {images} no build argument {field[len(ARGS_FIELD) :]} from `args`; "
+            "give it to them (a `where` naming them) or leave the field out of this format",
         )
 
 
@@ -135,10 +141,10 @@ def _at(m: Manifest, path: KeyPath) -> str:
     return f" (at {where})" if where else ""
 
 
-def tag_sample_note(m: Manifest, needs: tuple[str, ...], variables: bool) -> str:
-    """How the tag checks read a tag holding bake variables (`variables`): VERSION at its
-    default, and each tag variable it `needs` at its sample value."""
-    if not variables:
-        return ""
-    samples = [f"{v.variable}={v.sample}" for v in m.tag_variables if v.variable in needs]
-    return " (with VERSION at its default" + "".join(f", {s}" for s in samples) + ")"
+def tag_sample_note(m: Manifest, tag: Tag) -> str:
+    """How the tag checks read a tag holding bake variables: VERSION at its default, each tag
+    variable at its sample value."""
+    names = {p.name for p in tag.text if isinstance(p, Var)}
+    said = ["VERSION at its default"] if "VERSION" in names else []
+    said += [f"{v.variable}={v.sample}" for v in m.tag_variables if v.variable in names]
+    return f" (with {', '.join(said)})" if said else ""

@@ -142,8 +142,8 @@ def _cuda_problems(m: Manifest, release: DistroRelease, kinds: set[str]) -> Iter
             )
         return
     # CUDA a template installs needs no cuda_dependencies entry
-    known = m.cuda_versions if release.cuda_install == REPOSITORY else release.cuda_refs
-    missing = [v for v in release.cuda_refs if v not in known]
+    declared = m.cuda_versions if release.cuda_install == REPOSITORY else release.cuda_refs
+    missing = [v for v in release.cuda_refs if v not in declared]
     if release.cuda_on and missing:
         known = sorted(m.cuda_versions)
         yield m.problem(

@@ -140,8 +140,7 @@ def _tag_problems(m: Manifest, plan: Plan) -> Iterator[Problem]:
                     yield m.problem(
                         _origin(image),
                         f"image {image.target} gets the tag {text!r}, which is not a valid image "
-                        f"reference: {why}"
-                        + tag_sample_note(m, tag.needs, written != text),
+                        f"reference: {why}" + tag_sample_note(m, tag),
                     )
                 continue
             key = normalize_reference(written)

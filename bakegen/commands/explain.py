@@ -8,16 +8,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bakegen.errors import KeyPath, UsageError, did_you_mean
-from bakegen.manifest.records import DistroRelease, Manifest, Package, ReleaseType
 from bakegen.checks.axes import image_matcher
-from bakegen.commands.explain_axes import cuda_check_row, tag_variable_text, when_given
+from bakegen.errors import KeyPath, UsageError, did_you_mean
 from bakegen.manifest.cuda_install import REPOSITORY
+from bakegen.manifest.records import DistroRelease, Manifest, Package, ReleaseType
+from bakegen.manifest.tag_variables import TagVariable
 from bakegen.manifest.values import shown
-from bakegen.plan.args import image_args
 from bakegen.output import Streams
 from bakegen.pipeline import plan_manifest, read_manifest
-from bakegen.plan.records import Image, Plan
+from bakegen.plan.args import VERIFY_CUDA_ENV, image_args
+from bakegen.plan.records import Image, Plan, Tag
 
 DEFAULT_ORIGIN = "default"
 
@@ -100,10 +100,11 @@ def _cuda(it: _Target) -> list[Row]:
         return []
     cuda = it.m.cuda_versions.get(found.version)
     rows = [it.row("cuda", found.version, (*release.path, "cuda"))]
-    rows += [
-        it.row(f"cuda component {name}", version, (*cuda.path, name))
-        for name, version in (cuda.all_components if cuda else ())
-    ]
+    if cuda:  # a version a template installs may have no cuda_dependencies entry
+        rows += [
+            it.row(f"cuda component {name}", version, (*cuda.path, name))
+            for name, version in cuda.all_components
+        ]
     if found.install == REPOSITORY:
         rows.append(it.row("cuda repository", found.repo_url, (*release.path, "cuda_prefix_url")))
     else:
@@ -213,6 +214,43 @@ def _files(it: _Target) -> list[Row]:
         it.row("dockerfile", dockerfile, None),
         it.row("template", template, (*it.release.path, "templates_dir")),
     ]
+
+
+def when_given(tag: Tag) -> str:
+    """When bake gives `tag`, as a note after it (empty: always)."""
+    if tag.fallback:
+        needs = f", when {_and(tag.needs)} {_be(tag.needs)} set" if tag.needs else ""
+        return f" (while every registry is gated off{needs})"
+    return f" (when {_and(tag.conditions)} {_be(tag.conditions)} set)" if tag.conditions else ""
+
+
+def _and(names: tuple[str, ...]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + f" and {names[-1]}"
+
+
+def _be(names: tuple[str, ...]) -> str:
+    return "is" if len(names) == 1 else "are"
+
+
+def tag_variable_text(variable: TagVariable) -> str:
+    """A tag variable's default, CI source and description, on one line."""
+    text = f"default {variable.default!r}"
+    if variable.ci:
+        text += f", set by the workflow to the {variable.ci}"
+    return text + (f": {variable.description}" if variable.description else "")
+
+
+def cuda_check_row(
+    m: Manifest, image: Image, release: DistroRelease
+) -> tuple[str, str, KeyPath] | None:
+    """The image's CUDA check when it is not the verify Dockerfile's own (CUDA_VERSION)."""
+    cuda = image.cuda
+    if cuda is None or cuda.check.env == VERIFY_CUDA_ENV:
+        return None
+    package = m.packages[image.package]
+    path = (*(package.path if package.cuda_check else release.path), "cuda_check")
+    shown = f"env {cuda.check.env}" if cuda.check.env else f"run {cuda.check.run}"
+    return ("cuda check", shown, path)
 
 
 # The sections of an explanation, in the order it shows them.

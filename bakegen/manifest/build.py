@@ -18,7 +18,7 @@ from typing import Any
 from bakegen.errors import KeyPath
 from bakegen.load.sourcemap import Loaded
 from bakegen.manifest.args import arg_rules
-from bakegen.manifest.cuda_install import REPOSITORY, cuda_check
+from bakegen.manifest.cuda_install import NO_CHECK, REPOSITORY, cuda_check
 from bakegen.manifest.platforms import CUDNN_PREFIX, cuda_key, normalize_platform, split_cudnn
 from bakegen.manifest.records import (
     DEFAULT,
@@ -324,7 +324,7 @@ def _distro_release(
         path=path,
         bake=bake_settings(spec.get("bake"), (*path, "bake")),
         cuda_install=install,
-        cuda_check=cuda_check(spec.get("cuda_check")) or cuda_check(each["cuda_check"]),
+        cuda_check=cuda_check(spec.get("cuda_check")) or cuda_check(each["cuda_check"]) or NO_CHECK,
     )
 
 

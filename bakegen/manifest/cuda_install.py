@@ -22,10 +22,13 @@ class CudaCheck:
     run: str | None = None
 
 
+# A check that reads nothing: the value of records built without one.
+NO_CHECK = CudaCheck()
+
+
 def cuda_check(spec: Any) -> CudaCheck | None:
     """A `cuda_check` mapping as a record; None when it is not given."""
     if not isinstance(spec, Mapping) or not spec:
         return None
     env, run = spec.get("env"), spec.get("run")
     return CudaCheck(env=str(env) if env else None, run=str(run) if run else None)
-

@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING
 
 from bakegen.errors import KeyPath, Location, Problem
 from bakegen.load.sourcemap import nearest
+from bakegen.manifest.cuda_install import NO_CHECK, REPOSITORY, CudaCheck
+from bakegen.manifest.tag_variables import TagVariable
 from bakegen.manifest.values import (
     CI,
     BakeSetting,
@@ -16,8 +18,6 @@ from bakegen.manifest.values import (
     Pairs,
     Secret,
 )
-from bakegen.manifest.cuda_install import REPOSITORY, CudaCheck
-from bakegen.manifest.tag_variables import TagVariable
 from bakegen.plan.names import version_key
 
 if TYPE_CHECKING:
@@ -186,7 +186,7 @@ class DistroRelease:
     path: KeyPath
     bake: tuple[BakeSetting, ...] = ()
     cuda_install: str = REPOSITORY  # or TEMPLATE: the template installs CUDA its own way
-    cuda_check: CudaCheck = CudaCheck()
+    cuda_check: CudaCheck = NO_CHECK
 
     @property
     def distro_id(self) -> str:

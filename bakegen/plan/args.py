@@ -30,7 +30,9 @@ def image_args(
     found: dict[str, tuple[str, KeyPath]] = {}
     for rule in rules_of(m, package):
         if matches(rule.where):
-            found.update({name: (value, (*rule.path, "values", name)) for name, value in rule.values})
+            found.update(
+                {name: (value, (*rule.path, "values", name)) for name, value in rule.values}
+            )
     return tuple((name, *found[name]) for name in sorted(found))
 
 
@@ -50,13 +52,14 @@ def cuda_check_tests(cuda: Cuda | None) -> tuple[DeclaredTest, ...]:
     if cuda is None or expected_cuda(cuda) or not (cuda.check.env or cuda.check.run):
         return ()
     want, short = shlex.quote(cuda.version), shlex.quote(cuda.shortened)
+    # no `${`: bake would read it as an interpolation
     if cuda.check.env:
-        found, accepted = f'"${{{cuda.check.env}:-}}"', want
+        found, accepted = f'"${cuda.check.env}"', want
     else:
         found, accepted = f'"$(sh -c {shlex.quote(cuda.check.run or "")})"', f"{want}|{short}"
     script = (
         f"found={found}; "
         f'case "$found" in {accepted}) ;; '
-        f'*) echo "verify: CUDA ${{found:-none}}, expected {cuda.version}" >&2; exit 1 ;; esac'
+        f"*) echo \"verify: CUDA '$found', expected {cuda.version}\" >&2; exit 1 ;; esac"
     )
     return (DeclaredTest(CUDA_CHECK_TEST, script),)

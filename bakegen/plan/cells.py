@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from bakegen.manifest.records import CudaVersion, DistroRelease, Manifest, Package
 from bakegen.manifest.cuda_install import REPOSITORY
+from bakegen.manifest.records import CudaVersion, DistroRelease, Manifest, Package
 from bakegen.plan.args import cuda_check_of
 from bakegen.plan.cuda import cuda_requires
 from bakegen.plan.records import Cuda

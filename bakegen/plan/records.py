@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from bakegen.manifest.cuda_install import REPOSITORY, CudaCheck
+from bakegen.manifest.cuda_install import NO_CHECK, REPOSITORY, CudaCheck
 from bakegen.manifest.values import CI, BakeSetting, CudaKey, Cudnn, Pairs, Secret, Text
 
 
@@ -28,7 +28,7 @@ class Cuda:
     repo_url: str
     key: CudaKey
     install: str = REPOSITORY  # `cuda_install` of its distro release
-    check: CudaCheck = CudaCheck()  # how its verify check reads the version
+    check: CudaCheck = NO_CHECK  # how its verify check reads the version
 
 
 @dataclass(frozen=True)
