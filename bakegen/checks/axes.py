@@ -81,19 +81,25 @@ def image_matcher(m: Manifest, image: Image) -> Callable[[Where], bool]:
 
 def arg_field_problems(m: Manifest, plan: Plan) -> Iterator[Problem]:
     """Every `{args.NAME}` of a tag format an image gets has NAME among its build arguments."""
+    fields = {
+        (*path, "tag"): [
+            f for _, f, _, _ in Formatter().parse(fmt) if f and f.startswith(ARGS_FIELD)
+        ]
+        for rt in m.release_types.values()
+        for path, fmt in ((rt.path, rt.tag), *((a.path, a.tag) for a in rt.aliases))
+        if fmt and ARGS_FIELD in fmt
+    }
     missing: dict[tuple[KeyPath, str], list[str]] = {}
-    for image in plan.images:
+    for image in plan.images if fields else ():
         rt = m.release_types[image.release_type]
-        formats = [((*rt.path, "tag"), rt.tag)] if image.push and rt.tag else []
+        formats = [(*rt.path, "tag")] if image.push else []
         formats += [
-            ((*a.path, "tag"), a.tag)
-            for a in rt.aliases
-            if any(t.alias == a.path for t in image.tags)
+            (*a.path, "tag") for a in rt.aliases if any(t.alias == a.path for t in image.tags)
         ]
         own = {name for name, _ in image.args}
-        for path, fmt in formats:
-            for _, field, _, _ in Formatter().parse(fmt or ""):
-                if field and field.startswith(ARGS_FIELD) and field[len(ARGS_FIELD) :] not in own:
+        for path in formats:
+            for field in fields.get(path, ()):
+                if field[len(ARGS_FIELD) :] not in own:
                     missing.setdefault((path, field), []).append(image.target)
     for (path, field), targets in missing.items():
         images = (
@@ -111,6 +117,8 @@ def arg_field_problems(m: Manifest, plan: Plan) -> Iterator[Problem]:
 def arg_problems(m: Manifest, plan: Plan) -> Iterator[Problem]:
     """An `args` entry's `where` names some image (of its package); a build argument is set by
     `args` or by `bake: args:` of an image, not both."""
+    if not m.args and not any(p.args for p in m.packages.values()):
+        return
     named: set[KeyPath] = set()
     said: set[tuple[KeyPath, str]] = set()
     for image in plan.images:
