@@ -11,11 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from bakegen.checks.axes import axis_manifest_problems
 from bakegen.checks.formats import _format_problems
 from bakegen.checks.packages import _distro_release_problems, _package_problems, _python_problems
 from bakegen.errors import KeyPath, Problem, did_you_mean
 from bakegen.manifest.records import DEFAULT, Manifest
-from bakegen.plan.tags import TAG_FIELDS
+from bakegen.plan.tags import TAG_FIELDS, manifest_tag_fields
 
 RESERVED_GROUPS = ("default", "verify")
 
@@ -31,6 +32,7 @@ def manifest_problems(m: Manifest) -> list[Problem]:
         *_distro_release_problems(m),
         *_python_problems(m),
         *_bake_problems(m),
+        *axis_manifest_problems(m),
     ]
 
 
@@ -59,6 +61,7 @@ def _bake_problems(m: Manifest) -> Iterator[Problem]:
 
 def _release_type_problems(m: Manifest) -> Iterator[Problem]:
     types = m.release_types
+    fields = {*TAG_FIELDS, *manifest_tag_fields(m)}
     for rt in types.values():
         if rt.parent is not None and rt.parent not in types:
             yield m.problem(
@@ -74,11 +77,11 @@ def _release_type_problems(m: Manifest) -> Iterator[Problem]:
         if rt.push and not rt.tag:
             yield m.problem(rt.path, "a pushed release type needs a `tag` format")
         elif rt.push and rt.tag:
-            yield from _format_problems(m, (*rt.path, "tag"), rt.tag, TAG_FIELDS, tag=True)
+            yield from _format_problems(m, (*rt.path, "tag"), rt.tag, fields, tag=True)
         if rt.aliases and not rt.push:
             yield m.problem((*rt.path, "aliases"), "a release type that is not pushed has no tags")
         for alias in rt.aliases:
-            yield from _format_problems(m, (*alias.path, "tag"), alias.tag, TAG_FIELDS, tag=True)
+            yield from _format_problems(m, (*alias.path, "tag"), alias.tag, fields, tag=True)
 
 
 def _secret_problems(m: Manifest) -> Iterator[Problem]:

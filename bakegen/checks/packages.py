@@ -6,6 +6,7 @@ from collections.abc import Iterable, Iterator
 
 from bakegen.checks.formats import _format_problems
 from bakegen.errors import KeyPath, Problem, did_you_mean
+from bakegen.manifest.cuda_install import REPOSITORY
 from bakegen.manifest.platforms import CUDA_PLATFORMS
 from bakegen.manifest.records import (
     Build,
@@ -225,7 +226,9 @@ def _cuda_problems(m: Manifest, release: DistroRelease, kinds: set[str]) -> Iter
                 f"name the version instead (cuda: {release.cuda_refs[0]})",
             )
         return
-    missing = [v for v in release.cuda_refs if v not in m.cuda_versions]
+    # CUDA a template installs needs no cuda_dependencies entry
+    declared = m.cuda_versions if release.cuda_install == REPOSITORY else release.cuda_refs
+    missing = [v for v in release.cuda_refs if v not in declared]
     if release.cuda_on and missing:
         known = sorted(m.cuda_versions)
         yield m.problem(
@@ -235,6 +238,12 @@ def _cuda_problems(m: Manifest, release: DistroRelease, kinds: set[str]) -> Iter
         yield m.problem(path, "a CUDA version is listed twice")
     elif release.cuda_on and not release.cuda_refs and needs_cuda:
         yield m.problem(path, "CUDA is on (cuda_prefix_url is set) but no CUDA version is given")
+    elif needs_cuda and not release.cuda_on and release.cuda_install != REPOSITORY:
+        yield m.problem(
+            release.path,
+            f"has no CUDA version (`cuda` names none) but packages build {needs_cuda} on it; "
+            "remove it from those lists or list the versions its template installs",
+        )
     elif needs_cuda and not release.cuda_on:
         yield m.problem(
             release.path,

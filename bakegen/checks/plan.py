@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 
+from bakegen.checks.axes import arg_field_problems, arg_problems, tag_sample_note
 from bakegen.checks.dockerfiles import instructions
 from bakegen.checks.manifest import RESERVED_GROUPS, _line
 from bakegen.errors import KeyPath, Problem
@@ -17,12 +18,16 @@ from bakegen.plan.records import Image, Plan
 
 def plan_problems(m: Manifest, plan: Plan) -> list[Problem]:
     """Conflicts only the expanded matrix shows."""
+    unmade = list(arg_field_problems(m, plan))
+    if unmade:  # tags missing a build argument are not the tags meant: nothing more to check
+        return unmade
     return [
         *plan.dangling,
         *_target_name_problems(m, plan),
         *_alias_problems(m, plan),
         *_tag_problems(m, plan),
         *_group_problems(m, plan),
+        *arg_problems(m, plan),
     ]
 
 
@@ -121,7 +126,7 @@ def _clash_origin(a: Image, b: Image, which: Image) -> KeyPath:
 def _tag_problems(m: Manifest, plan: Plan) -> Iterator[Problem]:
     """Every tag is a valid image reference (with VERSION at its default), and no two images
     share one once references are normalised (`app` is `docker.io/library/app`)."""
-    values = plan.values({})
+    values = plan.values({v.variable: v.sample for v in m.tag_variables})
     seen: dict[str, tuple[Image, str]] = {}
     said: set[tuple[str, str, str]] = set()
     for image in plan.images:
@@ -136,8 +141,7 @@ def _tag_problems(m: Manifest, plan: Plan) -> Iterator[Problem]:
                     yield m.problem(
                         _origin(image),
                         f"image {image.target} gets the tag {text!r}, which is not a valid image "
-                        f"reference: {why}"
-                        + (" (with VERSION at its default)" if written != text else ""),
+                        f"reference: {why}" + tag_sample_note(m, tag),
                     )
                 continue
             key = normalize_reference(written)

@@ -8,12 +8,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bakegen.checks.axes import image_matcher
 from bakegen.errors import KeyPath, UsageError, did_you_mean, one_line
+from bakegen.manifest.cuda_install import REPOSITORY
 from bakegen.manifest.records import DistroRelease, Manifest, Package, ReleaseType
+from bakegen.manifest.tag_variables import TagVariable
 from bakegen.manifest.values import shown
 from bakegen.output import Streams
 from bakegen.pipeline import plan_manifest, read_manifest
-from bakegen.plan.records import Image, Plan
+from bakegen.plan.args import VERIFY_CUDA_ENV, image_args
+from bakegen.plan.records import Image, Plan, Tag
 
 DEFAULT_ORIGIN = "default"
 
@@ -99,13 +103,20 @@ def _cuda(it: _Target) -> list[Row]:
     found, release = it.image.cuda, it.release
     if not found:
         return []
-    cuda = it.m.cuda_versions[found.version]
+    cuda = it.m.cuda_versions.get(found.version)
     rows = [it.row("cuda", found.version, (*release.path, "cuda"))]
-    rows += [
-        it.row(f"cuda component {name}", version, (*cuda.path, name))
-        for name, version in cuda.all_components
-    ]
-    rows.append(it.row("cuda repository", found.repo_url, (*release.path, "cuda_prefix_url")))
+    if cuda:  # a version a template installs may have no cuda_dependencies entry
+        rows += [
+            it.row(f"cuda component {name}", version, (*cuda.path, name))
+            for name, version in cuda.all_components
+        ]
+    if found.install == REPOSITORY:
+        rows.append(it.row("cuda repository", found.repo_url, (*release.path, "cuda_prefix_url")))
+    else:
+        rows.append(it.row("cuda installed by", "the template", (*release.path, "cuda_install")))
+    check = cuda_check_row(it.m, it.image, release)
+    if check:
+        rows.append(it.row(*check))
     if found.requires:
         rows.append(it.row("NVIDIA_REQUIRE_CUDA", found.requires, (*release.path, "cuda_requires")))
     return rows
@@ -159,8 +170,7 @@ def _tags(it: _Target) -> list[Row]:
     ]
     registries = {r.name: r for r in it.m.registries}
     for tag in image.tags:
-        when = f" (when {tag.gate} is set)" if tag.gate else ""
-        when = " (while every registry is gated off)" if tag.fallback else when
+        when = when_given(tag)
         registry = registries.get(tag.registry)
         where: KeyPath = (
             (*registry.path, "registry", it.package.repository_key)
@@ -168,7 +178,21 @@ def _tags(it: _Target) -> list[Row]:
             else tag.alias or (*rt.path, "tag")
         )
         rows.append(it.row("tag", shown(tag.text) + when, where))
+    rows += [
+        it.row(f"tag variable {v.variable}", tag_variable_text(v), v.path)
+        for v in it.m.tag_variables
+        if any(v.variable in t.needs for t in image.tags)
+    ]
     return rows
+
+
+def _args(it: _Target) -> list[Row]:
+    """The build arguments `args` gives the image, each where its value is written."""
+    matches = image_matcher(it.m, it.image)
+    return [
+        it.row(f"arg {name}", value, path)
+        for name, value, path in image_args(it.m, it.image.package, matches)
+    ]
 
 
 def _tests(it: _Target) -> list[Row]:
@@ -207,8 +231,45 @@ def _files(it: _Target) -> list[Row]:
     return rows
 
 
+def when_given(tag: Tag) -> str:
+    """When bake gives `tag`, as a note after it (empty: always)."""
+    if tag.fallback:
+        needs = f", when {_and(tag.needs)} {_be(tag.needs)} set" if tag.needs else ""
+        return f" (while every registry is gated off{needs})"
+    return f" (when {_and(tag.conditions)} {_be(tag.conditions)} set)" if tag.conditions else ""
+
+
+def _and(names: tuple[str, ...]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + f" and {names[-1]}"
+
+
+def _be(names: tuple[str, ...]) -> str:
+    return "is" if len(names) == 1 else "are"
+
+
+def tag_variable_text(variable: TagVariable) -> str:
+    """A tag variable's default, CI source and description, on one line."""
+    text = f"default {variable.default!r}"
+    if variable.ci:
+        text += f", set by the workflow to the {variable.ci}"
+    return text + (f": {variable.description}" if variable.description else "")
+
+
+def cuda_check_row(
+    m: Manifest, image: Image, release: DistroRelease
+) -> tuple[str, str, KeyPath] | None:
+    """The image's CUDA check when it is not the verify Dockerfile's own (CUDA_VERSION)."""
+    cuda = image.cuda
+    if cuda is None or cuda.check.env == VERIFY_CUDA_ENV:
+        return None
+    package = m.packages[image.package]
+    path = (*(package.path if package.cuda_check else release.path), "cuda_check")
+    shown = f"env {cuda.check.env}" if cuda.check.env else f"run {cuda.check.run}"
+    return ("cuda check", shown, path)
+
+
 # The sections of an explanation, in the order it shows them.
-SECTIONS = (_what, _cuda, _base, _environment, _tags, _tests, _bake, _files)
+SECTIONS = (_what, _cuda, _base, _environment, _args, _tags, _tests, _bake, _files)
 
 
 def explained_json(target: str, note: str, rows: list[Row]) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from typing import Any
 from bakegen.manifest.values import resolve, shown
 from bakegen.output import Streams, table
 from bakegen.pipeline import plan_workspace
-from bakegen.plan.records import Image, Plan, active_tags
+from bakegen.plan.records import Image, Plan, Tag, active_tags
 
 COLUMNS = ("target", "python", "cuda", "platforms", "parent", "tags")
 
@@ -34,19 +34,41 @@ def run(
 
 
 def _cells(row: dict[str, Any]) -> tuple[str, ...]:
+    tags = " ".join(row["tags"]) or ("(not pushed)" if not row["push"] else "(gated off)")
+    if row["tags_held"]:
+        tags += "".join(f" {t['tag']} (needs {', '.join(t['needs'])})" for t in row["tags_held"])
     return (
         row["target"],
         row["python"],
         row["cuda"] or "",
         ",".join(row["platforms"]),
         row["parent"] or "",
-        " ".join(row["tags"]) or ("(not pushed)" if not row["push"] else "(gated off)"),
+        tags,
     )
 
 
 def tag_strings(image: Image, env: Mapping[str, str]) -> list[str]:
     """The tags bake gives `image` when the variables have the values in `env`."""
     return [resolve(t.text, env) for t in active_tags(image.tags, env)]
+
+
+def held_tags(image: Image, env: Mapping[str, str]) -> list[Tag]:
+    """The tags bake would give `image` once the tag variables left empty in `env` are set."""
+    unset = {n for t in image.tags for n in t.needs if not env.get(n)}
+    if not unset:
+        return []
+    given = active_tags(image.tags, {**env, **dict.fromkeys(unset, "set")})
+    return [t for t in given if unset & set(t.needs)]
+
+
+def _held(tag: Tag, values: Mapping[str, str]) -> dict[str, Any]:
+    """A held tag: its text with the set variables resolved, and the tag variables it waits for."""
+    unset = [n for n in tag.needs if not values.get(n)]
+    text = "".join(
+        p if isinstance(p, str) else shown((p,)) if p.name in unset else values.get(p.name, "")
+        for p in tag.text
+    )
+    return {"tag": text, "needs": unset}
 
 
 def records(plan: Plan, env: Mapping[str, str]) -> list[dict[str, Any]]:
@@ -64,11 +86,13 @@ def records(plan: Plan, env: Mapping[str, str]) -> list[dict[str, Any]]:
             "parent": i.parent,
             "push": i.push,
             "tags": tag_strings(i, values),
+            "tags_held": [_held(t, values) for t in held_tags(i, values)],
             "all_tags": [
                 {
                     "registry": t.registry,
                     "only_if": t.gate,
                     "fallback": t.fallback,
+                    "needs": list(t.needs),
                     "tag": shown(t.text),
                 }
                 for t in i.tags

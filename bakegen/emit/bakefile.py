@@ -33,6 +33,12 @@ OR_LOCAL_FUNCTION = (
     "length(refs) > 0 ? refs : local",
     "Images whose registries are all gated off get a local name (package:tag) instead.",
 )
+# gate() as the bake file declares it where tag variables gate tags too.
+TAG_GATE_FUNCTION = (
+    *GATE_FUNCTION[:3],
+    "Tags get given only while every variable they need is non-empty: a registry's only_if, "
+    "the tag variables they use.",
+)
 Function = tuple[str, tuple[str, ...], str, str]
 
 
@@ -84,7 +90,8 @@ def bake_model(plan: Plan) -> BakeModel:
 
 
 def _functions(plan: Plan) -> tuple[Function, ...]:
-    functions = [GATE_FUNCTION] if plan.gates else []
+    needs = any(t.needs for i in plan.images for t in i.tags)
+    functions = [TAG_GATE_FUNCTION] if needs else [GATE_FUNCTION] if plan.gates else []
     if any(t.fallback for i in plan.images for t in i.tags):
         functions.append(OR_LOCAL_FUNCTION)
     return tuple(functions)
@@ -179,23 +186,33 @@ def _verify_target(verify: Verify) -> Block:
 
 
 def tags_expr(tags: tuple[Tag, ...]) -> Expr:
-    """Tags as one expression: plain tags as a list, gated registries through gate(), and a
-    fallback name through or_local() when every registry is gated off."""
-    fallback: list[Expr] = [t.text for t in tags if t.fallback]
+    """Tags as one expression: plain tags as a list, gated ones (a registry's only_if, tag
+    variables) through gate(), and a fallback name through or_local() when every registry is
+    gated off."""
+    expr = _given(tuple(t for t in tags if not t.fallback))
+    fallback = tuple(t for t in tags if t.fallback)
+    return Call(OR_LOCAL_FUNCTION[0], (expr, _given(fallback))) if fallback else expr
+
+
+def _given(tags: tuple[Tag, ...]) -> Expr:
+    """The tags bake gives of `tags`: runs of plain tags as lists, each gated tag as gate()
+    calls (one per variable it needs, the registry's first), concatenated."""
     parts: list[Expr] = []
     plain: list[Expr] = []
-    for tag in (t for t in tags if not t.fallback):
-        if tag.gate:
+    for tag in tags:
+        if tag.conditions:
             if plain:
                 parts.append(plain)
                 plain = []
-            parts.append(Call("gate", (Ref(tag.gate), [tag.text])))
+            gated: Expr = [tag.text]
+            for name in reversed(tag.conditions):
+                gated = Call("gate", (Ref(name), gated))
+            parts.append(gated)
         else:
             plain.append(tag.text)
     if plain or not parts:
         parts.append(plain)
-    expr = parts[0] if len(parts) == 1 else Call("concat", tuple(parts))
-    return Call(OR_LOCAL_FUNCTION[0], (expr, fallback)) if fallback else expr
+    return parts[0] if len(parts) == 1 else Call("concat", tuple(parts))
 
 
 def render_hcl(

@@ -37,6 +37,7 @@ from bakegen.github.jobs import (
     merge_jobs,
 )
 from bakegen.github.steps import ACTIONS, NOT_PR, PINS, expression
+from bakegen.github.tag_variables import tag_variable_steps
 from bakegen.layout import MARKER
 from bakegen.manifest.records import Manifest, Registry
 from bakegen.manifest.references import split_domain
@@ -113,7 +114,7 @@ def _build_matrix(jobs: Sequence[BuildJob]) -> list[dict[str, Any]]:
 
 
 def _build_steps(m: Manifest, plan: Plan, jobs: Sequence[BuildJob]) -> list[dict[str, Any]]:
-    found: list[dict[str, Any]] = [steps.checkout()]
+    found: list[dict[str, Any]] = [steps.checkout(), *tag_variable_steps(m)]
     if any(j.emulated for j in jobs):
         found.append({"if": "${{ matrix.emulated }}", "uses": ACTIONS["setup-qemu"]})
     found.append({"uses": ACTIONS["setup-buildx"]})
@@ -170,6 +171,7 @@ def _merge_job(
         "env": _job_env(m, plan),
         "steps": [
             steps.checkout(),
+            *tag_variable_steps(m),
             {"uses": ACTIONS["setup-buildx"]},
             *_logins(m),
             *steps.publish(),
@@ -220,6 +222,7 @@ def _smoke_job(
         "env": _job_env(m, plan),
         "steps": [
             steps.checkout(),
+            *tag_variable_steps(m),
             *steps.install_bakegen(options),
             *_logins(m),
             {

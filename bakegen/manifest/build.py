@@ -17,6 +17,8 @@ from typing import Any
 
 from bakegen.errors import KeyPath
 from bakegen.load.sourcemap import Loaded
+from bakegen.manifest.args import arg_rules
+from bakegen.manifest.cuda_install import NO_CHECK, REPOSITORY, cuda_check
 from bakegen.manifest.packages import build_packages, narrowed, where_of
 from bakegen.manifest.platforms import CUDNN_PREFIX, cuda_key, normalize_platform, split_cudnn
 from bakegen.manifest.records import (
@@ -29,6 +31,7 @@ from bakegen.manifest.records import (
     Registry,
     ReleaseType,
 )
+from bakegen.manifest.tag_variables import tag_variables
 from bakegen.manifest.values import (
     CI,
     Attestations,
@@ -81,6 +84,8 @@ def build_manifest(loaded: Loaded, defaults: Mapping[str, Any]) -> Manifest:
         sources=dict(loaded.sources),
         files=tuple(loaded.files),
         bake=bake_settings(data.get("bake"), ("bake",)),
+        tag_variables=tag_variables(data, defaults),
+        args=arg_rules(data.get("args"), ("args",), where_of),
     )
 
 
@@ -217,6 +222,7 @@ def _distro_release(
     by_components = isinstance(spec.get("cuda"), dict)
     refs = _cuda_refs(spec.get("cuda"), cuda_versions)
     prefix = _text(spec, "cuda_prefix_url")
+    install = str(spec.get("cuda_install") or each["cuda_install"])
     offered = spec.get("python_versions")
     own_platforms = spec.get("platforms")
     return DistroRelease(
@@ -235,7 +241,7 @@ def _distro_release(
         cuda_repo_url=cuda_repo_url,
         cuda_refs=refs,
         cuda_by_components=by_components,
-        cudas=_cudas(refs, cuda_versions, by_components) if prefix else (),
+        cudas=_release_cudas(refs, cuda_versions, by_components, install, prefix),
         platforms=_platforms(own_platforms) if own_platforms else top_platforms[0],
         platforms_from=(*path, "platforms") if own_platforms else top_platforms[1],
         python_versions=versions(offered) if offered else None,
@@ -243,6 +249,8 @@ def _distro_release(
         os_id=str(spec.get("os_id") or defaults["os_release_ids"].get(distro, distro)),
         path=path,
         bake=bake_settings(spec.get("bake"), (*path, "bake")),
+        cuda_install=install,
+        cuda_check=cuda_check(spec.get("cuda_check")) or cuda_check(each["cuda_check"]) or NO_CHECK,
     )
 
 
@@ -260,6 +268,22 @@ def _cuda_refs(cuda: Any, cuda_versions: Mapping[str, CudaVersion]) -> tuple[str
     if cuda is None:
         return ()
     return tuple(str(v) for v in ([cuda] if isinstance(cuda, (str, int, float)) else cuda))
+
+
+def _release_cudas(
+    refs: tuple[str, ...],
+    cuda_versions: Mapping[str, CudaVersion],
+    by_components: bool,
+    install: str,
+    prefix: str,
+) -> tuple[CudaVersion, ...]:
+    """The CUDA versions a release builds. From NVIDIA's repository: only with its
+    cuda_prefix_url, and only versions under cuda_dependencies. Installed by the template: a
+    version cuda_dependencies lacks has no components."""
+    if install == REPOSITORY:
+        return _cudas(refs, cuda_versions, by_components) if prefix else ()
+    known = {v: _cuda_version(v, {}) for v in refs if v not in cuda_versions}
+    return _cudas(refs, {**known, **cuda_versions}, by_components)
 
 
 def _cudas(

@@ -8,6 +8,8 @@ from dataclasses import replace
 from typing import Any
 
 from bakegen.errors import KeyPath
+from bakegen.manifest.args import arg_rules
+from bakegen.manifest.cuda_install import cuda_check
 from bakegen.manifest.platforms import normalize_platform
 from bakegen.manifest.records import (
     PACKAGE_KEYS,
@@ -60,6 +62,8 @@ def _variant(package: Package, own: Package, variant: str, spec: Mapping[str, An
         context=own.context if "context" in given else package.context,
         context_from=own.context_from if "context" in given else package.context_from,
         platforms=own.platforms if "platforms" in given else package.platforms,
+        args=(*package.args, *own.args),
+        cuda_check=own.cuda_check if "cuda_check" in given else package.cuda_check,
     )
 
 
@@ -105,6 +109,8 @@ def _package(
         context=_folder(spec.get("context")),
         context_from=(*path, "context"),
         platforms=narrowed(spec.get("platforms"), (*path, "platforms")),
+        args=arg_rules(spec.get("args"), (*path, "args"), where_of),
+        cuda_check=cuda_check(spec.get("cuda_check")),
     )
 
 

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from bakegen.errors import KeyPath, Location, Problem
 from bakegen.load.sourcemap import nearest
+from bakegen.manifest.cuda_install import NO_CHECK, REPOSITORY, CudaCheck
+from bakegen.manifest.tag_variables import TagVariable
 from bakegen.manifest.values import (
     CI,
     BakeSetting,
@@ -16,6 +19,9 @@ from bakegen.manifest.values import (
     Secret,
 )
 from bakegen.plan.names import version_key
+
+if TYPE_CHECKING:
+    from bakegen.manifest.args import ArgRule
 
 # The first part of the origin of a value that comes from bakegen's defaults, not the manifest.
 DEFAULT = "<default>"
@@ -32,6 +38,8 @@ PACKAGE_KEYS = (
     "tag_prefix",
     "tag_suffix",
     "repository",
+    "args",
+    "cuda_check",
 )
 
 
@@ -209,6 +217,9 @@ class Package:
         """The name registries' `registry:` maps list this package's repositories by."""
         return self.tagging.repository or self.owner or self.name
 
+    args: tuple[ArgRule, ...] = ()
+    cuda_check: CudaCheck | None = None  # over its distro releases' own
+
     def build(self, release_type: str) -> Build | None:
         return next((b for b in self.builds if b.release_type == release_type), None)
 
@@ -236,6 +247,8 @@ class DistroRelease:
     os_id: str
     path: KeyPath
     bake: tuple[BakeSetting, ...] = ()
+    cuda_install: str = REPOSITORY  # or TEMPLATE: the template installs CUDA its own way
+    cuda_check: CudaCheck = NO_CHECK
 
     @property
     def distro_id(self) -> str:
@@ -243,7 +256,9 @@ class DistroRelease:
 
     @property
     def cuda_on(self) -> bool:
-        return bool(self.cuda_prefix_url)
+        if self.cuda_install == REPOSITORY:
+            return bool(self.cuda_prefix_url)
+        return bool(self.cuda_refs) or self.cuda_by_components
 
 
 @dataclass(frozen=True)
@@ -267,6 +282,8 @@ class Manifest:
     sources: Mapping[KeyPath, Location]
     files: tuple[str, ...]
     bake: tuple[BakeSetting, ...] = ()
+    tag_variables: tuple[TagVariable, ...] = ()
+    args: tuple[ArgRule, ...] = ()
 
     def where(self, path: KeyPath) -> Location | None:
         """Where `path` is written, or its nearest written ancestor; None for a default."""

@@ -7,7 +7,7 @@ Plan afterwards (`checks.plan_problems`).
 from __future__ import annotations
 
 import shlex
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -16,6 +16,7 @@ from bakegen.errors import Problem
 from bakegen.layout import dockerfile_path, image_template
 from bakegen.manifest.platforms import CUDA_PLATFORMS
 from bakegen.manifest.records import DistroRelease, Manifest, Package, Where
+from bakegen.plan.args import cuda_check_tests, expected_cuda, image_args
 from bakegen.plan.cells import _Cell, _cells
 from bakegen.plan.labels import _labels
 from bakegen.plan.names import slug, target_name, version_key
@@ -48,9 +49,12 @@ def build_plan(
                 wants.setdefault(image.target, want)
     dangling = [replace(p, location=m.where(p.path)) for p in _link(images, wants)]
     # A Dockerfile shared by several release types' chains serves all of their Pythons.
+    arg_names = _arg_names(images.values())
     for path, df in dockerfiles.items():
         dockerfiles[path] = replace(
-            df, python_versions=tuple(sorted(pythons[path], key=version_key))
+            df,
+            python_versions=tuple(sorted(pythons[path], key=version_key)),
+            args=arg_names.get(path, ()),
         )
     ordered = tuple(sorted(images.values(), key=_image_order))
     verifies = tuple(_verify(i) for i in ordered if i.push) if m.verify else ()
@@ -64,6 +68,7 @@ def build_plan(
             ("REVISION", ""),
             ("SOURCE", ""),
             *((g, "") for g in gates),
+            *((v.variable, v.default) for v in m.tag_variables),
             *((("CACHE_SUFFIX", ""),) if m.ci.cache else ()),
         ),
         gates=gates,
@@ -154,12 +159,18 @@ def _image(m: Manifest, cell: _Cell, python: str, df: Dockerfile) -> Image:
     release, cuda, kind = cell.release, cell.cuda, cell.release_type
     package = cell.package.name
     rt = m.release_types[kind]
+    args = tuple(
+        (name, value)
+        for name, value, _ in image_args(
+            m, package, lambda where: _matches(where, cell.package, kind, release, python, cuda)
+        )
+    )
     tags: tuple[Tag, ...] = ()
     if rt.push and rt.tag:
-        tags = _tags(m, cell, python, rt.tag, None)
+        tags = _tags(m, cell, python, rt.tag, None, args)
         for alias in rt.aliases:
             if _matches(alias.where, cell.package, kind, release, python, cuda):
-                tags += _tags(m, cell, python, alias.tag, alias.path)
+                tags += _tags(m, cell, python, alias.tag, alias.path, args)
     tags = _once(tags)
     return Image(
         target=target_name(package, kind, release.distro_id, python, _v(cuda)),
@@ -177,7 +188,7 @@ def _image(m: Manifest, cell: _Cell, python: str, df: Dockerfile) -> Image:
         parent=None,
         push=rt.push,
         tags=tags,
-        args=(("PYTHON_VERSION", python),),
+        args=(("PYTHON_VERSION", python), *args),
         tests=tuple(
             DeclaredTest(t.name, t.run, t.gpu)
             for t in cell.package.tests
@@ -239,8 +250,18 @@ def _image_order(image: Image) -> tuple[Any, ...]:
     )
 
 
+def _arg_names(images: Iterable[Image]) -> dict[str, tuple[str, ...]]:
+    """Dockerfile -> the build arguments `args` gives its images, by name."""
+    names: dict[str, set[str]] = {}
+    for image in images:
+        own = image.args[1:]  # after PYTHON_VERSION
+        names.setdefault(image.dockerfile, set()).update(n for n, _ in own)
+    return {path: tuple(sorted(found)) for path, found in names.items()}
+
+
 def _verify(image: Image) -> Verify:
-    script = verify_script(tuple(t for t in image.tests if not t.gpu))
+    tests = (*cuda_check_tests(image.cuda), *(t for t in image.tests if not t.gpu))
+    script = verify_script(tests)
     return Verify(
         target=f"{image.target}-verify",
         image=image.target,
@@ -249,7 +270,7 @@ def _verify(image: Image) -> Verify:
             ("EXPECT_PYTHON", image.python),
             ("EXPECT_OS_ID", image.os_id),
             ("EXPECT_OS_VERSION", image.distro_version),
-            ("EXPECT_CUDA", image.cuda.version if image.cuda else ""),
+            ("EXPECT_CUDA", expected_cuda(image.cuda)),
             *((("TESTS", script),) if script else ()),
         ),
     )

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from bakegen.errors import KeyPath, Problem
+from bakegen.manifest.cuda_install import NO_CHECK, REPOSITORY, CudaCheck
 from bakegen.manifest.values import CI, BakeSetting, CudaKey, Cudnn, Pairs, Secret, Text
 
 
@@ -27,24 +28,33 @@ class Cuda:
     prefix_url: str
     repo_url: str
     key: CudaKey
+    install: str = REPOSITORY  # `cuda_install` of its distro release
+    check: CudaCheck = NO_CHECK  # how its verify check reads the version
 
 
 @dataclass(frozen=True)
 class Tag:
-    """One tag of an image: given when its gate variable is non-empty (or always, without one);
-    a fallback tag only when none of the image's other tags is given."""
+    """One tag of an image: given when its gate variable and every tag variable it `needs`
+    are non-empty (or always, without any); a fallback tag only when none of the image's other
+    tags is given."""
 
     registry: str
     gate: str | None
     text: Text
     fallback: bool = False
     alias: tuple[str | int, ...] | None = None  # the key path of the alias it comes from
+    needs: tuple[str, ...] = ()  # the tag variables its text holds (their bake variables)
+
+    @property
+    def conditions(self) -> tuple[str, ...]:
+        """Every variable that must be non-empty for bake to give this tag."""
+        return (self.gate, *self.needs) if self.gate else self.needs
 
 
 def active_tags(tags: tuple[Tag, ...], env: Mapping[str, str]) -> list[Tag]:
     """The tags bake gives an image when the variables have the values in `env`."""
-    given = [t for t in tags if not t.fallback and (not t.gate or env.get(t.gate))]
-    return given or [t for t in tags if t.fallback]
+    on = [t for t in tags if all(env.get(name) for name in t.conditions)]
+    return [t for t in on if not t.fallback] or [t for t in on if t.fallback]
 
 
 @dataclass(frozen=True)
@@ -70,6 +80,7 @@ class Dockerfile:
     secrets: tuple[str, ...]
     template_from: KeyPath = ()  # the manifest key that names its template
     context: str = "."  # its build context, relative to the workspace
+    args: tuple[str, ...] = ()  # the build arguments `args` gives its images, by name
 
 
 @dataclass(frozen=True)

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from string import Formatter
 
 from bakegen.errors import KeyPath
 from bakegen.manifest.records import Manifest
-from bakegen.manifest.values import Text, Var
+from bakegen.manifest.values import Pairs, Text, Var
 from bakegen.plan.cells import _Cell
 from bakegen.plan.cuda import CUDA_FIELDS
 from bakegen.plan.records import Tag
@@ -45,21 +45,43 @@ TAG_FIELDS: dict[str, _Field] = {
 }
 
 
+# The prefix of a tag field naming one of the image's build arguments: `{args.NAME}`.
+ARGS_FIELD = "args."
+
+
+def manifest_tag_fields(m: Manifest) -> set[str]:
+    """The tag fields beyond TAG_FIELDS the manifest declares: its tag variables, and
+    `args.NAME` for every build argument its `args` gives."""
+    rules = (*m.args, *(r for p in m.packages.values() for r in p.args))
+    return {v.name for v in m.tag_variables} | {
+        ARGS_FIELD + name for rule in rules for name, _ in rule.values
+    }
+
+
 def _tags(
-    m: Manifest, cell: _Cell, python: str, fmt: str, alias: KeyPath | None
+    m: Manifest, cell: _Cell, python: str, fmt: str, alias: KeyPath | None, args: Pairs = ()
 ) -> tuple[Tag, ...]:
-    """The tags of format `fmt` for one image: one per registry naming the package, or its
-    local name (also given, as a fallback, while every registry is gated off)."""
+    """The tags of format `fmt` for one image (with build arguments `args`): one per registry
+    naming the package, or its local name (also given, as a fallback, while every registry is
+    gated off); a variant's `tag_prefix` and `tag_suffix` around each."""
     tagging = cell.package.tagging
-    tag = _join(_join((tagging.prefix,), _format_tag(fmt, cell, python)), (tagging.suffix,))
+    extra: dict[str, Text] = {v.name: (Var(v.variable),) for v in m.tag_variables}
+    extra.update({ARGS_FIELD + name: (value,) for name, value in args})
+    tag = _format_tag(fmt, cell, python, extra)
+    tag = _join(_join((tagging.prefix,), tag), (tagging.suffix,))
+    variables = {v.variable for v in m.tag_variables}
+    needs = tuple(dict.fromkeys(p.name for p in tag if isinstance(p, Var) and p.name in variables))
     repos = [
         (r.name, r.only_if, repo)
         for r in m.registries
         if (repo := r.repository(cell.package.repository_key)) is not None
     ]
-    local = Tag("local", None, _join((f"{cell.package.repository_key}:",), tag), alias=alias)
+    local = Tag(
+        "local", None, _join((f"{cell.package.repository_key}:",), tag), alias=alias, needs=needs
+    )
     tags = tuple(
-        Tag(name, gate, _join((f"{repo}:",), tag), alias=alias) for name, gate, repo in repos
+        Tag(name, gate, _join((f"{repo}:",), tag), alias=alias, needs=needs)
+        for name, gate, repo in repos
     )
     if not tags:
         return (local,)
@@ -68,12 +90,16 @@ def _tags(
     return tags
 
 
-def _format_tag(fmt: str, cell: _Cell, python: str) -> Text:
+def _format_tag(fmt: str, cell: _Cell, python: str, extra: Mapping[str, Text]) -> Text:
+    """A tag format's text for one image; a field not in TAG_FIELDS is one of `extra` (a
+    build argument the image lacks is empty: the plan's checks refuse it)."""
     out: Text = ()
     for literal, field, _, _ in Formatter().parse(fmt):
         out = _join(out, (literal,))
-        if field is not None:
+        if field in TAG_FIELDS:
             out = _join(out, TAG_FIELDS[field](cell, python))
+        elif field is not None:
+            out = _join(out, extra.get(field, ()))
     return out
 
 

