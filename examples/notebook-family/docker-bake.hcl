@@ -18,7 +18,15 @@ variable "HUB_TOKEN" {
   default = ""
 }
 
-# Registries with only_if get their tags only when that variable is non-empty.
+variable "DATE" {
+  default = ""
+}
+
+variable "SHA" {
+  default = ""
+}
+
+# Tags get given only while every variable they need is non-empty: a registry's only_if, the tag variables they use.
 function "gate" {
   params = [cond, refs]
   result = cond != "" ? refs : []
@@ -129,9 +137,24 @@ target "base-notebook-notebook-debian12-py311" {
   tags       = or_local(
     concat(
       gate(HUB_TOKEN, ["docker.io/example-stacks/base-notebook:${VERSION}"]),
-      gate(HUB_TOKEN, ["docker.io/example-stacks/base-notebook:python-3.11"])
+      gate(HUB_TOKEN, ["docker.io/example-stacks/base-notebook:python-3.11"]),
+      gate(
+        HUB_TOKEN,
+        gate(DATE, ["docker.io/example-stacks/base-notebook:${DATE}"])
+      ),
+      gate(
+        HUB_TOKEN,
+        gate(
+          DATE,
+          gate(SHA, ["docker.io/example-stacks/base-notebook:${DATE}-${SHA}"])
+        )
+      )
     ),
-    ["base-notebook:${VERSION}", "base-notebook:python-3.11"]
+    concat(
+      ["base-notebook:${VERSION}", "base-notebook:python-3.11"],
+      gate(DATE, ["base-notebook:${DATE}"]),
+      gate(DATE, gate(SHA, ["base-notebook:${DATE}-${SHA}"]))
+    )
   )
 }
 
@@ -155,9 +178,27 @@ target "datascience-notebook-notebook-debian12-py311" {
       gate(
         HUB_TOKEN,
         ["docker.io/example-stacks/datascience-notebook:python-3.11"]
+      ),
+      gate(
+        HUB_TOKEN,
+        gate(DATE, ["docker.io/example-stacks/datascience-notebook:${DATE}"])
+      ),
+      gate(
+        HUB_TOKEN,
+        gate(
+          DATE,
+          gate(
+            SHA,
+            ["docker.io/example-stacks/datascience-notebook:${DATE}-${SHA}"]
+          )
+        )
       )
     ),
-    ["datascience-notebook:${VERSION}", "datascience-notebook:python-3.11"]
+    concat(
+      ["datascience-notebook:${VERSION}", "datascience-notebook:python-3.11"],
+      gate(DATE, ["datascience-notebook:${DATE}"]),
+      gate(DATE, gate(SHA, ["datascience-notebook:${DATE}-${SHA}"]))
+    )
   )
 }
 
@@ -172,9 +213,24 @@ target "foundation-notebook-debian12-py311" {
   tags       = or_local(
     concat(
       gate(HUB_TOKEN, ["docker.io/example-stacks/foundation:${VERSION}"]),
-      gate(HUB_TOKEN, ["docker.io/example-stacks/foundation:python-3.11"])
+      gate(HUB_TOKEN, ["docker.io/example-stacks/foundation:python-3.11"]),
+      gate(
+        HUB_TOKEN,
+        gate(DATE, ["docker.io/example-stacks/foundation:${DATE}"])
+      ),
+      gate(
+        HUB_TOKEN,
+        gate(
+          DATE,
+          gate(SHA, ["docker.io/example-stacks/foundation:${DATE}-${SHA}"])
+        )
+      )
     ),
-    ["foundation:${VERSION}", "foundation:python-3.11"]
+    concat(
+      ["foundation:${VERSION}", "foundation:python-3.11"],
+      gate(DATE, ["foundation:${DATE}"]),
+      gate(DATE, gate(SHA, ["foundation:${DATE}-${SHA}"]))
+    )
   )
 }
 
@@ -192,9 +248,27 @@ target "minimal-notebook-notebook-debian12-py311" {
   tags       = or_local(
     concat(
       gate(HUB_TOKEN, ["docker.io/example-stacks/minimal-notebook:${VERSION}"]),
-      gate(HUB_TOKEN, ["docker.io/example-stacks/minimal-notebook:python-3.11"])
+      gate(HUB_TOKEN, ["docker.io/example-stacks/minimal-notebook:python-3.11"]),
+      gate(
+        HUB_TOKEN,
+        gate(DATE, ["docker.io/example-stacks/minimal-notebook:${DATE}"])
+      ),
+      gate(
+        HUB_TOKEN,
+        gate(
+          DATE,
+          gate(
+            SHA,
+            ["docker.io/example-stacks/minimal-notebook:${DATE}-${SHA}"]
+          )
+        )
+      )
     ),
-    ["minimal-notebook:${VERSION}", "minimal-notebook:python-3.11"]
+    concat(
+      ["minimal-notebook:${VERSION}", "minimal-notebook:python-3.11"],
+      gate(DATE, ["minimal-notebook:${DATE}"]),
+      gate(DATE, gate(SHA, ["minimal-notebook:${DATE}-${SHA}"]))
+    )
   )
 }
 
@@ -212,9 +286,27 @@ target "pytorch-notebook-notebook-debian12-py311" {
   tags       = or_local(
     concat(
       gate(HUB_TOKEN, ["docker.io/example-stacks/pytorch-notebook:${VERSION}"]),
-      gate(HUB_TOKEN, ["docker.io/example-stacks/pytorch-notebook:python-3.11"])
+      gate(HUB_TOKEN, ["docker.io/example-stacks/pytorch-notebook:python-3.11"]),
+      gate(
+        HUB_TOKEN,
+        gate(DATE, ["docker.io/example-stacks/pytorch-notebook:${DATE}"])
+      ),
+      gate(
+        HUB_TOKEN,
+        gate(
+          DATE,
+          gate(
+            SHA,
+            ["docker.io/example-stacks/pytorch-notebook:${DATE}-${SHA}"]
+          )
+        )
+      )
     ),
-    ["pytorch-notebook:${VERSION}", "pytorch-notebook:python-3.11"]
+    concat(
+      ["pytorch-notebook:${VERSION}", "pytorch-notebook:python-3.11"],
+      gate(DATE, ["pytorch-notebook:${DATE}"]),
+      gate(DATE, gate(SHA, ["pytorch-notebook:${DATE}-${SHA}"]))
+    )
   )
 }
 
@@ -238,12 +330,30 @@ target "pytorch-notebook-cuda12-notebook-debian12-py311" {
       gate(
         HUB_TOKEN,
         ["docker.io/example-stacks/pytorch-notebook:cuda12-python-3.11"]
+      ),
+      gate(
+        HUB_TOKEN,
+        gate(DATE, ["docker.io/example-stacks/pytorch-notebook:cuda12-${DATE}"])
+      ),
+      gate(
+        HUB_TOKEN,
+        gate(
+          DATE,
+          gate(
+            SHA,
+            ["docker.io/example-stacks/pytorch-notebook:cuda12-${DATE}-${SHA}"]
+          )
+        )
       )
     ),
-    [
-      "pytorch-notebook:cuda12-${VERSION}",
-      "pytorch-notebook:cuda12-python-3.11",
-    ]
+    concat(
+      [
+        "pytorch-notebook:cuda12-${VERSION}",
+        "pytorch-notebook:cuda12-python-3.11",
+      ],
+      gate(DATE, ["pytorch-notebook:cuda12-${DATE}"]),
+      gate(DATE, gate(SHA, ["pytorch-notebook:cuda12-${DATE}-${SHA}"]))
+    )
   )
 }
 
@@ -261,9 +371,24 @@ target "scipy-notebook-notebook-debian12-py311" {
   tags       = or_local(
     concat(
       gate(HUB_TOKEN, ["docker.io/example-stacks/scipy-notebook:${VERSION}"]),
-      gate(HUB_TOKEN, ["docker.io/example-stacks/scipy-notebook:python-3.11"])
+      gate(HUB_TOKEN, ["docker.io/example-stacks/scipy-notebook:python-3.11"]),
+      gate(
+        HUB_TOKEN,
+        gate(DATE, ["docker.io/example-stacks/scipy-notebook:${DATE}"])
+      ),
+      gate(
+        HUB_TOKEN,
+        gate(
+          DATE,
+          gate(SHA, ["docker.io/example-stacks/scipy-notebook:${DATE}-${SHA}"])
+        )
+      )
     ),
-    ["scipy-notebook:${VERSION}", "scipy-notebook:python-3.11"]
+    concat(
+      ["scipy-notebook:${VERSION}", "scipy-notebook:python-3.11"],
+      gate(DATE, ["scipy-notebook:${DATE}"]),
+      gate(DATE, gate(SHA, ["scipy-notebook:${DATE}-${SHA}"]))
+    )
   )
 }
 

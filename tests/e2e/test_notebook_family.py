@@ -12,11 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from testing.engine import bake, engine_env, need_base_image, remove_images, run
+from testing.engine import bake, engine_env, inspect, need_base_image, remove_images, run
 from testing.helpers import ROOT, run_cli
 
 EXAMPLE = ROOT / "examples" / "notebook-family"
 CHAIN = ["foundation", "base-notebook", "minimal-notebook", "scipy-notebook"]
+ALIASES = ("python-3.11", "2025-01-31", "2025-01-31-0123abc")  # with DATE and SHA set
 LEAVES = ["pytorch-notebook", "pytorch-notebook-cuda12", "datascience-notebook"]
 
 
@@ -43,7 +44,7 @@ def built(
         p: f"{p.removesuffix('-cuda12')}:{'cuda12-' if p.endswith('cuda12') else ''}{version}"
         for p in CHAIN + LEAVES
     }
-    env = {**engine, "VERSION": version}
+    env = {**engine, "VERSION": version, "DATE": "2025-01-31", "SHA": "0123abc"}
     try:
         out = bake(ws, env, [target(p) for p in LEAVES], extra=["--set", "*.platform=linux/amd64"])
         for parent in CHAIN:  # no target of their own: built once, through target: contexts
@@ -51,7 +52,19 @@ def built(
         tags["workspace"] = str(ws)
         yield tags
     finally:
-        remove_images(engine, [t for k, t in tags.items() if k != "workspace"])
+        remove_images(engine, every_tag(tags))
+
+
+def every_tag(tags: dict[str, str]) -> list[str]:
+    """The tags the build gave: each image's `{version}` tag and its aliases' (the same prefix)."""
+    out = []
+    for package, tag in tags.items():
+        if package == "workspace":
+            continue
+        repo, version = tag.split(":")
+        prefix = version[: -len(version.split("-", 1)[-1])] if version.startswith("cuda12-") else ""
+        out += [tag, *(f"{repo}:{prefix}{a}" for a in ALIASES)]
+    return out
 
 
 def cat(engine: dict[str, str], image: str, path: str) -> str:
@@ -115,3 +128,14 @@ def test_the_verify_group_passes_on_the_family(
     said = out.stdout + out.stderr  # bake exits 0 (checked): every check passed, now or cached
     for check in verify:
         assert f"[{check} " in said, check
+
+
+def test_the_date_and_sha_tags_are_given_with_the_variant_prefix(
+    built: dict[str, str], engine: dict[str, str]
+) -> None:
+    tags = inspect(engine, built["pytorch-notebook-cuda12"])["RepoTags"]
+    assert {
+        "pytorch-notebook:cuda12-2025-01-31",
+        "pytorch-notebook:cuda12-2025-01-31-0123abc",
+    } <= set(tags)
+    assert "pytorch-notebook:2025-01-31" in inspect(engine, built["pytorch-notebook"])["RepoTags"]

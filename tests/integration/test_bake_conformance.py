@@ -18,6 +18,8 @@ ENVS = [
     {"VERSION": "0.13.1"},
     {"VERSION": "2.0.0", "HUB_PASSWORD": "x"},
     {"HUB_PASSWORD": "x", "GHCR_TOKEN": "y"},
+    {"DATE": "2025-01-31", "SHA": "0123abc", "HUB_TOKEN": "x"},  # the family's tag variables
+    {"DATE": "2025-01-31"},  # a tag naming SHA too is left out
 ]
 
 
