@@ -56,3 +56,13 @@ def test_the_full_python_version_tags_and_both_tag_variables(workspace: Path) ->
     assert without["python-runtime-debian12-py313"]["tags"] == [
         "docker.io/example/python:3.13.1-bookworm"
     ]
+
+
+def test_the_official_python_port_matches_the_plan(tmp_path: Path) -> None:
+    """One package for every Python version (tests/workspaces/python-official), as bake sees it."""
+    workspace = copy_workspace("python-official", tmp_path)
+    assert run_cli("render", cwd=workspace).code == 0
+    plan = plan_workspace(workspace)
+    printed = bake_print(workspace, env={"VERSION": "1"})
+    assert printed_targets(printed) == expected_targets(plan, None, {"VERSION": "1"})
+    assert printed["target"]["python-runtime-debian12-py314"]["args"]["FULL"] == "3.14.0rc1"

