@@ -174,3 +174,37 @@ def test_the_generated_check_job_runs_affected_with_a_link_out(tmp_path: Path) -
     lines = proc.stdout.splitlines()
     assert lines
     assert all("-runtime-" in t for t in lines)
+
+
+FAMILY = ROOT / "examples" / "notebook-family"
+
+
+@pytest.mark.parametrize(
+    ("path", "text", "images"),
+    [
+        # a file of a context folder: its image and every image built FROM it
+        ("images/foundation/start.sh", "# edited\n", 7),
+        # one leaf's own file: that image alone
+        ("images/datascience-notebook/datascience-notebook.txt", "more\n", 1),
+        # a file the context's .dockerignore leaves out (*.md): nothing
+        ("images/foundation/NOTES.md", "more\n", 0),
+        # the variant's own template: the variant alone, not the package it varies
+        ("images/pytorch-notebook/cuda12.Dockerfile.j2", "RUN true\n", 1),
+    ],
+)
+def test_per_image_contexts_and_variants_are_followed(
+    tmp_path: Path, path: str, text: str, images: int
+) -> None:
+    repo = tmp_path / "family"
+    shutil.copytree(FAMILY, repo)
+    git(repo, "init", "-q")
+    git(repo, "add", "-A")
+    git(repo, "-c", "user.email=t@t", "-c", "user.name=t", "commit", "-qm", "family")
+    with (repo / path).open("a", encoding="utf-8") as handle:
+        handle.write(text)
+    result = run_cli("affected", "--since", "HEAD", cwd=repo)
+    assert result.code == 0, result.err
+    found = [t for t in result.out.split() if not t.endswith("-verify")]
+    assert len(found) == images, found
+    if path.endswith("cuda12.Dockerfile.j2"):
+        assert found == ["pytorch-notebook-cuda12-notebook-debian12-py311"]
