@@ -78,6 +78,7 @@ def _copy(tmp_path: Path) -> Path:
     shutil.copy(ROOT / "mkdocs.yml", root / "mkdocs.yml")
     shutil.copy(ROOT / "CHANGELOG.md", root / "CHANGELOG.md")
     shutil.copytree(ROOT / "docs", root / "docs")
+    shutil.copytree(ROOT / "examples", root / "examples")  # pages include their files
     return root
 
 
