@@ -2,7 +2,7 @@
 
 - docs/reference/manifest.md from the manifest's JSON Schema (scripts/reference_manifest.py),
 - docs/reference/commands.md from the command line (scripts/reference_commands.py),
-- docs/images/*.svg, `bakegen graph --format svg` of the starter and example workspaces
+- docs/images/*.svg, `bakegen graph --format svg` of the starter, example and notebook-family workspaces
   (scripts/reference_pictures.py; redrawn with Graphviz only when the graph changed).
 
 `python3 -m scripts.reference` writes whatever is out of date and names it;

@@ -53,10 +53,16 @@ def example() -> Iterator[Path]:
     yield ROOT
 
 
+@contextmanager
+def notebook_family() -> Iterator[Path]:
+    yield ROOT / "examples" / "notebook-family"
+
+
 # Each picture (relative to the repository root) and the workspace it draws.
 PICTURES: dict[Path, Callable[[], AbstractContextManager[Path]]] = {
     IMAGES / "first-workspace-graph.svg": starter,
     IMAGES / "example-graph.svg": example,
+    IMAGES / "notebook-family-graph.svg": notebook_family,
 }
 
 
