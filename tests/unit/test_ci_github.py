@@ -410,3 +410,62 @@ def test_an_optional_gpu_smoke_job_after_the_merge() -> None:
     assert smoke["steps"][-1]["run"] == "bakegen smoke"
     # it tests the tags the merge published: the same VERSION and registry gates
     assert smoke["env"] == jobs["merge"]["env"]
+
+
+TAKEN = [
+    ("generated/ci.yml", "`bakegen render` owns generated/"),
+    ("generated", "`bakegen render` owns generated/"),
+    ("./.github/../generated/x/ci.yml", "`bakegen render` owns generated/"),
+    ("gen/ci.yml", "`bakegen render` owns generated/"),  # a symlink to generated/
+    ("docker-bake.hcl", "`bakegen render` writes docker-bake.hcl"),
+    ("docker-bake.json", "`bakegen render` writes docker-bake.json"),
+    ("docker-bake.hcl.j2", "docker-bake.hcl.j2 is the bake template every render reads"),
+    ("manifest.lock", "manifest.lock is the lock file"),
+    ("manifest", "manifest/ is the manifest folder"),
+    ("manifest/ci.yml", "manifest/ is the manifest folder"),
+    ("templates/debian/runtime.Dockerfile.j2", "bakegen reads templates from templates/debian/"),
+    ("templates/common/ci.yml", "bakegen reads templates from templates/"),
+]
+
+
+@pytest.mark.parametrize(("output", "what"), TAKEN, ids=[o for o, _ in TAKEN])
+def test_the_workflow_is_never_written_where_bakegen_reads_or_writes(
+    tmp_path: Path, output: str, what: str
+) -> None:
+    ws = make_workspace(tmp_path, MANIFEST)
+    assert run_cli("render", cwd=ws).code == 0
+    (ws / "gen").symlink_to("generated")
+    before = tree_of(ws)
+    for check in ([], ["--check"]):
+        result = run_cli("ci", "github", "--output", output, *check, cwd=ws)
+        assert result.code == 2, result
+        assert result.err.startswith(f"--output {output}: {what}"), result.err
+        assert result.err.endswith("; write the workflow elsewhere, e.g. " + WORKFLOW + "\n")
+        assert len(result.err.splitlines()) == 1
+        assert tree_of(ws) == before
+    assert run_cli("render", "--check", cwd=ws).code == 0
+
+
+def test_a_manifest_file_and_its_lock_are_refused_as_outputs(tmp_path: Path) -> None:
+    ws = make_workspace(tmp_path, MANIFEST)
+    (ws / "manifest" / "manifest.yml").rename(ws / "images.yml")
+    for output, what in (("images.yml", "the manifest"), ("images.lock", "the lock file")):
+        result = run_cli("-m", "images.yml", "ci", "github", "-o", output, cwd=ws)
+        assert result.code == 2
+        assert result.err.startswith(f"--output {output}: {output} is {what}"), result.err
+
+
+@pytest.mark.parametrize("output", ["ci/bakegen.yml", "generated-ci.yml", "templates.yml"])
+def test_other_outputs_are_written(tmp_path: Path, output: str) -> None:
+    ws = make_workspace(tmp_path, MANIFEST)
+    result = run_cli("ci", "github", "--output", output, cwd=ws)
+    assert result.code == 0, result.err
+    assert (ws / output).read_text(encoding="utf-8").startswith(f"# {MARKER}\n")
+
+
+def tree_of(ws: Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(ws).as_posix(): p.read_bytes()
+        for p in sorted(ws.rglob("*"))
+        if p.is_file() and not p.is_symlink()
+    }
