@@ -13,6 +13,7 @@ keeps the entries that can be read, resolves the others, and writes the lock ane
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -118,7 +119,7 @@ def update_lock(
             _row(image, current.get(image), pins[image], image in resolved) for image in pins
         )
         text = lock_text(pins)
-        old = _bytes(path)
+        old = _bytes(path, shown)
         if old != text.encode("utf-8"):
             change = Changes(update=[shown]) if old is not None else Changes(create=[shown])
             apply(workspace, {shown: text}, change)
@@ -147,14 +148,20 @@ def _current(
     return read.pins, tuple(str(p) for p in read.problems)
 
 
-def _bytes(path: Path) -> bytes | None:
-    """The bytes of the file at `path`, or None when there is none to read."""
+def _bytes(path: Path, shown: str) -> bytes | None:
+    """The bytes of the lock file at `path`, or None when there is none; a UsageError when
+    something else than a regular file stands there (a folder, a symlink), which `pin`
+    never replaces."""
     try:
+        if not stat.S_ISREG(path.lstat().st_mode):
+            raise UsageError(
+                f"{shown}: is not a regular file; move it away and run `bakegen pin` again"
+            )
         return path.read_bytes()
     except FileNotFoundError:
         return None
-    except OSError:
-        return b""  # a folder or the like: writing there is refused, saying why
+    except OSError as exc:
+        raise UsageError(f"{shown}: cannot read: {exc.strerror or exc}") from None
 
 
 def _resolve(typed: Manifest, client: Client, todo: list[Need]) -> dict[str, Pin]:

@@ -28,7 +28,7 @@ from bakegen.load.compose import load_file
 from bakegen.manifest.platforms import is_platform
 from bakegen.manifest.records import Manifest
 from bakegen.plan.records import Plan
-from bakegen.sources import Sources
+from bakegen.sources import A_FILE, FOLDER, Sources
 
 LOCK_SUFFIX = ".lock"
 LOCK_VERSION = "1"
@@ -163,8 +163,13 @@ def read_lock_leniently(path: Path, shown: str, sources: Sources | None = None) 
     """The lock file at `path` as far as it can be read (for writing it anew), or None when
     there is none."""
     sources = sources or Sources()
-    if sources.kind(path) is None and not sources.is_link(path):
+    kind, link = sources.kind(path), sources.is_link(path)
+    if kind is None and not link:
         return None
+    if link or kind != A_FILE:  # `pin` writes no lock there: no `pin --update` fixes it
+        what = "a symlink" if link else "a folder" if kind == FOLDER else "not a regular file"
+        said = f"is {what}: bakegen reads and writes the lock only as a regular file; move it away"
+        raise ManifestError([Problem(Location(shown, 1, 1), (), said)])
     try:
         loaded = load_file(path, shown, sources)
     except ManifestError as exc:  # not YAML, not UTF-8, not a file, several documents...

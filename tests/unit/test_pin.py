@@ -336,3 +336,24 @@ def test_pin_update_of_some_images_resolves_what_a_damaged_lock_lost(
     assert len(outcome.warnings) == 1
     assert "platforms" in outcome.warnings[0]
     assert read_lock(lock, "manifest.lock") is not None
+
+
+@pytest.mark.parametrize("kind", ["folder", "symlink", "dangling symlink"])
+def test_a_lock_that_is_no_regular_file_is_never_replaced(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kind: str
+) -> None:
+    ws = example(tmp_path)
+    lock = ws / "manifest.lock"
+    if kind == "folder":
+        lock.mkdir()
+    else:
+        (ws / "elsewhere.lock").write_text(lock_text({}), encoding="utf-8")
+        lock.symlink_to("elsewhere.lock" if kind == "symlink" else "nowhere.lock")
+    monkeypatch.setattr(Client, "resolve", lambda *_: pytest.fail("nothing is resolved"))
+    for command in (["render"], ["validate"], ["pin"], ["pin", "--update"]):
+        result = run_cli(*command, cwd=ws)
+        assert result.code == 2, (command, result)
+        assert result.err.startswith("manifest.lock:1:1: <root>: is "), result.err
+        assert result.err.endswith("; move it away\n"), result.err
+    assert lock.is_symlink() or lock.is_dir()
+    assert sorted(p.name for p in ws.iterdir() if "bakegen" in p.name) == []
