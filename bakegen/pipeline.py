@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bakegen import cache
+from bakegen.checks.bake_file import bake_file_problems
 from bakegen.checks.manifest import manifest_problems
 from bakegen.checks.outputs import output_problems
 from bakegen.checks.plan import envar_warnings, plan_problems
@@ -22,7 +23,7 @@ from bakegen.emit.dockerignore import read_ignores
 from bakegen.emit.jinja import CompiledTemplates
 from bakegen.emit.outputs import BakeTemplate, emit, render_dockerfiles
 from bakegen.errors import Location, ManifestError, Problem
-from bakegen.layout import BAKE_TEMPLATE, manifest_path
+from bakegen.layout import BAKE_FILES, BAKE_TEMPLATE, manifest_path
 from bakegen.load.merge import load
 from bakegen.manifest.build import build_manifest
 from bakegen.manifest.records import Manifest
@@ -107,6 +108,7 @@ def compile_workspace(
         compiled=compiled,
         ignores=read_ignores(plan, workspace, sources),
     )
+    _raise(bake_file_problems(typed, plan, outputs[BAKE_FILES[fmt]], template))
     return Compiled(
         typed, plan, outputs, (*plan.notes, *envar_warnings(typed, plan, outputs)), drift
     )

@@ -33,6 +33,21 @@ def shape_problems(env: jinja2.Environment, template: BakeTemplate) -> list[Prob
     return problems
 
 
+def block_place(template: BakeTemplate, names: tuple[str, ...]) -> Location:
+    """Where an override replaces the first block of `names` it has (its first line when it
+    has none of them)."""
+    try:
+        tree = jinja2.Environment().parse(template.source)
+    except jinja2.TemplateSyntaxError:
+        return Location(template.name, 1, 1)
+    for block in tree.find_all(nodes.Block):
+        if block.name in names:
+            lines = template.source.split("\n")
+            text = lines[block.lineno - 1] if 0 < block.lineno <= len(lines) else ""
+            return Location(template.name, block.lineno, max(text.find(block.name) + 1, 1))
+    return Location(template.name, 1, 1)
+
+
 def _extends(tree: nodes.Template) -> Iterator[_Finding]:
     for extends in tree.find_all(nodes.Extends):
         name = extends.template

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from bakegen.checks.axes import axis_manifest_problems
+from bakegen.checks.bake_values import every_setting, value_problems
 from bakegen.checks.formats import _format_problems
 from bakegen.checks.packages import _distro_release_problems, _package_problems, _python_problems
 from bakegen.errors import KeyPath, Problem, did_you_mean
@@ -33,6 +34,7 @@ def manifest_problems(m: Manifest) -> list[Problem]:
         *_python_problems(m),
         *_bake_problems(m),
         *axis_manifest_problems(m),
+        *value_problems(m),
     ]
 
 
@@ -41,22 +43,16 @@ def _bake_problems(m: Manifest) -> Iterator[Problem]:
     sets): cache entries with `cache`, attestations with `attestations`, top-level `labels`."""
     attest = m.ci.attestations.sbom or m.ci.attestations.provenance
     labels = dict(m.labels)
-    for level in (
-        m.bake,
-        *(rt.bake for rt in m.release_types.values()),
-        *(p.bake for p in m.packages.values()),
-        *(r.bake for r in m.releases),
-    ):
-        for setting in level:
-            if setting.attribute in ("cache-from", "cache-to") and m.ci.cache:
-                yield m.problem(setting.path, "bakegen sets it from `cache`")
-            elif setting.attribute == "attest" and attest:
-                yield m.problem(setting.path, "bakegen sets it from `attestations`")
-            elif setting.attribute == "labels" and setting.key in labels:
-                yield m.problem(
-                    setting.path,
-                    f"the top-level `labels` sets the label '{setting.key}'; set it in one place",
-                )
+    for setting in every_setting(m):
+        if setting.attribute in ("cache-from", "cache-to") and m.ci.cache:
+            yield m.problem(setting.path, "bakegen sets it from `cache`")
+        elif setting.attribute == "attest" and attest:
+            yield m.problem(setting.path, "bakegen sets it from `attestations`")
+        elif setting.attribute == "labels" and setting.key in labels:
+            yield m.problem(
+                setting.path,
+                f"the top-level `labels` sets the label '{setting.key}'; set it in one place",
+            )
 
 
 def _release_type_problems(m: Manifest) -> Iterator[Problem]:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from bakegen.errors import Drift, UsageError
 from bakegen.github.jobs import DEFAULT_MAX_JOBS, DEFAULT_OUTPUT, Options, build_jobs, merge_jobs
+from bakegen.github.output import check_output
 from bakegen.github.workflow import workflow
 from bakegen.output import Streams
 from bakegen.pipeline import plan_manifest, read_manifest
@@ -56,6 +57,7 @@ def write_workflow(
     output = options.output
     with workspace_lock(workspace):
         typed = read_manifest(workspace, manifest)
+        check_output(workspace, manifest, typed, output)
         plan = plan_manifest(typed, max_targets)
         manifest_arg = manifest.as_posix() if manifest is not None else None
         outputs = {output: workflow(typed, plan, options, manifest_arg)}

@@ -5,12 +5,15 @@ whose reference changed in the manifest, ones now built for a platform the lock 
 all of them, or the ones named. The lock keeps exactly the base images the manifest builds on.
 Every image is resolved before anything is written: one that fails is one line naming it (at
 its place in the manifest), and the lock stays as it was; so does an interrupted run, since the
-new lock replaces the old in one rename.
+new lock replaces the old in one rename. A lock that is not as bakegen writes it (edited by
+hand, cut short, merged badly) stops `pin`, whose message says to run `pin --update`; that
+keeps the entries that can be read, resolves the others, and writes the lock anew.
 """
 
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +22,16 @@ from bakegen.errors import ManifestError, Problem, UsageError, one_line
 from bakegen.layout import manifest_path
 from bakegen.manifest.records import Manifest
 from bakegen.output import Streams
-from bakegen.pin.lock import Need, Pin, covered, display, lock_path, lock_text, needs
+from bakegen.pin.lock import (
+    Need,
+    Pin,
+    covered,
+    display,
+    lock_path,
+    lock_text,
+    needs,
+    read_lock_leniently,
+)
 from bakegen.pin.oci import Credentials, Reference, RegistryError
 from bakegen.pin.registry import Client
 from bakegen.pipeline import plan_manifest, read_lock_of, read_manifest
@@ -37,6 +49,7 @@ class Row:
 class Outcome:
     rows: tuple[Row, ...]
     summary: str
+    warnings: tuple[str, ...] = ()  # what of the old lock could not be read (with --update)
 
 
 def credentials(m: Manifest, env: Mapping[str, str]) -> dict[str, Credentials]:
@@ -65,6 +78,7 @@ def run(
         outcome = update_lock(
             ws, manifest, Client(timeout=timeout), os.environ, update=update, only=images
         )
+    io.warn(outcome.warnings)
     for row in outcome.rows:
         io.out.print(one_line(f"{row.image}  {row.digest}  {row.change}"))
     io.err.print(one_line(outcome.summary))
@@ -92,7 +106,7 @@ def update_lock(
         raise UsageError(f"{path}: the lock file must lie inside the workspace {workspace}")
     client.credentials = credentials(typed, env)
     with workspace_lock(workspace):
-        current = read_lock_of(workspace, manifest) or {}
+        current, damaged = _current(path, shown, workspace, manifest, update=update)
         chosen = set(only) if only else set(wanted)
         todo = [
             need
@@ -105,18 +119,49 @@ def update_lock(
             _row(image, current.get(image), pins[image], image in resolved) for image in pins
         )
         text = lock_text(pins)
-        exists = path.exists()
-        if not exists or path.read_text(encoding="utf-8") != text:
-            change = Changes(update=[shown]) if exists else Changes(create=[shown])
+        old = _bytes(path, shown)
+        if old != text.encode("utf-8"):
+            change = Changes(update=[shown]) if old is not None else Changes(create=[shown])
             apply(workspace, {shown: text}, change)
-            verb = "written" if not exists else "updated"
+            verb = "updated" if old is not None else "written"
         else:
             verb = "unchanged"
     dropped = sorted(set(current) - set(wanted))
     summary = f"{shown}: {verb}; {len(pins)} base image(s), {len(todo)} resolved"
     if dropped:
         summary += f", {len(dropped)} no longer used dropped ({', '.join(dropped)})"
-    return Outcome(rows, summary)
+    if damaged:
+        summary += "; it was not as bakegen writes it (see the warnings): written anew"
+    return Outcome(rows, summary, damaged)
+
+
+def _current(
+    path: Path, shown: str, workspace: Path, manifest: Path | None, *, update: bool
+) -> tuple[dict[str, Pin], tuple[str, ...]]:
+    """The pins of the lock as it is, and (with `update`) what of it could not be read: a
+    damaged lock is no obstacle to writing it anew."""
+    if not update:
+        return read_lock_of(workspace, manifest) or {}, ()
+    read = read_lock_leniently(path, shown)
+    if read is None:
+        return {}, ()
+    return read.pins, tuple(str(p) for p in read.problems)
+
+
+def _bytes(path: Path, shown: str) -> bytes | None:
+    """The bytes of the lock file at `path`, or None when there is none; a UsageError when
+    something else than a regular file stands there (a folder, a symlink), which `pin`
+    never replaces."""
+    try:
+        if not stat.S_ISREG(path.lstat().st_mode):
+            raise UsageError(
+                f"{shown}: is not a regular file; move it away and run `bakegen pin` again"
+            )
+        return path.read_bytes()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise UsageError(f"{shown}: cannot read: {exc.strerror or exc}") from None
 
 
 def _resolve(typed: Manifest, client: Client, todo: list[Need]) -> dict[str, Pin]:

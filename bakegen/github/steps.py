@@ -109,9 +109,9 @@ def verify(plan: Plan) -> dict[str, Any]:
     }
 
 
-def build_and_push(plan: Plan) -> list[dict[str, Any]]:
-    """Bake a build job's images, push them by digest and upload the digests."""
-    return [
+def build_and_push(plan: Plan, *, publish: bool = True) -> list[dict[str, Any]]:
+    """Bake a build job's images, push them by digest and (`publish`) upload the digests."""
+    bake = [
         {
             "name": "Build" + " and push by digest",
             "id": "bake",
@@ -124,6 +124,12 @@ def build_and_push(plan: Plan) -> list[dict[str, Any]]:
                 "set": "${{ steps.settings.outputs.set }}",
             },
         },
+    ]
+    return bake + _upload_digests() if publish else bake
+
+
+def _upload_digests() -> list[dict[str, Any]]:
+    return [
         {
             "name": "Export digests",
             "if": expression(NOT_PR),

@@ -36,7 +36,7 @@ from bakegen.github.jobs import (
     build_jobs,
     merge_jobs,
 )
-from bakegen.github.steps import ACTIONS, NOT_PR, PINS, expression
+from bakegen.github.steps import ACTIONS, IS_PR, NOT_PR, PINS, expression
 from bakegen.github.tag_variables import tag_variable_steps
 from bakegen.layout import MARKER
 from bakegen.manifest.records import Manifest, Registry
@@ -49,8 +49,14 @@ def registry_host(registry: Registry) -> str:
     return next(filter(None, (split_domain(r)[0] for _, r in registry.repositories)), "docker.io")
 
 
-def _uses_ghcr(m: Manifest) -> bool:
-    return any(registry_host(r) == "ghcr.io" for r in m.registries)
+def _token_login(registry: Registry) -> bool:
+    """Whether the workflow logs in to `registry` with its own GITHUB_TOKEN (a ghcr.io registry
+    that names no credentials of its own)."""
+    return registry_host(registry) == "ghcr.io" and not (registry.user and registry.pwd)
+
+
+def _pushes_with_token(m: Manifest) -> bool:
+    return any(_token_login(r) for r in m.registries)
 
 
 def _secret(name: str) -> str:
@@ -81,7 +87,7 @@ def _logins(m: Manifest) -> list[dict[str, Any]]:
         host = registry_host(registry)
         if registry.user and registry.pwd:
             user, password = f"${{{{ env.{registry.user} }}}}", f"${{{{ env.{registry.pwd} }}}}"
-        elif host == "ghcr.io":
+        elif _token_login(registry):
             user, password = "${{ github.actor }}", "${{ secrets.GITHUB_TOKEN }}"
         else:
             continue  # no credentials named: the registry takes anonymous pushes
@@ -113,40 +119,53 @@ def _build_matrix(jobs: Sequence[BuildJob]) -> list[dict[str, Any]]:
     ]
 
 
-def _build_steps(m: Manifest, plan: Plan, jobs: Sequence[BuildJob]) -> list[dict[str, Any]]:
+def _build_steps(
+    m: Manifest, plan: Plan, jobs: Sequence[BuildJob], *, publish: bool
+) -> list[dict[str, Any]]:
+    """A build job's steps; `publish`: with the logins and the digests' upload (which only
+    run on pushes)."""
     found: list[dict[str, Any]] = [steps.checkout(), *tag_variable_steps(m)]
     if any(j.emulated for j in jobs):
         found.append({"if": "${{ matrix.emulated }}", "uses": ACTIONS["setup-qemu"]})
     found.append({"uses": ACTIONS["setup-buildx"]})
-    found.extend(_logins(m))
+    if publish:
+        found.extend(_logins(m))
     if plan.ci.metadata_action:
         found.append({"id": "meta", "uses": ACTIONS["metadata"]})
     found.append(steps.settings(plan))
     if plan.verifies:
         found.append(steps.verify(plan))
-    return found + steps.build_and_push(plan)
+    return found + steps.build_and_push(plan, publish=publish)
 
 
-def _build_job(m: Manifest, plan: Plan, jobs: Sequence[BuildJob], needs: str) -> dict[str, Any]:
+# The events a build job runs on: every one, pushes only (it may push with the workflow's own
+# token), or pull requests only (the pull request's Dockerfiles run, with no write permission).
+ANY_EVENT, PUSHES, PULL_REQUESTS = "any", "pushes", "pull requests"
+
+
+def _build_job(
+    m: Manifest, plan: Plan, jobs: Sequence[BuildJob], needs: str, events: str = ANY_EVENT
+) -> dict[str, Any]:
+    gate = {PUSHES: {"if": expression(NOT_PR)}, PULL_REQUESTS: {"if": expression(IS_PR)}}
     return {
         "name": "build ${{ matrix.targets }} (${{ matrix.platform }})",
         "needs": needs,
+        **gate.get(events, {}),
         "runs-on": "${{ matrix.runner }}",
-        **_permissions(m),
+        **(_permissions("write") if events == PUSHES else {}),
         "strategy": {"fail-fast": False, "matrix": {"include": _build_matrix(jobs)}},
         "env": {
             **_job_env(m, plan),
             "PUSH": expression(NOT_PR),
             **({"CACHE_SUFFIX": "-${{ matrix.slug }}"} if plan.ci.cache else {}),
         },
-        "steps": _build_steps(m, plan, jobs),
+        "steps": _build_steps(m, plan, jobs, publish=events != PULL_REQUESTS),
     }
 
 
-def _permissions(m: Manifest) -> dict[str, Any]:
-    if _uses_ghcr(m):
-        return {"permissions": {"contents": "read", "packages": "write"}}
-    return {}
+def _permissions(packages: str) -> dict[str, Any]:
+    """The permissions of a job that logs in to ghcr.io with the workflow's own token."""
+    return {"permissions": {"contents": "read", "packages": packages}}
 
 
 def _merge_job(
@@ -166,7 +185,7 @@ def _merge_job(
         # but not after a failed check, which builds nothing
         "if": expression("!cancelled() && needs.check.result == 'success' && " + NOT_PR),
         "runs-on": options.runners.get("linux/amd64", DEFAULT_RUNNERS["linux/amd64"]),
-        **_permissions(m),
+        **(_permissions("write") if _pushes_with_token(m) else {}),
         "strategy": {"fail-fast": False, "matrix": {"include": include}},
         "env": _job_env(m, plan),
         "steps": [
@@ -219,6 +238,7 @@ def _smoke_job(
         "needs": needs,
         "if": expression(NOT_PR),
         "runs-on": options.gpu_runner,
+        **(_permissions("read") if _pushes_with_token(m) else {}),
         "env": _job_env(m, plan),
         "steps": [
             steps.checkout(),
@@ -242,9 +262,13 @@ def workflow(
     merges = _chunks(merge_jobs(plan, options))
     build_names = _names("build", len(builds))
     jobs: dict[str, Any] = {"check": _check_job(options, manifest_arg)}
+    split = _pushes_with_token(m)  # the pushes' jobs may write packages, pull requests' not
     for name, chunk in zip(build_names, builds, strict=True):
         if chunk:
-            jobs[name] = _build_job(m, plan, chunk, "check")
+            jobs[name] = _build_job(m, plan, chunk, "check", PUSHES if split else ANY_EVENT)
+    for name, chunk in zip(_names("build-pr", len(builds)), builds, strict=True):
+        if chunk and split:
+            jobs[name] = _build_job(m, plan, chunk, "check", PULL_REQUESTS)
     merge_names = _names("merge", len(merges))
     for name, chunk in zip(merge_names, merges, strict=True):
         if chunk:

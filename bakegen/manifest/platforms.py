@@ -6,6 +6,7 @@ from bakegen.manifest.values import (
     CudaKey,
     Pairs,
 )
+from bakegen.schema.document import manifest_schema, regex
 
 # cuDNN is the one component of a CUDA version whose name starts with this.
 CUDNN_PREFIX = "cudnn"
@@ -37,6 +38,24 @@ def normalize_platform(platform: str) -> str:
     if (arch, variant) in _DEFAULT_VARIANTS:
         variant = ""
     return "/".join(p for p in (os_name, arch, variant) if p)
+
+
+def is_platform(text: str) -> bool:
+    """Whether `text` is a platform as the manifest (and the lock file) writes one: the
+    schema's pattern, the one grammar of both."""
+    return regex(manifest_schema()["$defs"]["platform"]["pattern"]).search(text) is not None
+
+
+def served_platform(os_name: object, arch: object, variant: object) -> str | None:
+    """The platform an image's os, architecture and variant name, read as containerd reads
+    them (lower case, normalized); None when they name none the manifest could write."""
+    if not isinstance(os_name, str) or not isinstance(arch, str) or not os_name or not arch:
+        return None
+    parts = [os_name, arch, *([variant] if isinstance(variant, str) and variant else [])]
+    if any("/" in part for part in parts):
+        return None
+    platform = normalize_platform("/".join(parts).lower())
+    return platform if is_platform(platform) else None
 
 
 def cuda_key(value: str) -> CudaKey:

@@ -14,6 +14,7 @@ named when `bakegen pin` resolved it and the platforms that digest serves.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from collections.abc import Callable, Mapping
@@ -24,14 +25,14 @@ from typing import Any
 from bakegen.errors import KeyPath, Location, ManifestError, Problem
 from bakegen.layout import MARKER
 from bakegen.load.compose import load_file
+from bakegen.manifest.platforms import is_platform
 from bakegen.manifest.records import Manifest
 from bakegen.plan.records import Plan
-from bakegen.sources import Sources
+from bakegen.sources import A_FILE, FOLDER, Sources
 
 LOCK_SUFFIX = ".lock"
 LOCK_VERSION = "1"
 DIGEST = re.compile(r"^sha256:[a-f0-9]{64}\Z")
-PLATFORM = re.compile(r"^[a-z0-9]+/[a-z0-9_]+(?:/[a-z0-9_]+)?\Z")
 HEADER = (
     f"# {MARKER}: `bakegen pin` adds base images, `bakegen pin --update` moves them.\n"
     "# Each base image of the manifest, the digest its tag named when pinned, and the\n"
@@ -114,6 +115,13 @@ def drift(pins: Mapping[str, Pin], wanted: Mapping[str, Need], lock_name: str) -
 
 
 def lock_text(pins: Mapping[str, Pin]) -> str:
+    """The lock file's text; a pin the reader would refuse is a bug, never written."""
+    refused: list[str] = []
+    for image, pin in pins.items():
+        entry = {"digest": pin.digest, "platforms": list(pin.platforms)}
+        _pin(("images", image), entry, lambda key, message: refused.append(f"{key}: {message}"))
+    if refused:
+        raise ValueError(f"a lock entry the lock reader refuses: {refused[0]}")
     lines = [HEADER.rstrip("\n"), f"version: {LOCK_VERSION}", "images:" + ("" if pins else " {}")]
     for image in sorted(pins):
         pin = pins[image]
@@ -125,26 +133,56 @@ def lock_text(pins: Mapping[str, Pin]) -> str:
     return "\n".join(lines) + "\n"
 
 
+REDO = "; run `bakegen pin --update` to write it anew"
+
+
+@dataclass(frozen=True)
+class Read:
+    """A lock file as far as it could be read: its pins that are as bakegen writes them, and
+    what is not (one problem each)."""
+
+    pins: dict[str, Pin]
+    problems: tuple[Problem, ...]
+
+
 def read_lock(path: Path, shown: str, sources: Sources | None = None) -> dict[str, Pin] | None:
     """The pins of the lock file at `path`, read through `sources` (a reader of its own when
     none is given), or None when there is none; a lock that is not as bakegen writes it is a
-    ManifestError naming the place."""
-    sources = sources or Sources()
-    if sources.kind(path) is None and not sources.is_link(path):
+    ManifestError naming the place, each line saying how to write it anew."""
+    read = read_lock_leniently(path, shown, sources)
+    if read is None:
         return None
-    loaded = load_file(path, shown, sources)
+    if read.problems:
+        raise ManifestError(
+            [dataclasses.replace(p, message=p.message + REDO) for p in read.problems]
+        )
+    return read.pins
+
+
+def read_lock_leniently(path: Path, shown: str, sources: Sources | None = None) -> Read | None:
+    """The lock file at `path` as far as it can be read (for writing it anew), or None when
+    there is none."""
+    sources = sources or Sources()
+    kind, link = sources.kind(path), sources.is_link(path)
+    if kind is None and not link:
+        return None
+    if link or kind != A_FILE:  # `pin` writes no lock there: no `pin --update` fixes it
+        what = "a symlink" if link else "a folder" if kind == FOLDER else "not a regular file"
+        said = f"is {what}: bakegen reads and writes the lock only as a regular file; move it away"
+        raise ManifestError([Problem(Location(shown, 1, 1), (), said)])
+    try:
+        loaded = load_file(path, shown, sources)
+    except ManifestError as exc:  # not YAML, not UTF-8, not a file, several documents...
+        return Read({}, tuple(exc.problems))
     problems: list[Problem] = []
 
     def problem(key: KeyPath, message: str) -> None:
-        problems.append(Problem(loaded.where(key) or Location(shown, 1, 1), key, message + REDO))
+        problems.append(Problem(loaded.where(key) or Location(shown, 1, 1), key, message))
 
     pins = _pins(loaded.data, problem)
-    if problems:
-        raise ManifestError(problems)
-    return pins
+    return Read(pins, tuple(problems))
 
 
-REDO = "; run `bakegen pin --update` to write it anew"
 Complain = Callable[[KeyPath, str], None]
 
 
@@ -167,7 +205,8 @@ def _pins(data: dict[str, Any], problem: Complain) -> dict[str, Pin]:
 
 
 def _pin(key: KeyPath, entry: object, problem: Complain) -> Pin | None:
-    """One lock entry's pin, or None when it is not as bakegen writes it."""
+    """One lock entry's pin, or None when it is not as bakegen writes it (the one check of
+    both the reader and the writer)."""
     if not isinstance(entry, dict):
         problem(key, "must be a mapping with `digest` and `platforms`")
         return None
@@ -181,7 +220,7 @@ def _pin(key: KeyPath, entry: object, problem: Complain) -> Pin | None:
     if (
         not isinstance(platforms, list)
         or not platforms
-        or not all(isinstance(p, str) and PLATFORM.match(p) for p in platforms)
+        or not all(isinstance(p, str) and is_platform(p) for p in platforms)
     ):
         problem((*key, "platforms"), "must be a list of platforms like linux/amd64")
         return None

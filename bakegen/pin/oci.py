@@ -8,9 +8,12 @@ that digest serves.
 - anonymous pulls through the Bearer token challenge (`WWW-Authenticate: Bearer realm=...,
   service=...,scope=...`), and basic auth, with the credentials given (never written anywhere,
   never sent to another host a redirect leads to);
-- every request has a time limit, and a registry that cannot be reached or answers 5xx or 429
-  is tried a bounded number of times;
-- every failure is a `RegistryError` with one line a person can act on.
+- every request has a deadline, for the whole of it: connecting, the headers and the body, its
+  redirects and the token fetch of its challenge; a request that cannot connect, misses its
+  deadline or gets 5xx or 429 is tried a bounded number of times;
+- every failure is a `RegistryError` with one line a person can act on; an answer that is not
+  what the API gives (not JSON, nested past reading, a platform no image can have, a redirect
+  to no URL) names the host it came from.
 
 Only the standard library: http.client, with redirects followed here.
 """
@@ -27,7 +30,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from bakegen.manifest.platforms import normalize_platform
+from bakegen.manifest.platforms import served_platform
 from bakegen.manifest.references import DEFAULT_DOMAIN, normalize_reference
 
 # The registry host of Docker Hub, whose image names start with docker.io.
@@ -41,7 +44,7 @@ MANIFEST_TYPES = (
     "application/vnd.docker.distribution.manifest.v2+json",
 )
 ACCEPT = ", ".join((*INDEX_TYPES, *MANIFEST_TYPES))
-TIMEOUT = 20.0  # seconds, for each request
+TIMEOUT = 20.0  # seconds for each try of a request, its redirects and token fetch included
 ATTEMPTS = 3  # tries of a request that could not connect, timed out, or got 5xx or 429
 BACKOFF = 1.0  # seconds before the second try; doubled for each further one
 MAX_BODY = 4 * 1024 * 1024  # a manifest, an index, an image config or a token answer
@@ -137,13 +140,31 @@ def _basic(creds: Credentials) -> str:
     return base64.b64encode(f"{creds.user}:{creds.password}".encode()).decode("ascii")
 
 
-def _json(body: bytes, what: str) -> dict[str, Any]:
+def malformed(host: str, what: str) -> RegistryError:
+    """The error of an answer that is not what the distribution API gives, naming its host."""
+    return RegistryError(f"malformed answer from {host}: {what}")
+
+
+def host_of(response: Response) -> str:
+    return urllib.parse.urlsplit(response.url).netloc
+
+
+def _loads(body: bytes) -> object:
+    """The JSON document `body` holds; ValueError when it holds none (not JSON, not UTF-8, or
+    nested too deep to read)."""
     try:
-        document = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        raise RegistryError(f"malformed response: {what} is not JSON") from None
+        return json.loads(body)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        raise ValueError("not JSON") from None
+
+
+def _json(response: Response, what: str) -> dict[str, Any]:
+    try:
+        document = _loads(response.body)
+    except ValueError:
+        raise malformed(host_of(response), f"{what} is not JSON") from None
     if not isinstance(document, dict):
-        raise RegistryError(f"malformed response: {what} is not a JSON object")
+        raise malformed(host_of(response), f"{what} is not a JSON object")
     return document
 
 
@@ -151,40 +172,36 @@ def _digest(response: Response) -> str:
     digest = "sha256:" + hashlib.sha256(response.body).hexdigest()
     said = response.headers.get("docker-content-digest")
     if said and said.startswith("sha256:") and said != digest:
-        raise RegistryError(
-            f"malformed response: the manifest's digest header {said[:19]}... does not match "
-            "its content"
+        raise malformed(
+            host_of(response),
+            f"the manifest's digest header {said[:19]}... does not match its content",
         )
     return digest
 
 
-def _index_platforms(index: dict[str, Any]) -> tuple[str, ...]:
+def _index_platforms(response: Response, index: dict[str, Any]) -> tuple[str, ...]:
+    """The platforms an index serves; entries naming none (attestations, or names no platform
+    can have) are left out."""
     entries = index.get("manifests")
     if not isinstance(entries, list):
-        raise RegistryError("malformed response: the index has no list of manifests")
-    found: list[str] = []
+        raise malformed(host_of(response), "the index has no list of manifests")
+    found: set[str] = set()
     for entry in entries:
         platform = entry.get("platform") if isinstance(entry, dict) else None
-        if not isinstance(platform, dict):
-            continue
-        os_name, arch = platform.get("os"), platform.get("architecture")
-        if not isinstance(os_name, str) or not isinstance(arch, str) or os_name == "unknown":
+        if not isinstance(platform, dict) or platform.get("os") == "unknown":
             continue  # attestation manifests and the like
-        variant = platform.get("variant")
-        found.append(
-            normalize_platform(
-                "/".join(
-                    [os_name, arch, *([variant] if isinstance(variant, str) and variant else [])]
-                )
-            )
+        served = served_platform(
+            platform.get("os"), platform.get("architecture"), platform.get("variant")
         )
-    return tuple(sorted(set(found)))
+        if served is not None:
+            found.add(served)
+    return tuple(sorted(found))
 
 
 def _error_codes(body: bytes) -> list[str]:
     try:
-        document = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+        document = _loads(body)
+    except ValueError:
         return []
     errors = document.get("errors") if isinstance(document, dict) else None
     if not isinstance(errors, list):

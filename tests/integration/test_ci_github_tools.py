@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from bakegen.github.jobs import Options
 from bakegen.github.scripts import BAKE_SETTINGS, script
 from bakegen.github.workflow import workflow
 from bakegen.pipeline import plan_manifest, plan_workspace, read_manifest
@@ -99,10 +100,11 @@ def test_a_pull_request_builds_exactly_what_affected_names(tmp_path: Path) -> No
 
 
 def generated_workflows(tmp_path: Path) -> list[Path]:
-    """The example's workflow, a cached one with docker/metadata-action, and a big one."""
+    """The example's workflow, a cached one with docker/metadata-action pushing to ghcr.io with
+    the workflow's token (its build jobs split by event) and a GPU smoke job, and a big one."""
     out = []
-    for name, data in (
-        ("example", None),
+    for name, data, options in (
+        ("example", None, Options()),
         (
             "ci",
             {
@@ -117,14 +119,15 @@ def generated_workflows(tmp_path: Path) -> list[Path]:
                     "ref": {"ci": "ref-name"},
                 },
             },
+            Options(gpu_runner="ubuntu-24.04"),
         ),
-        ("big", big_data()),
+        ("big", big_data(), Options()),
     ):
         if data is None:
             m = read_manifest(ROOT)
-            text = workflow(m, plan_manifest(m))
+            text = workflow(m, plan_manifest(m), options)
         else:
-            text = workflow(typed(data), plan_of(data))
+            text = workflow(typed(data), plan_of(data), options)
         path = tmp_path / f"{name}.yml"
         path.write_text(text, encoding="utf-8")
         out.append(path)

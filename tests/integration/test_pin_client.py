@@ -70,21 +70,21 @@ def test_a_slow_registry_is_given_up_on_after_bounded_tries() -> None:
 @pytest.mark.parametrize(
     ("answer", "said"),
     [
-        ((200, {}, b"<html>"), "malformed response: the manifest is not JSON"),
-        ((200, {}, b"[]"), "malformed response: the manifest is not a JSON object"),
+        ((200, {}, b"<html>"), "malformed answer from 127.0.0.1:PORT: the manifest is not JSON"),
+        ((200, {}, b"[]"), "malformed answer from 127.0.0.1:PORT: the manifest is not a JSON object"),
         (
             (200, {"Docker-Content-Digest": DIGEST}, b"{}"),
-            "malformed response: the manifest's digest header sha256:aaaaaaaaaaaa... does not "
-            "match its content",
+            "malformed answer from 127.0.0.1:PORT: the manifest's digest header "
+            "sha256:aaaaaaaaaaaa... does not match its content",
         ),
         (
             (200, {"Content-Type": "text/plain"}, b"{}"),
-            "malformed response: 127.0.0.1:PORT/x:1 is a 'text/plain', neither an image "
+            "malformed answer from 127.0.0.1:PORT: 127.0.0.1:PORT/x:1 is a 'text/plain', neither an image "
             "manifest nor an index",
         ),
         (
             (200, {"Content-Type": "application/vnd.oci.image.index.v1+json"}, b'{"manifests": 1}'),
-            "malformed response: the index has no list of manifests",
+            "malformed answer from 127.0.0.1:PORT: the index has no list of manifests",
         ),
         ((500, {}, b""), "127.0.0.1:PORT answered 500 for 127.0.0.1:PORT/x:1"),
         ((401, {}, b""), "401 unauthorized at 127.0.0.1:PORT: the image does not exist or needs credentials (name their environment variables under base_registries.127.0.0.1:PORT)"),

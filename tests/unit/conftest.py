@@ -1,5 +1,7 @@
 """The unit tier's guard, for every test in this folder: starting a process, opening a network
-connection and writing outside the temporary folders or in $HOME fail the test (testing.sandbox)."""
+connection and writing outside the temporary folders or in $HOME fail the test (testing.sandbox).
+`bakegen validate` finds no docker buildx here (it would start one; the integration tier runs
+it)."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from bakegen.commands import validate
 from testing.sandbox import Sandbox
 
 
@@ -16,6 +19,7 @@ from testing.sandbox import Sandbox
 def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
     guard = Sandbox([tmp_path_factory.getbasetemp(), Path(tempfile.gettempdir())], Path.home())
     with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(validate, "find_buildx", lambda: None)
         guard.install(mp)
         yield guard
     if guard.refused:

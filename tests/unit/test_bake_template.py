@@ -11,6 +11,19 @@ from testing.helpers import ROOT, run_cli
 BASE = ROOT / "tests" / "corpus" / "_base"
 
 
+# The shortest template of its own that keeps every group and target of the bake model.
+EVERY_BLOCK = (
+    '{% for g in bake.groups %}group "{{ g.name }}" {}\n{% endfor %}'
+    '{% for t in bake.targets %}target "{{ t.name }}" {}\n{% endfor %}'
+)
+
+
+def every_block(ws: Path) -> str:
+    """What EVERY_BLOCK prints for the workspace `ws`."""
+    groups = [line for line in (ws / "docker-bake.hcl").read_text().splitlines() if line]
+    return "\n".join(line for line in groups if not line.startswith("#")) + "\n"
+
+
 def workspace(tmp_path: Path, template: str) -> Path:
     ws = tmp_path / "ws"
     shutil.copytree(BASE, ws)
@@ -19,12 +32,13 @@ def workspace(tmp_path: Path, template: str) -> Path:
 
 
 def test_an_override_without_the_marker_still_renders_again(tmp_path: Path) -> None:
-    ws = workspace(tmp_path, 'target "x" {\n  context = "."\n}\n')
+    ws = workspace(tmp_path, EVERY_BLOCK + 'target "x" {\n  context = "."\n}\n')
     first = run_cli("render", cwd=ws)
     assert first.code == 0, first.err
     text = (ws / "docker-bake.hcl").read_text(encoding="utf-8")
-    assert text == f'# {MARKER}\ntarget "x" {{\n  context = "."\n}}\n'
-    (ws / "docker-bake.hcl.j2").write_text('target "y" {\n}\n', encoding="utf-8")
+    assert text.startswith(f'# {MARKER}\ngroup "default" {{}}\n')
+    assert text.endswith('target "x" {\n  context = "."\n}\n')
+    (ws / "docker-bake.hcl.j2").write_text(EVERY_BLOCK + 'target "y" {\n}\n', encoding="utf-8")
     second = run_cli("render", cwd=ws)
     assert second.code == 0, second.err
     assert (ws / "docker-bake.hcl").read_text(encoding="utf-8").endswith('target "y" {\n}\n')
@@ -32,15 +46,17 @@ def test_an_override_without_the_marker_still_renders_again(tmp_path: Path) -> N
 
 
 def test_an_override_that_prints_the_marker_gets_it_once(tmp_path: Path) -> None:
-    ws = workspace(tmp_path, "# {{ marker }}\n# mine\n")
+    ws = workspace(tmp_path, "# {{ marker }}\n# mine\n" + EVERY_BLOCK)
     assert run_cli("render", cwd=ws).code == 0
-    assert (ws / "docker-bake.hcl").read_text(encoding="utf-8") == f"# {MARKER}\n# mine\n"
+    text = (ws / "docker-bake.hcl").read_text(encoding="utf-8")
+    assert text == f"# {MARKER}\n# mine\n" + every_block(ws)
 
 
 def test_an_override_with_a_byte_order_mark(tmp_path: Path) -> None:
-    ws = workspace(tmp_path, "\ufeff# {{ marker }}\n")
+    ws = workspace(tmp_path, "\ufeff# {{ marker }}\n" + EVERY_BLOCK)
     assert run_cli("render", cwd=ws).code == 0
-    assert (ws / "docker-bake.hcl").read_text(encoding="utf-8") == f"# {MARKER}\n"
+    text = (ws / "docker-bake.hcl").read_text(encoding="utf-8")
+    assert text == f"# {MARKER}\n" + every_block(ws)
 
 
 def test_an_override_that_is_a_folder(tmp_path: Path) -> None:

@@ -31,11 +31,22 @@ def jobs_of(text: str) -> dict[str, Any]:
     return jobs
 
 
-def built(jobs: dict[str, Any]) -> Counter[tuple[str, str]]:
-    """(target, platform) -> how many build jobs build it."""
+NOT_PR = "github.event_name != 'pull_request'"
+IS_PR = "github.event_name == 'pull_request'"
+EVENTS = ("push", "pull_request")
+
+
+def runs_on(job: dict[str, Any], event: str) -> bool:
+    """Whether `job` runs on `event` (push or pull_request), as far as its `if` says."""
+    gate = job.get("if", "")
+    return (NOT_PR not in gate) if event == "pull_request" else (IS_PR not in gate)
+
+
+def built(jobs: dict[str, Any], event: str = "push") -> Counter[tuple[str, str]]:
+    """(target, platform) -> how many build jobs build it on `event`."""
     found: Counter[tuple[str, str]] = Counter()
     for name, job in jobs.items():
-        if name.startswith("build"):
+        if name.startswith("build") and runs_on(job, event):
             for entry in job["strategy"]["matrix"]["include"]:
                 for target in entry["targets"].split(","):
                     found[(target, entry["platform"])] += 1
@@ -55,12 +66,14 @@ def merged(jobs: dict[str, Any]) -> Counter[tuple[str, tuple[str, ...]]]:
 
 def assert_each_image_once(plan: Plan, jobs: dict[str, Any]) -> None:
     pushed = [i for i in plan.images if i.push]
-    assert built(jobs) == Counter({(i.target, p): 1 for i in pushed for p in i.platforms})
+    for event in EVENTS:
+        once = Counter({(i.target, p): 1 for i in pushed for p in i.platforms})
+        assert built(jobs, event) == once, event
     assert merged(jobs) == Counter({(i.target, i.platforms): 1 for i in pushed})
     for name, job in jobs.items():
         if "strategy" in job:
             assert 0 < len(job["strategy"]["matrix"]["include"]) <= MATRIX_LIMIT, name
-    builds = [n for n in jobs if n.startswith("build")]
+    builds = [n for n, job in jobs.items() if n.startswith("build") and runs_on(job, "push")]
     for name, job in jobs.items():
         if name.startswith("merge"):
             assert job["needs"] == ["check", *builds]
@@ -96,7 +109,7 @@ def test_the_example_workspace() -> None:
     plan = plan_manifest(typed_example)
     jobs = jobs_of(workflow(typed_example, plan))
     assert_each_image_once(plan, jobs)
-    assert set(jobs) == {"check", "build", "merge"}
+    assert set(jobs) == {"check", "build", "merge"}  # no ghcr.io: one build job for both events
 
 
 def test_the_python_steps_run_the_script_files_from_their_marker_line() -> None:
@@ -125,7 +138,10 @@ def test_pull_requests_build_without_logins_or_pushes() -> None:
     document = yaml.safe_load(text)
     triggers = document[True]  # YAML 1.1 reads the key `on` as true
     assert set(triggers) == {"push", "pull_request", "workflow_dispatch"}
-    build = document["jobs"]["build"]
+    build, pull_request = document["jobs"]["build"], document["jobs"]["build-pr"]
+    assert build["if"] == "${{ github.event_name != 'pull_request' }}"
+    assert pull_request["if"] == "${{ github.event_name == 'pull_request' }}"
+    assert build["strategy"] == pull_request["strategy"]
     assert build["env"]["PUSH"] == "${{ github.event_name != 'pull_request' }}"
     logins = [s for s in build["steps"] if "login-action" in s.get("uses", "")]
     assert [s["if"] for s in logins] == [
@@ -142,15 +158,19 @@ def test_pull_requests_build_without_logins_or_pushes() -> None:
     assert build["env"]["HUB_PASSWORD"] == "${{ secrets.HUB_PASSWORD }}"
     uploads = [s for s in build["steps"] if "upload-artifact" in s.get("uses", "")]
     assert [s["if"] for s in uploads] == ["${{ github.event_name != 'pull_request' }}"]
+    pr_uses = [s.get("uses", "") for s in pull_request["steps"]]
+    assert not [u for u in pr_uses if "login-action" in u or "upload-artifact" in u]
     merge = document["jobs"]["merge"]
     assert "github.event_name != 'pull_request'" in merge["if"]
+    assert merge["needs"] == ["check", "build"]
     assert document["permissions"] == {"contents": "read"}
     assert build["permissions"] == {"contents": "read", "packages": "write"}
+    assert "permissions" not in pull_request
     assert document["jobs"]["check"].get("permissions") is None
     assert document["concurrency"]["group"] == "bakegen-${{ github.ref }}"
 
 
-def test_no_ghcr_no_packages_permission() -> None:
+def test_a_registry_without_credentials_is_not_logged_in_to() -> None:
     data = manifest_data(
         repository={"hub": {"registry": {"app": "docker.io/example/app"}}},
     )

@@ -92,7 +92,11 @@ def test_workspace_bake_template_overrides_and_its_errors_are_reported(tmp_path:
     assert result.err.splitlines() == [
         "docker-bake.hcl.j2:3:1: <root>: template error: 'nothing_here' is undefined"
     ]
-    (ws / "docker-bake.hcl.j2").write_text("# {{ marker }}\n# mine: {{ bake.targets | length }}\n")
+    (ws / "docker-bake.hcl.j2").write_text(
+        "# {{ marker }}\n# mine: {{ bake.targets | length }}\n"
+        '{% for g in bake.groups %}group "{{ g.name }}" {}\n{% endfor %}'
+        '{% for t in bake.targets %}target "{{ t.name }}" {}\n{% endfor %}'
+    )
     assert run_cli("render", cwd=ws).code == 0
     assert (ws / "docker-bake.hcl").read_text().splitlines()[1] == "# mine: 109"
 

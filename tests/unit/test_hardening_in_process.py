@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from bakegen import __version__
+from bakegen.commands.validate import NO_BUILDX
 from bakegen.layout import MARKER
 from testing.helpers import MINIMAL_MANIFEST as MANIFEST
 from testing.helpers import minimal_workspace as minimal
@@ -105,7 +106,7 @@ def test_options_before_the_command_and_manifest_relative_to_the_workspace(tmp_p
     before = run_cli("-C", str(ws), "-m", "manifest/m.yml", "validate", cwd=elsewhere)
     after = run_cli("validate", "-C", str(ws), "-m", "manifest/m.yml", cwd=elsewhere)
     assert before.code == after.code == 0, before.err + after.err
-    assert before.err == after.err == "ok: 3 targets (2 images, 1 verify)\n"
+    assert before.err == after.err == f"ok: 3 targets (2 images, 1 verify); {NO_BUILDX}\n"
     version = run_cli("--version", cwd=elsewhere)
     assert (version.code, version.out.strip()) == (0, __version__)
 
@@ -140,5 +141,5 @@ def test_envars_no_dockerfile_writes_are_a_warning(tmp_path: Path) -> None:
     assert result.err.splitlines() == [
         "warning: manifest/m.yml:11:30: releases.debian.12.envars[1]: no Dockerfile of debian12 "
         "writes TZ (ENV): templates see envars but none uses this one",
-        "ok: 3 targets (2 images, 1 verify)",
+        f"ok: 3 targets (2 images, 1 verify); {NO_BUILDX}",
     ]

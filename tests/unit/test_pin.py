@@ -7,16 +7,20 @@ from __future__ import annotations
 import hashlib
 import re
 import shutil
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from bakegen.commands.pin import update_lock
-from bakegen.pin.lock import Pin, lock_path, lock_text, needs, read_lock
-from bakegen.pin.oci import Reference, base_url
+from bakegen.pin.lock import REDO, Pin, lock_path, lock_text, needs, read_lock
+from bakegen.pin.oci import Reference, Resolved, base_url
 from bakegen.pin.registry import Client
 from bakegen.pipeline import plan_manifest, read_manifest
+from bakegen.schema.document import manifest_schema
 from testing.helpers import ROOT, WORKSPACES, run_cli
 
 DIGEST = "sha256:" + "a" * 64
@@ -238,3 +242,118 @@ def test_pin_resolves_only_what_the_lock_lacks(
         **pins,
         "alpine:3.21": Pin("sha256:" + "c" * 64, pins["alpine:3.21"].platforms),
     }
+
+
+# -- one grammar for the lock's writer and reader; a damaged lock is written anew ---------------
+
+PLATFORM_PATTERN = manifest_schema()["$defs"]["platform"]["pattern"]
+
+
+@given(st.lists(st.from_regex(PLATFORM_PATTERN, fullmatch=True), min_size=1, max_size=3))
+def test_every_platform_the_manifest_may_name_reads_back_from_the_lock(
+    platforms: list[str],
+) -> None:
+    pins = {"debian:12": Pin(DIGEST, tuple(platforms))}
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "manifest.lock"
+        path.write_text(lock_text(pins), encoding="utf-8")
+        assert read_lock(path, "manifest.lock") == pins
+
+
+@pytest.mark.parametrize(
+    "pin",
+    [Pin(DIGEST, ("Linux/AMD64",)), Pin(DIGEST, ()), Pin("sha256:abc", ("linux/amd64",))],
+)
+def test_the_lock_is_never_written_with_what_its_reader_refuses(pin: Pin) -> None:
+    with pytest.raises(ValueError, match="a lock entry the lock reader refuses"):
+        lock_text({"debian:12": pin})
+
+
+ENTRY = f'  "debian:bookworm-slim":\n    digest: {DIGEST}\n    platforms: ["linux/amd64"]\n'
+DAMAGED = {
+    "platform in capitals": f"version: 1\nimages:\n{ENTRY.replace('linux/amd64', 'Linux/AMD64')}",
+    "short digest": f"version: 1\nimages:\n{ENTRY.replace(DIGEST, 'sha256:abc')}",
+    "version": f"version: 7\nimages:\n{ENTRY}",
+    "unknown key": f"version: 1\nimages:\n{ENTRY}    note: mine\n",
+    "entry not a mapping": 'version: 1\nimages:\n  "debian:bookworm-slim": sha256:abc\n',
+    "not YAML": f"version: 1\nimages:\n{ENTRY}  [unclosed\n",
+    "merge conflict": f"<<<<<<< HEAD\nversion: 1\n=======\nimages:\n{ENTRY}>>>>>>> b\n",
+    "two documents": f"version: 1\nimages: {{}}\n---\nversion: 1\nimages:\n{ENTRY}",
+    "repeated key": f"version: 1\nversion: 1\nimages:\n{ENTRY}",
+    "a list": "- version: 1\n",
+    "empty": "",
+    "not UTF-8": f"version: 1\nimages:\n{ENTRY}# caf\xe9\n",
+}
+
+
+@pytest.mark.parametrize("text", list(DAMAGED.values()), ids=list(DAMAGED))
+def test_a_damaged_lock_says_how_to_recover_and_pin_update_does(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, text: str
+) -> None:
+    ws = example(tmp_path)
+    lock = ws / "manifest.lock"
+    lock.write_bytes(text.encode("latin-1"))
+    for command in (["render"], ["render", "--check"], ["validate"], ["pin"]):
+        refused = run_cli(*command, cwd=ws)
+        assert refused.code == 2, (command, refused)
+        lines = refused.err.splitlines()
+        assert lines, command
+        assert all(line.startswith("manifest.lock:") for line in lines), (command, lines)
+        assert all(line.endswith(REDO) for line in lines), (command, lines)
+
+    def fake(_: Client, ref: Reference, platforms: tuple[str, ...]) -> Resolved:
+        return Resolved("sha256:" + hashlib.sha256(str(ref).encode()).hexdigest(), platforms)
+
+    monkeypatch.setattr(Client, "resolve", fake)
+    recovered = run_cli("pin", "--update", cwd=ws)
+    assert recovered.code == 0, recovered.err
+    assert recovered.err.startswith("warning: manifest.lock:"), recovered.err
+    assert "written anew" in recovered.err
+    pins = read_lock(lock, "manifest.lock")
+    assert pins is not None
+    assert "debian:bookworm-slim" in pins
+    assert run_cli("render", cwd=ws).code == 0
+    assert run_cli("render", "--check", cwd=ws).code == 0
+
+
+def test_pin_update_of_some_images_resolves_what_a_damaged_lock_lost(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ws = example(tmp_path)
+    pins = write_lock(ws)
+    lock = ws / "manifest.lock"
+    lock.write_text(lock.read_text().replace('"linux/amd64"', '"Linux/AMD64"', 1))
+    asked: list[str] = []
+
+    def fake(_: Client, ref: Reference, platforms: tuple[str, ...]) -> Resolved:
+        asked.append(str(ref))
+        return Resolved("sha256:" + "e" * 64, platforms)
+
+    monkeypatch.setattr(Client, "resolve", fake)
+    outcome = update_lock(ws, None, quick(), {}, update=True, only=["alpine:3.21"])
+    damaged = sorted(pins)[0]  # the first entry, whose platform was spoilt
+    assert sorted(asked) == sorted({"docker.io/library/alpine:3.21", str(Reference.parse(damaged))})
+    assert len(outcome.warnings) == 1
+    assert "platforms" in outcome.warnings[0]
+    assert read_lock(lock, "manifest.lock") is not None
+
+
+@pytest.mark.parametrize("kind", ["folder", "symlink", "dangling symlink"])
+def test_a_lock_that_is_no_regular_file_is_never_replaced(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kind: str
+) -> None:
+    ws = example(tmp_path)
+    lock = ws / "manifest.lock"
+    if kind == "folder":
+        lock.mkdir()
+    else:
+        (ws / "elsewhere.lock").write_text(lock_text({}), encoding="utf-8")
+        lock.symlink_to("elsewhere.lock" if kind == "symlink" else "nowhere.lock")
+    monkeypatch.setattr(Client, "resolve", lambda *_: pytest.fail("nothing is resolved"))
+    for command in (["render"], ["validate"], ["pin"], ["pin", "--update"]):
+        result = run_cli(*command, cwd=ws)
+        assert result.code == 2, (command, result)
+        assert result.err.startswith("manifest.lock:1:1: <root>: is "), result.err
+        assert result.err.endswith("; move it away\n"), result.err
+    assert lock.is_symlink() or lock.is_dir()
+    assert sorted(p.name for p in ws.iterdir() if "bakegen" in p.name) == []
