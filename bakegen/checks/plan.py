@@ -4,6 +4,7 @@ warnings."""
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from dataclasses import replace
 
 from bakegen.checks.axes import arg_field_problems, arg_problems, tag_sample_note
 from bakegen.checks.dockerfiles import instructions
@@ -23,6 +24,7 @@ def plan_problems(m: Manifest, plan: Plan) -> list[Problem]:
         return unmade
     return [
         *plan.dangling,
+        *(replace(p, location=m.where(p.path)) for p in parent_platform_problems(plan)),
         *_target_name_problems(m, plan),
         *_alias_problems(m, plan),
         *_tag_problems(m, plan),
@@ -224,3 +226,19 @@ def envar_warnings(m: Manifest, plan: Plan, outputs: Mapping[str, str]) -> list[
                     )
                 )
     return warnings
+
+
+def parent_platform_problems(plan: Plan) -> Iterator[Problem]:
+    """An image's parent builds every platform the image builds (bake builds a `target:`
+    context for the platforms of the image that names it)."""
+    images = {i.target: i for i in plan.images}
+    for image in plan.images:
+        parent = images.get(image.parent or "")
+        missing = [p for p in image.platforms if parent and p not in parent.platforms]
+        if parent is not None and missing:
+            yield Problem(
+                None,
+                image.parent_from,
+                f"image {image.target} builds for {', '.join(missing)}, which its parent "
+                f"{parent.target} does not; narrow the image's `platforms`, or widen the parent's",
+            )

@@ -189,3 +189,21 @@ def test_x_keys_at_the_top_level_are_ignored() -> None:
     assert problems(data) == []
     data["x"] = 1  # not an x- key
     assert problems(data) == ["x: unknown key 'x'"]
+
+
+def test_an_image_built_for_a_platform_its_parent_is_not_is_an_error() -> None:
+    release = {**RELEASE, "platforms": ["linux/amd64", "linux/arm64"]}
+    data = manifest_data(
+        releases={"debian": {"12": release}},
+        packages={
+            "base": {"runtime": ["debian"], "platforms": ["linux/amd64"]},
+            "app": {"parent": "base", "runtime": ["debian"]},
+        },
+    )
+    assert problems(data) == [
+        "packages.app.parent: image app-runtime-debian12-py312 builds for linux/arm64, which its "
+        "parent base-runtime-debian12-py312 does not; narrow the image's `platforms`, or widen "
+        "the parent's"
+    ]
+    data["packages"]["app"]["platforms"] = ["linux/amd64"]
+    assert problems(data) == []
