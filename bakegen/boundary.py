@@ -36,6 +36,7 @@ class ClosedOutput(io.TextIOBase):
         return True
 
     def write(self, text: str) -> int:
+        del text
         raise OutputUnwritable("standard output is closed")
 
 
@@ -49,7 +50,7 @@ def run(body: Callable[[], int], say: Say) -> int:
         return _run(body, say)
     finally:
         if closed:
-            sys.stdout = None  # type: ignore[assignment]
+            sys.stdout = None
 
 
 def _run(body: Callable[[], int], say: Say) -> int:

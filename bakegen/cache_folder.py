@@ -52,16 +52,22 @@ def _trusted(path: Path, *, top: bool) -> bool:
     """Make the folder `path` (0700) if it is missing; whether it may be used: a folder (below
     the top, not a symlink either) of this user's that nobody else can write to. A folder of
     this user's that others may read is made 0700."""
+    look = os.stat if top else os.lstat
     try:
-        if top:
-            os.makedirs(path.parent, exist_ok=True)
-        os.mkdir(path, 0o700)
-    except FileExistsError:
-        pass
-    except OSError:
-        return False
-    try:
-        info = os.stat(path) if top else os.lstat(path)
+        info = look(path)
+    except FileNotFoundError:
+        try:
+            if top:
+                os.makedirs(path.parent, exist_ok=True)
+            os.mkdir(path, 0o700)
+        except FileExistsError:
+            pass
+        except OSError:
+            return False
+        try:
+            info = look(path)
+        except OSError:
+            return False
     except OSError:
         return False
     if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.geteuid() or info.st_mode & 0o022:
