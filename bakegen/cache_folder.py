@@ -37,14 +37,17 @@ _READ = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
 
 def root() -> Path | None:
     """Where the cache folder is meant to be; None when there is no such place (no
-    `$BAKEGEN_CACHE`, no absolute `$XDG_CACHE_HOME` and no home folder)."""
+    `$BAKEGEN_CACHE`, no absolute `$XDG_CACHE_HOME` and no home folder: `$HOME` empty or
+    relative, or unset for a user the user database does not know)."""
     given = os.environ.get("BAKEGEN_CACHE")
     if given:
         return Path(os.path.abspath(given))
     xdg = os.environ.get("XDG_CACHE_HOME")
     if xdg and os.path.isabs(xdg):
         return Path(xdg, "bakegen")
-    home = os.path.expanduser("~")  # $HOME, else the user database; '~' when neither tells
+    home = os.environ.get("HOME")
+    if home is None:
+        home = os.path.expanduser("~")  # the user database's word; '~' when it has none
     return Path(home, ".cache", "bakegen") if os.path.isabs(home) else None
 
 
