@@ -5,10 +5,11 @@ does the same with real processes.)"""
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +39,7 @@ SAID = {
 
 
 def _full() -> Any:
-    return open("/dev/full", "w", encoding="utf-8")  # noqa: SIM115
+    return open("/dev/full", "w", encoding="utf-8")
 
 
 def _closed_pipe() -> Any:
@@ -55,12 +56,12 @@ OUTPUTS: dict[str, Callable[[], Any]] = {
 
 
 @pytest.fixture
-def ws(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+def ws(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("BAKEGEN_CACHE", str(tmp_path / "cache"))
     ws = minimal_workspace(tmp_path)
     assert run_cli("render", cwd=ws).code == 0
     (ws / "templates/t/runtime.Dockerfile.j2").write_bytes(b"FROM base\nRUN true\n")
-    yield ws
+    return ws
 
 
 def run(args: list[str], stdout: Any, cwd: Path) -> tuple[int, str]:
@@ -92,10 +93,8 @@ def test_output_that_cannot_be_written_is_one_line_and_exit_74(
         code, said = run(args, stdout, ws)
     finally:
         if stdout is not None:
-            try:
+            with contextlib.suppress(OSError):  # what is buffered cannot be written: the point
                 stdout.close()
-            except OSError:
-                pass  # what is still buffered cannot be written: that is the point
     assert (code, said) == (EXIT_OUTPUT, SAID[how] + "\n")
 
 
