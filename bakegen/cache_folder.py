@@ -25,7 +25,6 @@ import hmac
 import os
 import shutil
 import stat
-import tempfile
 from pathlib import Path
 
 ENTRY_LIMIT = 64 * 1024 * 1024  # the most bytes an entry may hold
@@ -174,20 +173,23 @@ def _tag(key: bytes, path: Path, data: bytes) -> bytes:
 
 def keep(path: Path, data: bytes) -> bool:
     """Write the entry `path` (in a folder `folder` gave), tagged, all or nothing (staged beside
-    it, then renamed); whether it was written. A cache that cannot be written is no error: it
-    only costs time."""
+    it under a name of its own, then renamed); whether it was written. A cache that cannot be
+    written is no error: it only costs time."""
     key = secret()
     if key is None or len(data) > ENTRY_LIMIT:
         return False
+    staged = f"{path}.{os.urandom(6).hex()}.tmp"
     try:
-        with tempfile.NamedTemporaryFile(
-            "wb", dir=path.parent, prefix=path.name, suffix=".tmp", delete=False
-        ) as handle:
-            handle.write(_tag(key, path, data) + data)
-        os.replace(handle.name, path)
+        fd = os.open(staged, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
     except OSError:
-        with contextlib.suppress(OSError, UnboundLocalError):
-            os.unlink(handle.name)
+        return False
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(_tag(key, path, data) + data)
+        os.replace(staged, path)
+    except OSError:
+        with contextlib.suppress(OSError):
+            os.unlink(staged)
         return False
     return True
 
