@@ -136,8 +136,11 @@ def code_digest() -> str:
     h = hashlib.sha256(f"{__version__}\0{python}\0".encode())
     h.update(json.dumps(sorted(libraries().items())).encode())
     h.update(json.dumps(sorted(library_files().items())).encode())
-    for path in sorted(_PACKAGE.rglob("*")):
-        if path.is_file() and "__pycache__" not in path.parts:
-            h.update(path.relative_to(_PACKAGE).as_posix().encode() + b"\0")
-            h.update(path.read_bytes())
+    for folder, folders, files in os.walk(_PACKAGE):
+        folders[:] = sorted(name for name in folders if name != "__pycache__")
+        for name in sorted(files):
+            path = os.path.join(folder, name)
+            with open(path, "rb") as handle:
+                data = handle.read()
+            h.update(os.path.relpath(path, _PACKAGE).encode() + b"\0" + data)
     return h.hexdigest()
