@@ -5,21 +5,55 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import io
 import os
 import sys
 import traceback
 from collections.abc import Callable
 from typing import Any
 
-from bakegen.errors import EXIT_INTERNAL, EXIT_OUTPUT, BakegenError, Interrupted, one_line
+from bakegen.errors import (
+    EXIT_INTERNAL,
+    EXIT_OUTPUT,
+    BakegenError,
+    Interrupted,
+    OutputUnwritable,
+    one_line,
+)
 from bakegen.signals import handled
 
 Say = Callable[[str, int], int]
 
 
+class ClosedOutput(io.TextIOBase):
+    """Standard output of a process started with it closed (Python's `sys.stdout` is None
+    then): what is written to it is the one-line error, whoever writes it (typer's help,
+    rich, a command); a command that writes nothing there runs as usual."""
+
+    encoding = "utf-8"
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        del text
+        raise OutputUnwritable("standard output is closed")
+
+
 def run(body: Callable[[], int], say: Say) -> int:
     """Run `body` with termination signals as `Interrupted`; its errors become lines (through
     `say`) and the exit code, never a traceback (`BAKEGEN_DEBUG=1` shows one for a bug)."""
+    closed = sys.stdout is None
+    if closed:
+        sys.stdout = ClosedOutput()
+    try:
+        return _run(body, say)
+    finally:
+        if closed:
+            sys.stdout = None
+
+
+def _run(body: Callable[[], int], say: Say) -> int:
     code = 0
     try:
         with handled():

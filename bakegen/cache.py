@@ -1,45 +1,41 @@
-"""What bakegen keeps in its cache folder (`$BAKEGEN_CACHE`, else `~/.cache/bakegen`; never in
-the workspace), all of it bounded:
+"""What bakegen keeps in its cache folder (`bakegen.cache_folder`), all of it bounded:
 
 - `state/`: per workspace (and its newest STATES_KEPT), the state of its last render: the log of
   the render's `Sources` (every file it read, by the digest of the bytes handed out, every file
   looked for and not found, the manifest folder's listing), the key (bakegen's code, the Python
-  and the installed libraries, the options) and the digest of every file it wrote. The next
-  render with the same key first compares all of that with the disk: when every input and every
-  output is as recorded, and the output folder holds nothing else, it replays the messages of
-  the recorded render instead of rendering. Anything else, a missing or unreadable state
-  included, renders in full: the state can make a render faster, never different.
+  and the libraries, down to their files: `bakegen.identity`; the options) and the digest of
+  every file it wrote. The next render with the same key first compares all of that with the
+  disk: when every input and every output is as recorded, and the output folder holds nothing
+  else, it replays the messages of the recorded render instead of rendering. Anything else (a
+  missing state, one bakegen did not write there, one cut short or of the wrong shape) renders
+  in full: the state can make a render faster, never different.
 - `templates/`: templates compiled by Jinja, one folder per bakegen (the newest BAKEGENS_KEPT),
   the newest TEMPLATES_KEPT in each (see `bakegen.emit.jinja.CompiledTemplates`).
+- `key`: what every entry is tagged with (see `bakegen.cache_folder`).
 """
 
 from __future__ import annotations
 
 import contextlib
-import functools
 import hashlib
 import json
 import os
-import re
-import shutil
+import posixpath
 import stat
-import sys
-import tempfile
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
+from typing import Any
 
-from bakegen import __version__
+from bakegen import cache_folder, identity
 from bakegen.layout import BAK_SUFFIX, BAKE_FILES, OUTPUT_DIR, TMP_SUFFIX
 from bakegen.sources import OTHER, observe
 
-STATE_VERSION = 2
+STATE_VERSION = 3
 # The newest entries kept of each kind (by modification time); older ones are removed.
 STATES_KEPT = 64  # render states, one per workspace and options
 TEMPLATES_KEPT = 512  # compiled templates of this bakegen, one per template file
 BAKEGENS_KEPT = 2  # folders of compiled templates, one per bakegen (code and libraries)
-_PACKAGE = Path(__file__).resolve().parent
-_DIST_INFO = re.compile(r"^(?P<name>[^-]+)-(?P<version>[^-]+)\.dist-info$")
 
 
 def _digest(data: bytes) -> str:
@@ -68,44 +64,6 @@ def file_digest(path: Path | str) -> str | None:
             os.close(fd)
 
 
-@functools.cache
-def libraries() -> dict[str, str]:
-    """Every distribution installed where this Python imports from, by normalized name, and
-    its version: the name and version its `*.dist-info` folder carries, which is what
-    `importlib.metadata` reports (tests/unit/test_fingerprint.py holds them to it), read from the
-    folders' listings because importing `importlib.metadata` and walking bakegen's
-    requirements costs about 30 ms, a fifth of an unchanged render. Every library bakegen
-    imports is among them (PyYAML and LibYAML's binding, Jinja2, MarkupSafe, jsonschema and
-    its own, typer, click, rich, ...); one installed beside them changes the key too, which
-    costs one render."""
-    found: dict[str, str] = {}
-    for folder in sys.path:
-        try:
-            names = os.listdir(folder or ".")
-        except OSError:
-            continue
-        for name in names:
-            match = _DIST_INFO.match(name)
-            if match:
-                normalized = re.sub(r"[-_.]+", "-", match["name"]).lower()
-                found.setdefault(normalized, match["version"])
-    return found
-
-
-@functools.cache
-def code_digest() -> str:
-    """bakegen's own code and resources, the Python that runs it and the libraries it imports:
-    a changed bakegen, another Python, or an upgraded library renders again."""
-    python = f"{sys.implementation.name} {sys.version} {sys.implementation.cache_tag}"
-    h = hashlib.sha256(f"{__version__}\0{python}\0".encode())
-    h.update(json.dumps(sorted(libraries().items())).encode())
-    for path in sorted(_PACKAGE.rglob("*")):
-        if path.is_file() and "__pycache__" not in path.parts:
-            h.update(path.relative_to(_PACKAGE).as_posix().encode() + b"\0")
-            h.update(path.read_bytes())
-    return h.hexdigest()
-
-
 @dataclass
 class State:
     """What a render read (its `Sources` log), wrote and said."""
@@ -118,6 +76,38 @@ class State:
     summary: str = ""
 
 
+def _is_text_map(value: object, *, values_may_be_none: bool = False) -> bool:
+    return isinstance(value, dict) and all(
+        isinstance(k, str) and (isinstance(v, str) or (v is None and values_may_be_none))
+        for k, v in value.items()
+    )
+
+
+def _is_output_path(rel: str) -> bool:
+    """A relative path inside the workspace, as a render names what it writes."""
+    return rel == posixpath.normpath(rel) and rel != ".." and not rel.startswith(("/", "../"))
+
+
+_SHAPE = {
+    "key": lambda v: isinstance(v, str),
+    "reads": lambda v: _is_text_map(v, values_may_be_none=True),
+    "outputs": lambda v: _is_text_map(v) and all(_is_output_path(r) for r in v),
+    "warnings": lambda v: isinstance(v, list) and all(isinstance(w, str) for w in v),
+    "lock_drift": lambda v: isinstance(v, list) and all(isinstance(w, str) for w in v),
+    "summary": lambda v: isinstance(v, str),
+}
+
+
+def state_of(data: object) -> State | None:
+    """The state `data` (parsed JSON) holds, or None unless it has exactly a state's fields,
+    each of its type."""
+    if not isinstance(data, dict) or set(data) != {f.name for f in fields(State)}:
+        return None
+    if not all(_SHAPE[name](value) for name, value in data.items()):
+        return None
+    return State(**data)
+
+
 def key(workspace: Path, manifest: Path | None, fmt: str, max_targets: int | None) -> str:
     """The options and code a recorded render must share with this one."""
     given = {
@@ -126,107 +116,77 @@ def key(workspace: Path, manifest: Path | None, fmt: str, max_targets: int | Non
         "manifest": str(manifest) if manifest is not None else None,
         "format": fmt,
         "max_targets": max_targets,
-        "code": code_digest(),
+        "code": identity.code_digest(),
     }
     return _digest(json.dumps(given, sort_keys=True).encode())
-
-
-def cache_folder() -> Path:
-    """bakegen's cache folder: $BAKEGEN_CACHE, else bakegen's folder in the user's cache."""
-    cache = os.environ.get("BAKEGEN_CACHE") or Path(
-        os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache", "bakegen"
-    )
-    return Path(cache)
-
-
-def prune(folder: Path, keep: int, spare: str | None = None) -> None:
-    """Remove all but the `keep` newest entries of `folder` (by modification time; `spare`, a
-    name, is never removed); what cannot be looked at or removed is left."""
-    try:
-        names = os.listdir(folder)
-    except OSError:
-        return
-    if len(names) <= keep:
-        return
-    dated = []
-    for name in names:
-        with contextlib.suppress(OSError):
-            dated.append((os.lstat(folder / name).st_mtime_ns, name))
-    dated.sort(reverse=True)
-    for _, name in dated[keep:]:
-        if name == spare:
-            continue
-        path = folder / name
-        with contextlib.suppress(OSError):
-            if path.is_dir() and not path.is_symlink():
-                shutil.rmtree(path)
-            else:
-                path.unlink()
 
 
 def templates_folder() -> Path | None:
     """The folder of this bakegen's compiled templates, made if missing and pruned (older
     bakegens' folders beyond the newest few, this one's oldest templates beyond TEMPLATES_KEPT);
-    None when it cannot be made (templates are then compiled every time)."""
-    parent = cache_folder() / "templates"
-    folder = parent / code_digest()[:16]
+    None when the cache folder cannot be used (templates are then compiled every time)."""
+    parent = cache_folder.folder("templates")
+    mine = identity.code_digest()[:16]
+    folder = cache_folder.folder("templates", mine)
+    if parent is None or folder is None:
+        return None
     try:
-        folder.mkdir(parents=True, exist_ok=True)
         os.utime(folder)  # the newest bakegen is the one in use
     except OSError:
         return None
-    prune(parent, BAKEGENS_KEPT, spare=folder.name)
-    prune(folder, TEMPLATES_KEPT)
+    cache_folder.prune(parent, BAKEGENS_KEPT, spare=mine)
+    cache_folder.prune(folder, TEMPLATES_KEPT)
     return folder
 
 
-def state_file(workspace: Path) -> Path:
-    """Where the state of a workspace's renders is kept, in the cache folder."""
-    return cache_folder() / "state" / f"{_digest(str(workspace).encode())[:32]}.json"
+def _state_name(workspace: Path) -> str:
+    return f"{_digest(str(workspace).encode())[:32]}.json"
 
 
-def keep(path: Path, text: str) -> bool:
-    """Write a cache entry all or nothing (staged beside it, then renamed); whether it was
-    written. A cache that cannot be written is no error: it only costs time."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(
-            "w", dir=path.parent, prefix=path.name, suffix=".tmp", delete=False, encoding="utf-8"
-        ) as handle:
-            handle.write(text)
-        os.replace(handle.name, path)
-    except OSError:
-        with contextlib.suppress(OSError, UnboundLocalError):
-            os.unlink(handle.name)
-        return False
-    return True
+def state_file(workspace: Path) -> Path | None:
+    """Where the state of a workspace's renders is kept, in the cache folder (made if missing);
+    None when the cache folder cannot be used."""
+    folder = cache_folder.folder("state")
+    return None if folder is None else folder / _state_name(workspace)
 
 
 def save(workspace: Path, state: State) -> None:
     """Write the state (all or nothing), and prune the states beyond the newest STATES_KEPT; a
     cache that cannot be written is no error."""
     path = state_file(workspace)
-    if keep(path, json.dumps(asdict(state))):
-        prune(path.parent, STATES_KEPT, spare=path.name)
+    if path is not None and cache_folder.keep(path, json.dumps(asdict(state)).encode()):
+        cache_folder.prune(path.parent, STATES_KEPT, spare=path.name)
 
 
 def forget(workspace: Path) -> None:
-    with contextlib.suppress(OSError):
-        state_file(workspace).unlink()
+    path = state_file(workspace)
+    if path is not None:
+        with contextlib.suppress(OSError):
+            path.unlink()
 
 
 def outputs_of(outputs: Mapping[str, str]) -> dict[str, str]:
     return {rel: _digest(text.encode()) for rel, text in outputs.items()}
 
 
+def recorded(workspace: Path) -> State | None:
+    """The state the last render of `workspace` recorded, if bakegen wrote it and it has a
+    state's shape; None for anything else."""
+    path = state_file(workspace)
+    raw = None if path is None else cache_folder.read(path)
+    if raw is None:
+        return None
+    try:
+        data: Any = json.loads(raw.decode("utf-8"))
+    except (ValueError, RecursionError):
+        return None
+    return state_of(data)
+
+
 def unchanged(workspace: Path, expected_key: str) -> State | None:
     """The recorded state when the workspace is exactly as that render left it, else None."""
-    try:
-        data = json.loads(state_file(workspace).read_text(encoding="utf-8"))
-        state = State(**data)
-    except (OSError, ValueError, TypeError):
-        return None
-    if state.key != expected_key or not isinstance(state.reads, dict):
+    state = recorded(workspace)
+    if state is None or state.key != expected_key:
         return None
     if any(observe(p, seen) != seen for p, seen in state.reads.items()):
         return None

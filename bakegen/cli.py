@@ -4,8 +4,11 @@ their exit code in boundary.py (every code is in errors.py)."""
 
 from __future__ import annotations
 
+import errno
 import importlib
 import importlib.util
+import os
+import sys
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any
@@ -35,6 +38,8 @@ CLICK: Any = importlib.import_module(
 )
 # No arguments at all: the help, as a usage error (absent before click 8.2: never raised then).
 NO_ARGS: Any = getattr(CLICK, "NoArgsIsHelpError", ())
+# What click wraps standard output in when it found the pipe closed (it then exits with 1).
+PACIFIED: Any = importlib.import_module(CLICK.__name__.rpartition(".")[0] + ".utils")
 
 
 def io() -> Streams:
@@ -372,6 +377,10 @@ def main() -> None:
             return _say(f"bakegen: error: {exc.format_message()}", EXIT_INVALID)
         except typer.Abort:
             return _say("bakegen: interrupted; nothing was changed", EXIT_INTERRUPTED)
+        except SystemExit:
+            if isinstance(sys.stdout, PACIFIED.PacifyFlushWrapper):  # a closed pipe (--help)
+                raise BrokenPipeError(errno.EPIPE, os.strerror(errno.EPIPE)) from None
+            raise
         return result if isinstance(result, int) else 0
 
     boundary.exit_with(boundary.run(body, _say))

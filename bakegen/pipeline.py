@@ -94,7 +94,7 @@ def compile_workspace(
         shown = display(lock_path(manifest_path(workspace, manifest)), workspace)
         drift = tuple(lock.drift(locked, lock.needs(typed, plan), shown))
     folder = cache.templates_folder()
-    compiled = CompiledTemplates(str(folder)) if folder is not None else None
+    compiled = CompiledTemplates(folder) if folder is not None else None
     template = bake_template(workspace, sources) if fmt == "hcl" else None
     rendered = render_dockerfiles(plan, workspace, sources, compiled)
     _raise(output_problems(plan, rendered, template, workspace, sources))

@@ -52,7 +52,7 @@ def run(
         else:
             said = _compile_and_write(io, ws, manifest, fmt, check, max_targets, key)
     if said is not None:
-        io.err.print(said)
+        io.err.print(one_line(said))
     return 0
 
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import jinja2
 
-from bakegen import cache
+from bakegen import cache_folder
 from bakegen.errors import KeyPath, Location, Problem, did_you_mean
 from bakegen.sources import A_FILE, FOLDER, OTHER, Sources, decode_utf8
 
@@ -79,34 +79,45 @@ def _always() -> bool:
     return True
 
 
-class CompiledTemplates(jinja2.FileSystemBytecodeCache):
-    """Templates compiled by earlier renders, kept in bakegen's cache folder. Jinja keys each by
-    its name and file name and checks the hash of its text (and the Python version) before using
-    it; a cache that cannot be written is no error (the template is compiled again next time).
-    The folder is one per bakegen (its code and libraries: the code Jinja compiles depends on
-    the environment's settings too, which Jinja's own check does not see), made and pruned by
-    `bakegen.cache.templates_folder`."""
+class CompiledTemplates(jinja2.BytecodeCache):
+    """Templates compiled by earlier renders, kept in a folder of bakegen's cache (one per
+    bakegen: its code and libraries, since the code Jinja compiles depends on both; made and
+    pruned by `bakegen.cache.templates_folder`). Each entry is named by Jinja's key of the
+    template (its name and file name) and holds the digest of the text it was compiled from,
+    which Jinja compares with the text it is given; it is read back only when bakegen wrote it
+    there (`bakegen.cache_folder.read`), so a swapped entry is compiled again, never run. A
+    cache that cannot be written is no error (the template is compiled again next time)."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+
+    def _entry(self, bucket: jinja2.bccache.Bucket) -> Path:
+        return self.directory / f"{bucket.key}.code"
 
     def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-        with contextlib.suppress(OSError):
-            super().dump_bytecode(bucket)
+        cache_folder.keep(self._entry(bucket), bucket.bytecode_to_string())
 
     def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        raw = cache_folder.read(self._entry(bucket))
+        if raw is None:
+            return
         try:
-            super().load_bytecode(bucket)
-        except Exception:  # cut short or garbled (pickle's and marshal's errors vary): compile
+            bucket.bytecode_from_string(raw)
+        except Exception:  # written by another Python's Jinja, say: compiled again
             bucket.reset()
 
     def outline(self, source: str, parse: Callable[[str], Any]) -> Any:
         """What `parse` makes of a template's text (plain JSON data), kept beside the compiled
         templates under the digest of the text: the template checks read a template's
         includes and comparisons without parsing it again. Pruned with the compiled templates;
-        a broken or unwritable entry only costs a parse."""
-        path = Path(self.directory) / f"{hashlib.sha256(source.encode()).hexdigest()}.outline"
-        with contextlib.suppress(OSError, ValueError):
-            return json.loads(path.read_text(encoding="utf-8"))
+        an entry that cannot be read back (or written) only costs a parse."""
+        path = self.directory / f"{hashlib.sha256(source.encode()).hexdigest()}.outline"
+        raw = cache_folder.read(path)
+        if raw is not None:
+            with contextlib.suppress(ValueError, RecursionError):
+                return json.loads(raw.decode("utf-8"))
         text = json.dumps(parse(source))
-        cache.keep(path, text)
+        cache_folder.keep(path, text.encode())
         return json.loads(text)  # as it reads back next time
 
 

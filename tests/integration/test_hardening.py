@@ -161,7 +161,9 @@ def closed_stdout() -> None:
     os.close(1)
 
 
-@pytest.mark.parametrize("args", [["list", "--json"], ["schema"]])
+@pytest.mark.parametrize(
+    "args", [["list", "--json"], ["schema"], ["--help"], ["render", "--help"], ["--version"]]
+)
 def test_closed_or_full_stdout_is_exit_74(args: list[str], tmp_path: Path) -> None:
     ws = minimal(tmp_path)
     closed = run_process(*args, cwd=ws, preexec_fn=closed_stdout)
@@ -171,6 +173,12 @@ def test_closed_or_full_stdout_is_exit_74(args: list[str], tmp_path: Path) -> No
         proc = run_process(*args, cwd=ws, stdout=full)
     assert proc.returncode == 74, proc.stderr
     assert proc.stderr == "bakegen: cannot write the output: No space left on device\n"
+    read, write = os.pipe()
+    os.close(read)  # the reader has gone before bakegen writes: `bakegen --help | true`
+    with os.fdopen(write, "w") as gone:
+        piped = run_process(*args, cwd=ws, stdout=gone)
+    assert piped.returncode == 74, piped.stderr
+    assert piped.stderr == "bakegen: cannot write the output: Broken pipe\n"
 
 
 def test_a_full_stderr_never_reads_as_drift(tmp_path: Path) -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 import jinja2
 import pytest
 
-from bakegen import cache
+from bakegen import cache, cache_folder, identity
 from bakegen.emit.jinja import CompiledTemplates
 from bakegen.load.sourcemap import Loaded
 from bakegen.schema import messages
@@ -168,11 +168,11 @@ def _dated(folder: Path, names: list[str]) -> None:
 
 def test_pruning_keeps_the_newest_and_the_spared(tmp_path: Path) -> None:
     _dated(tmp_path / "kind", ["new", "newer/", "old", "older", "oldest/"])  # newest first
-    cache.prune(tmp_path / "kind", 2, spare="oldest")
+    cache_folder.prune(tmp_path / "kind", 2, spare="oldest")
     assert sorted(p.name for p in (tmp_path / "kind").iterdir()) == ["new", "newer", "oldest"]
-    cache.prune(tmp_path / "kind", 5)  # fewer than kept: nothing goes
+    cache_folder.prune(tmp_path / "kind", 5)  # fewer than kept: nothing goes
     assert len(list((tmp_path / "kind").iterdir())) == 3
-    cache.prune(tmp_path / "missing", 1)  # no folder: no error
+    cache_folder.prune(tmp_path / "missing", 1)  # no folder: no error
 
 
 def test_render_states_are_bounded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -182,8 +182,10 @@ def test_render_states_are_bounded(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     for number in range(5):
         ws = tmp_path / f"ws{number}"
         cache.save(ws, cache.State(key="k", reads={}, outputs={}))
-        os.utime(cache.state_file(ws), ns=(1_000_000_000 * (10 + number),) * 2)
-        saved.append(cache.state_file(ws).name)
+        path = cache.state_file(ws)
+        assert path is not None
+        os.utime(path, ns=(1_000_000_000 * (10 + number),) * 2)
+        saved.append(path.name)
     left = sorted(p.name for p in (tmp_path / "cache" / "state").iterdir())
     assert left == sorted(saved[-3:])  # the newest three; the one just saved among them
 
@@ -193,7 +195,7 @@ def test_compiled_templates_are_bounded(tmp_path: Path, monkeypatch: pytest.Monk
     monkeypatch.setattr(cache, "TEMPLATES_KEPT", 2)
     parent = tmp_path / "cache" / "templates"
     _dated(parent, ["b/", "a/", "older bakegen/", "oldest bakegen/"])
-    mine = parent / cache.code_digest()[:16]
+    mine = parent / identity.code_digest()[:16]
     _dated(mine, ["t3", "t2", "t1"])
     os.utime(mine, ns=(1,) * 2)  # however old, this bakegen's folder is the one in use
     assert cache.templates_folder() == mine
@@ -205,11 +207,11 @@ def test_compiled_templates_are_bounded(tmp_path: Path, monkeypatch: pytest.Monk
 def test_a_render_keeps_nothing_outside_the_cache_folder_s_kinds(tmp_path: Path) -> None:
     render_anew(minimal_workspace(tmp_path))
     kinds = sorted(p.name for p in (tmp_path / "cache").iterdir())
-    assert kinds == ["state", "templates"]
+    assert kinds == ["key", "state", "templates"]
 
 
 def test_a_template_outline_is_kept_beside_the_compiled_templates(tmp_path: Path) -> None:
-    compiled = CompiledTemplates(str(tmp_path))
+    compiled = CompiledTemplates(tmp_path)
     parsed: list[str] = []
 
     def parse(source: str) -> list[object]:

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from bakegen import cache, pipeline
+from bakegen import cache, identity, pipeline
 from testing.helpers import MINIMAL_MANIFEST, minimal_workspace, run_cli, tree
 
 RUNTIME = b'FROM base\n{% include "common/labels.j2" %}\n'
@@ -131,7 +131,7 @@ def test_other_options_or_another_bakegen_compile_again(
     assert compiles == ["compile"]
     render(ws, "--max-targets", "100")
     assert compiles == ["compile"]
-    monkeypatch.setattr(cache, "code_digest", lambda: "another bakegen")
+    monkeypatch.setattr(identity, "code_digest", lambda: "another bakegen")
     render(ws, "--max-targets", "100")
     assert compiles == ["compile", "compile"]
     render(ws, "--format", "json")
@@ -154,7 +154,9 @@ def test_a_lock_file_appearing_compiles_again(tmp_path: Path, compiles: list[str
 def test_a_state_that_cannot_be_read_is_no_error(tmp_path: Path, compiles: list[str]) -> None:
     ws = workspace(tmp_path)
     render(ws)
-    cache.state_file(ws.resolve()).write_text("{not json", encoding="utf-8")
+    state = cache.state_file(ws.resolve())
+    assert state is not None
+    state.write_text("{not json", encoding="utf-8")
     render(ws)
     assert compiles == ["compile", "compile"]
 
@@ -204,11 +206,11 @@ def test_anything_but_the_regular_files_recorded_compiles_again(
 @pytest.fixture
 def fresh_identity() -> Iterator[None]:
     """The library identity worked out anew in this test, and again after it."""
-    cache.libraries.cache_clear()
-    cache.code_digest.cache_clear()
+    identity.installed.cache_clear()
+    identity.code_digest.cache_clear()
     yield
-    cache.libraries.cache_clear()
-    cache.code_digest.cache_clear()
+    identity.installed.cache_clear()
+    identity.code_digest.cache_clear()
 
 
 @pytest.mark.parametrize("library", ["typer", "click", "rich", "jinja2", "markupsafe", "pyyaml"])
@@ -220,14 +222,14 @@ def test_another_version_of_a_library_compiles_again(
     render(ws)
     render(ws)
     assert compiles == ["compile"]
-    installed = cache.libraries()[library]
+    installed = identity.libraries()[library]
     # another version installed ahead of this one on the import path, as by `pip install`
     shadow = tmp_path / "site"
     (shadow / f"{library}-{installed}.post9.dist-info").mkdir(parents=True)
     monkeypatch.syspath_prepend(str(shadow))
-    cache.libraries.cache_clear()
-    cache.code_digest.cache_clear()
-    assert cache.libraries()[library] == f"{installed}.post9"
+    identity.installed.cache_clear()
+    identity.code_digest.cache_clear()
+    assert identity.libraries()[library] == f"{installed}.post9"
     render(ws)
     assert compiles == ["compile", "compile"]
     render(ws)
@@ -259,13 +261,13 @@ def _requirements(name: str) -> set[str]:
 def test_the_key_holds_every_library_bakegen_needs_as_importlib_metadata_versions_it() -> None:
     needed = _requirements("bakegen") - {"bakegen"}
     assert {"pyyaml", "jinja2", "markupsafe", "jsonschema", "typer", "rich"} <= needed
-    libraries = cache.libraries()
+    libraries = identity.libraries()
     assert {n: libraries.get(n) for n in needed} == {
         n: importlib.metadata.version(n) for n in needed
     }
-    before = cache.code_digest()
-    cache.code_digest.cache_clear()
+    before = identity.code_digest()
+    identity.code_digest.cache_clear()
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(sys, "version", sys.version + " (another build)")
-        assert cache.code_digest() != before  # another Python renders again
-    cache.code_digest.cache_clear()
+        assert identity.code_digest() != before  # another Python renders again
+    identity.code_digest.cache_clear()

@@ -1,9 +1,10 @@
-"""Every file of the workspace a compile reads goes through its `Sources`, whose log is then
-what the render read: a reader that went around it would be a stale "up to date" waiting to
+"""Every file of the workspace a compile reads goes through its `Sources`, once, whose log is
+then what the render read: a reader that went around it would be a stale "up to date" waiting to
 happen, and the audit hook below sees every file Python opens or lists."""
 
 from __future__ import annotations
 
+import collections
 import os
 import sys
 from pathlib import Path
@@ -74,6 +75,10 @@ def test_every_file_a_compile_reads_is_in_the_log_with_the_bytes_handed_out(
     opened = {path for event, path in seen if event == "open"}
     listed = {path for event, path in seen if event != "open"}
     assert opened, "the audit hook saw nothing: the test proves nothing"
+    # each file opened once: what a later reader (a check, Jinja looking again) would get
+    # could differ from what the state records (tests/unit/test_warm_cold.py)
+    times = collections.Counter(path for event, path in seen if event == "open")
+    assert {path for path, count in times.items() if count > 1} == set()
     for path in opened:
         assert (sources.log.get(path) or "").rpartition(": ")[2].startswith(DIGEST), path
         assert sources.log[path] == digest(Path(path).read_bytes())
