@@ -14,7 +14,7 @@ from bakegen.commands.list import tag_strings
 from bakegen.errors import UsageError, one_line
 from bakegen.output import Streams, markdown_code, markdown_text
 from bakegen.pipeline import plan_workspace
-from bakegen.plan.records import Plan
+from bakegen.plan.records import Image, Plan
 from bakegen.sources import Sources
 from bakegen.write import replace_file
 
@@ -55,8 +55,8 @@ def table(plan: Plan, env: Mapping[str, str]) -> str:
         out += [
             f"### {markdown_text(package)}",
             "",
-            "| release type | distro | Python | CUDA | platforms | tags |",
-            "|---|---|---|---|---|---|",
+            "| release type | distro | Python | CUDA | platforms | built FROM | tags |",
+            "|---|---|---|---|---|---|---|",
         ]
         for image in (i for i in plan.images if i.push and i.package == package):
             tags = "<br>".join(markdown_code(t) for t in tag_strings(image, values))
@@ -67,9 +67,22 @@ def table(plan: Plan, env: Mapping[str, str]) -> str:
                 image.cuda.version if image.cuda else "",
                 ", ".join(image.platforms),
             )
-            out.append("| " + " | ".join(markdown_text(c) for c in cells) + f" | {tags} |")
+            row = " | ".join(markdown_text(c) for c in cells)
+            out.append(f"| {row} | {markdown_code(built_from(plan, image, values))} | {tags} |")
         out.append("")
     return "\n".join(out)
+
+
+def built_from(plan: Plan, image: Image, values: Mapping[str, str]) -> str:
+    """What users would pull to get `image`'s parent: its nearest pushed ancestor's first tag,
+    or, when none is pushed, the base image its chain starts FROM."""
+    current = image
+    while current.parent:
+        current = plan.image(current.parent)
+        tags = tag_strings(current, values) if current.push else []
+        if tags:
+            return tags[0]
+    return next(d.base_image for d in plan.dockerfiles if d.path == current.dockerfile)
 
 
 def replace_between_markers(text: str, table_text: str, where: str) -> str:

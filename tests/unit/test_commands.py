@@ -167,7 +167,7 @@ def test_docs_table_and_markers(example: tuple[Manifest, Plan]) -> None:
     table = docs.table(plan, {"VERSION": "1.4.0", "HUB_PASSWORD": "x"})
     assert "### model-server" in table
     assert (
-        "| runtime | debian 12 | 3.11 |  | linux/amd64, linux/arm64 | "
+        "| runtime | debian 12 | 3.11 |  | linux/amd64, linux/arm64 | `debian:bookworm-slim` | "
         "`docker.io/example/model-server:1.4.0-python3.11-bookworm-runtime`<br>"
         "`docker.io/example/model-server:latest`<br>`docker.io/example/model-server:python3.11` |"
     ) in table

@@ -175,8 +175,17 @@ def cells(markdown: str) -> tuple[list[Token], list[list[str]]]:
 def test_docs_table_cells_show_the_text_and_start_no_heading(ws: Path) -> None:
     tokens, rows = cells(run_cli("docs", cwd=ws).out)
     assert headings(tokens) == ["app"]
-    assert rows[0] == ["release type", "distro", "Python", "CUDA", "platforms", "tags"]
-    assert rows[1] == ["runtime", "debian 12", "3.12", "", "linux/amd64", one_line(TAG)]
+    assert rows[0] == [
+        "release type",
+        "distro",
+        "Python",
+        "CUDA",
+        "platforms",
+        "built FROM",
+        "tags",
+    ]
+    assert rows[1][:5] == ["runtime", "debian 12", "3.12", "", "linux/amd64"]
+    assert rows[1][5:] == ["debian:bookworm-slim", one_line(TAG)]
     assert len(rows) == 2
 
 

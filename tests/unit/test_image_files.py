@@ -122,3 +122,12 @@ def test_the_example_family_renders_to_its_committed_files() -> None:
     example = ROOT / "examples" / "notebook-family"
     result = run_cli("render", "--check", cwd=example)
     assert result.code == 0, result.err
+
+
+def test_docs_says_what_each_image_is_built_from() -> None:
+    family = run_cli("docs", cwd=ROOT / "examples" / "notebook-family").out
+    rows = {line.split(" | ")[-2]: line for line in family.splitlines() if "| notebook |" in line}
+    # the nearest pushed ancestor's first tag, or the base image a chain starts FROM
+    assert "`debian:bookworm-slim`" in rows
+    assert "`scipy-notebook:latest`" in rows
+    assert "`pytorch-notebook:cuda12-latest`" in "".join(family.splitlines())
