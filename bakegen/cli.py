@@ -325,6 +325,48 @@ def ci_github(
     )
 
 
+@ci_app.command("ids")
+def ci_ids(
+    ctx: typer.Context,
+    target: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Only this image (repeatable; default: every image).",
+            autocompletion=_complete_targets,
+            show_default=False,
+        ),
+    ] = None,
+    platform: Annotated[
+        str | None, typer.Option(help="Only this platform, e.g. linux/arm64.", show_default=False)
+    ] = None,
+    parent_digest: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="TARGET=sha256:...: the digest built for TARGET, hashed in place of its id "
+            "in its children's ids (repeatable).",
+            show_default=False,
+        ),
+    ] = None,
+    workspace: Workspace = None,
+    manifest: Manifest = None,
+    as_json: Annotated[
+        bool,
+        typer.Option("--json", help="A list of {target, platform, id, parent, parent_id}."),
+    ] = False,
+) -> int:
+    """The build id of each image on each platform: a sha256 of what decides its bytes."""
+    from bakegen.commands import ci_ids as command
+
+    return command.run(
+        io(),
+        *_where(ctx, workspace, manifest),
+        targets=target or [],
+        platform=platform,
+        parent_digest=parent_digest or [],
+        as_json=as_json,
+    )
+
+
 @app.command()
 def pin(
     ctx: typer.Context,
