@@ -19,12 +19,14 @@ def run(
     io: Streams,
     ws: Path,
     manifest: Path | None,
-    *,
     targets: Sequence[str] = (),
     platform: str | None = None,
     parent_digest: Sequence[str] = (),
+    *,
     as_json: bool = False,
 ) -> int:
+    """The ids of `targets` (default: every image) on their platforms (only `platform`, when
+    given), `parent_digest` giving TARGET=sha256:... digests that stand for those parents."""
     digests: dict[str, str] = {}
     for text in parent_digest:
         target, digest = parent_digest_option(text)
@@ -48,7 +50,7 @@ def parent_digest_option(text: str) -> tuple[str, str]:
     target, sep, digest = text.partition("=")
     if not sep or not target or DIGEST.fullmatch(digest) is None:
         raise UsageError(
-            f"--parent-digest {text!r}: write TARGET=sha256:DIGEST, the digest's 64 lowercase "
-            "hex digits, e.g. base-runtime-debian12-py312=sha256:" + "0" * 64
+            f"--parent-digest {text!r}: write TARGET=sha256:DIGEST, the image target built and "
+            "the 64 lowercase hex digits of its digest (`docker buildx imagetools inspect`)"
         )
     return target, digest

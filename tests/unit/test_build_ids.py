@@ -13,12 +13,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from bakegen.buildid import FORMAT, SHORT, BuildId, Ids, build_ids, encode
 from bakegen.pipeline import compile_workspace
-from testing.helpers import ROOT, minimal_workspace, run_cli
-from testing.unit import RELEASE, manifest_data
+from testing.helpers import ROOT, Result, run_cli
 
 FAMILY = ROOT / "examples" / "notebook-family"
 CHAIN = ["foundation", "base-notebook", "minimal-notebook", "scipy-notebook"]
@@ -244,95 +242,12 @@ def test_the_id_is_the_sha256_of_the_documented_document(tmp_path: Path) -> None
     assert child["parents"] == {"base": {"id": ids.id(target, "linux/arm64")}}
 
 
-# --- a small workspace: one base image and one runtime image built FROM it -------------------
-
-
-def workspace(tmp_path: Path, runtime: str = "FROM base\n", **changes: Any) -> Path:
-    release = {**RELEASE, "platforms": ["linux/amd64", "linux/arm64"]}
-    data = manifest_data(releases={"debian": {"12": release}}, **changes)
-    return minimal_workspace(tmp_path, yaml.safe_dump(data), runtime.encode())
-
-
-def small_ids(ws: Path, env: Mapping[str, str] | None = None) -> dict[Key, str]:
-    found = build_ids(ws, env=env or {})
-    return {(b.target.removeprefix("app-"), b.platform): b.id for b in found}
-
-
-def rewrite(ws: Path, **changes: Any) -> None:
-    path = ws / "manifest" / "m.yml"
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    data.update(changes)
-    path.write_text(yaml.safe_dump(data), encoding="utf-8")
-
-
-BASE, RUNTIME = "base-debian12-py312", "runtime-debian12-py312"
-ALL = {(t, p) for t in (BASE, RUNTIME) for p in ("linux/amd64", "linux/arm64")}
-
-
-def test_a_file_read_per_platform_changes_that_platforms_ids_only(tmp_path: Path) -> None:
-    runtime = "FROM base\nARG TARGETARCH\nCOPY files/${TARGETARCH}/tool /usr/local/bin/tool\n"
-    ws = workspace(tmp_path, runtime)
-    for arch in ("amd64", "arm64"):
-        (ws / "files" / arch).mkdir(parents=True)
-        (ws / "files" / arch / "tool").write_text(arch, encoding="utf-8")
-    before = small_ids(ws)
-    (ws / "files/arm64/tool").write_text("new", encoding="utf-8")
-    assert changed(before, small_ids(ws)) == {(RUNTIME, "linux/arm64")}
-
-
-def test_a_build_argument_by_axis_value_changes_the_images_with_that_value(
-    tmp_path: Path,
-) -> None:
-    args = [
-        {"where": {"python": "3.12"}, "values": {"FULL": "3.12.8"}},
-        {"where": {"python": "3.13"}, "values": {"FULL": "3.13.1"}},
-    ]
-    ws = workspace(tmp_path, python_versions=["3.12", "3.13"], args=args)
-    before = small_ids(ws)
-    args[1]["values"] = {"FULL": "3.13.2"}
-    rewrite(ws, args=args)
-    assert {t for t, _ in changed(before, small_ids(ws))} == {
-        "base-debian12-py313",
-        "runtime-debian12-py313",
-    }
-
-
-def test_bake_settings_count_cache_and_attestation_free_settings_do_not(tmp_path: Path) -> None:
-    ws = workspace(tmp_path)
-    before = small_ids(ws)
-    rewrite(ws, cache={"type": "gha"})
-    assert small_ids(ws) == before
-    rewrite(ws, bake={"description": "an image"})
-    assert small_ids(ws) == before
-    rewrite(ws, bake={"shm-size": "2g"})
-    shm = small_ids(ws)
-    assert changed(before, shm) == ALL
-    rewrite(ws, bake={"shm-size": "2g", "args": {"EXTRA": "1"}})
-    assert changed(shm, small_ids(ws)) == ALL
-
-
-def test_secrets_count_by_their_ids_never_their_sources(tmp_path: Path) -> None:
-    ws = workspace(tmp_path, secrets=[{"id": "token", "env": "TOKEN"}])
-    before = small_ids(ws)
-    assert small_ids(ws, {"TOKEN": "a value"}) == before
-    rewrite(ws, secrets=[{"id": "token", "src": "/home/someone/token.txt"}])
-    assert small_ids(ws) == before
-    rewrite(ws, secrets=[{"id": "other", "env": "TOKEN"}])
-    assert changed(before, small_ids(ws)) == ALL
-
-
-def test_the_workspaces_own_bake_template_is_part_of_every_id(tmp_path: Path) -> None:
-    ws = workspace(tmp_path)
-    before = small_ids(ws)
-    template = ws / "docker-bake.hcl.j2"
-    template.write_text('{% extends "bakegen/docker-bake.hcl.j2" %}\n', encoding="utf-8")
-    own = small_ids(ws)
-    assert changed(before, own) == ALL
-    template.write_text('{% extends "bakegen/docker-bake.hcl.j2" %}{# more #}\n', encoding="utf-8")
-    assert changed(own, small_ids(ws)) == ALL
-
-
 # --- the command ------------------------------------------------------------------------------
+
+
+def ids_cli(ws: Path, *args: str) -> Result:
+    """`bakegen ci ids -C WS ARGS`, in process."""
+    return run_cli("ci", "ids", "-C", str(ws), *args, cwd=ws.parent)
 
 
 def test_the_command_prints_a_table_or_json(tmp_path: Path) -> None:
@@ -346,39 +261,12 @@ def test_the_command_prints_a_table_or_json(tmp_path: Path) -> None:
         (t, p, b.id[:SHORT]) for (t, p), b in rows.items()
     ]
     scipy = "scipy-notebook-notebook-debian12-py311"
-    given = run_cli(
-        "ci",
-        "ids",
-        "-C",
-        str(ws),
-        "--json",
-        "--target",
-        scipy,
-        "--platform",
-        "linux/arm64",
-        cwd=tmp_path,
-    )
+    given = ids_cli(ws, *f"--json --target {scipy} --platform linux/arm64".split())
     assert given.code == 0, given.err
     assert json.loads(given.out) == [rows[scipy, "linux/arm64"].record()]
-    assert set(rows[scipy, "linux/arm64"].record()) == {
-        "target",
-        "platform",
-        "id",
-        "parent",
-        "parent_id",
-    }
-    digest = run_cli(
-        "ci",
-        "ids",
-        "-C",
-        str(ws),
-        "--json",
-        "--target",
-        scipy,
-        "--parent-digest",
-        f"minimal-notebook-notebook-debian12-py311={DIGEST}",
-        cwd=tmp_path,
-    )
+    assert list(json.loads(given.out)[0]) == ["target", "platform", "id", "parent", "parent_id"]
+    minimal = f"minimal-notebook-notebook-debian12-py311={DIGEST}"
+    digest = ids_cli(ws, "--json", "--target", scipy, "--parent-digest", minimal)
     assert [r["parent_id"] for r in json.loads(digest.out)] == [DIGEST, DIGEST]
 
 
@@ -415,7 +303,7 @@ def test_the_command_prints_a_table_or_json(tmp_path: Path) -> None:
 )
 def test_bad_options_are_one_line_and_exit_2(tmp_path: Path, args: list[str], says: str) -> None:
     ws = family(tmp_path)
-    result = run_cli("ci", "ids", "-C", str(ws), *args, cwd=tmp_path)
+    result = ids_cli(ws, *args)
     assert result.code == 2
     assert result.out == ""
     assert len(result.err.splitlines()) == 1, result.err
