@@ -9,9 +9,11 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 
 from bakegen.buildid import build_ids
+from bakegen.errors import UsageError
 from testing.helpers import minimal_workspace
 from testing.unit import RELEASE, manifest_data
 from tests.unit.test_build_ids import Key, changed
@@ -117,3 +119,12 @@ def test_the_workspaces_own_bake_template_is_part_of_every_id(tmp_path: Path) ->
     assert changed(before, own) == ALL
     template.write_text('{% extends "bakegen/docker-bake.hcl.j2" %}{# more #}\n', encoding="utf-8")
     assert changed(own, small_ids(ws)) == ALL
+
+
+def test_contexts_that_build_an_image_from_itself_are_one_line(tmp_path: Path) -> None:
+    ws = workspace(tmp_path, bake={"contexts": {"other": f"target:app-{RUNTIME}"}})
+    with pytest.raises(UsageError) as caught:
+        build_ids(ws, env={})
+    assert caught.value.lines() == [
+        f"app-{BASE}: its contexts build it from itself (app-{BASE} -> app-{RUNTIME} -> app-{BASE})"
+    ]
