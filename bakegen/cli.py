@@ -15,6 +15,7 @@ from typing import Annotated, Any
 
 import typer
 
+from bakegen.commands.completion import complete_targets
 from bakegen.commands.options import MANIFEST, MAX_TARGETS, RENDER, WORKSPACE
 from bakegen.commands.typer_options import declared, plain, typer_info
 from bakegen.errors import EXIT_INTERRUPTED, EXIT_INVALID
@@ -133,29 +134,13 @@ def schema() -> int:
     return command.run(io())
 
 
-def _complete_targets(ctx: typer.Context, incomplete: str) -> list[str]:
-    """Target names for shell completion, from the workspace given or the current folder."""
-    from bakegen.pipeline import plan_workspace
-
-    params = ctx.params or {}
-    workspace = params.get("workspace") or (
-        ctx.parent.params.get("workspace") if ctx.parent else None
-    )
-    try:
-        plan = plan_workspace((workspace or Path(".")).resolve())
-    except Exception:  # completion never fails loudly
-        return []
-    names = [i.target for i in plan.images] + [v.target for v in plan.verifies]
-    return [n for n in names if n.startswith(incomplete)]
-
-
 @app.command()
 def explain(
     ctx: typer.Context,
     target: Annotated[
         str,
         typer.Argument(
-            help="A bake target (bakegen list shows them).", autocompletion=_complete_targets
+            help="A bake target (bakegen list shows them).", autocompletion=complete_targets
         ),
     ],
     workspace: Workspace = None,
@@ -238,7 +223,7 @@ def smoke(
     targets: Annotated[
         list[str] | None,
         typer.Argument(
-            help="Images to test (default: all with tests).", autocompletion=_complete_targets
+            help="Images to test (default: all with tests).", autocompletion=complete_targets
         ),
     ] = None,
     workspace: Workspace = None,
@@ -328,6 +313,30 @@ def ci_github(
         check=check,
         max_targets=max_targets,
     )
+
+
+@ci_app.command("ids")
+def ci_ids(
+    ctx: typer.Context,
+    target: Annotated[
+        list[str] | None,
+        typer.Option(help="Only this image (repeatable).", autocompletion=complete_targets),
+    ] = None,
+    platform: Annotated[str | None, typer.Option(help="Only this platform.")] = None,
+    parent_digest: Annotated[
+        list[str] | None,
+        typer.Option(help="TARGET=sha256:...: hashed for TARGET in its children (repeatable)."),
+    ] = None,
+    workspace: Workspace = None,
+    manifest: Manifest = None,
+    as_json: AsJson = False,
+) -> int:
+    """The build id of each image on each platform: a sha256 of what decides its bytes."""
+    from bakegen.commands import ci_ids as command
+
+    where = _where(ctx, workspace, manifest)
+    digests = parent_digest or []
+    return command.run(io(), *where, target or [], platform, digests, as_json=as_json)
 
 
 @app.command()

@@ -109,7 +109,7 @@ def _merged(name: str, defined: dict[str, list[Item]], stack: tuple[str, ...]) -
     own: dict[str, object] = {}
     for item in defined.get(name, []):
         if item.kind == "target":
-            own = _merge(own, item.attrs)
+            own = merge(own, item.attrs)
     parents = own.pop("inherits", [])
     if not isinstance(parents, list) or not all(isinstance(p, str) for p in parents):
         return UNKNOWN
@@ -120,11 +120,13 @@ def _merged(name: str, defined: dict[str, list[Item]], stack: tuple[str, ...]) -
         got = _merged(str(parent), defined, (*stack, name))
         if not isinstance(got, dict):
             return UNKNOWN
-        merged = _merge(merged, got)
-    return _merge(merged, own)
+        merged = merge(merged, got)
+    return merge(merged, own)
 
 
-def _merge(base: dict[str, object], over: dict[str, object]) -> dict[str, object]:
+def merge(base: dict[str, object], over: dict[str, object]) -> dict[str, object]:
+    """A target's attributes `over` those it inherits (`base`), as bake merges them: map
+    attributes key by key, the others replaced."""
     out = dict(base)
     for key, value in over.items():
         before = out.get(key)

@@ -21,7 +21,8 @@ from bakegen.layout import BAKE_FILES
 from bakegen.pipeline import Compiled
 
 UNKNOWABLE = "what its build reads"
-_TARGET = "target:"
+BAKE_ENTRY = "bake entry"  # the key of the entry's own digest
+TARGET = "target:"  # a context built from another target
 _OCI_LAYOUT = "oci-layout://"
 _LOCAL = "cwd://"
 
@@ -41,7 +42,7 @@ def inputs(compiled: Compiled, files: Files, side: str) -> dict[str, Target]:
 
 def target_of(entry: Entry, files: Files, side: str) -> Target:
     """What one entry is built from, on the side `side` whose files are `files`."""
-    own = {"bake entry": entry.digest}
+    own = {BAKE_ENTRY: entry.digest}
     contexts = entry.contexts
     known = (
         isinstance(entry.context, str)
@@ -59,9 +60,9 @@ def target_of(entry: Entry, files: Files, side: str) -> Target:
     assert isinstance(contexts, dict)
     assert isinstance(entry.args, dict)
     named = {str(k): str(v) for k, v in contexts.items()}
-    parents = tuple(v.removeprefix(_TARGET) for v in named.values() if v.startswith(_TARGET))
-    local = {k: v.removeprefix(_LOCAL) for k, v in named.items() if _is_local(v)}
-    root = files.locate(str(entry.context)) if _is_local(str(entry.context)) else None
+    parents = tuple(v.removeprefix(TARGET) for v in named.values() if v.startswith(TARGET))
+    local = {k: v.removeprefix(_LOCAL) for k, v in named.items() if is_local(v)}
+    root = files.locate(str(entry.context)) if is_local(str(entry.context)) else None
     dockerfile = _dockerfile(entry, files, root)
     own["dockerfile"] = hashlib.sha256(dockerfile).hexdigest() if dockerfile else "absent"
     if dockerfile is None:
@@ -76,11 +77,11 @@ def target_of(entry: Entry, files: Files, side: str) -> Target:
     return Target(own, parents)
 
 
-def _is_local(value: str) -> bool:
+def is_local(value: str) -> bool:
     """Whether a context value names a folder here (not a target, an image or a URL)."""
     if value.startswith((_LOCAL, _OCI_LAYOUT)):
         return True
-    return not (value.startswith((_TARGET, "git@")) or "://" in value)
+    return not (value.startswith((TARGET, "git@")) or "://" in value)
 
 
 def _dockerfile(entry: Entry, files: Files, root: str | None) -> bytes | None:

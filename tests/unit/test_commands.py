@@ -46,10 +46,11 @@ COMMANDS = {
     "smoke": "smoke",
     "affected": "affected",
     "ci github": "ci_github",
+    "ci ids": "ci_ids",
     "pin": "pin",
     "version": "version",
 }
-NOT_COMMANDS = {"__init__", "options", "typer_options"}
+NOT_COMMANDS = {"__init__", "completion", "options", "typer_options"}
 
 
 def test_one_module_per_command_each_a_run_returning_its_exit_code() -> None:
