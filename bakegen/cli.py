@@ -5,7 +5,6 @@ their exit code in boundary.py (every code is in errors.py)."""
 from __future__ import annotations
 
 import errno
-import importlib
 import importlib.util
 import os
 import sys
@@ -366,9 +365,9 @@ def pin(
 @app.command()
 def version() -> int:
     """Print bakegen's version."""
-    from bakegen.commands import version as command
+    from bakegen.commands.version import run as version_run
 
-    return command.run(io())
+    return version_run(io())
 
 
 def main() -> None:

@@ -19,7 +19,12 @@ from testing.helpers import ROOT, minimal_workspace, run_cli
 
 # Modules that only read the command line or print what a render said (its messages are kept
 # as text): the libraries they import do not change what a render makes.
-COMMAND_LINE_AND_CONSOLE = {"cli.py", "commands/typer_options.py", "output.py"}
+COMMAND_LINE_AND_CONSOLE = {
+    "cli.py",
+    "commands/completion.py",
+    "commands/typer_options.py",
+    "output.py",
+}
 
 
 @pytest.fixture(autouse=True)
