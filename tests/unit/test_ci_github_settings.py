@@ -27,7 +27,7 @@ FULL_WORKFLOW: dict[str, Any] = {
     "events": ["push", "pull_request", "schedule"],
     "schedule": ["0 4 * * 1", "30 2 1 * *"],
     "timeouts": {"check": 10, "build": 120, "merge": 20, "smoke": 30},
-    "runners": {"linux/arm64": "arm-big", "linux/ppc64le": "power-runner"},
+    "runners": {"linux/amd64": "ubuntu-latest", "linux/arm64": "ubuntu-22.04-arm"},
     "steps": [
         {
             "env": {"KEEP": "docker"},
