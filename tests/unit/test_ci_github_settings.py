@@ -43,8 +43,8 @@ FULL_WORKFLOW: dict[str, Any] = {
 }
 
 
-def document(data: dict[str, Any], options: Options | None = None) -> dict[str, Any]:
-    found: dict[str, Any] = yaml.safe_load(workflow(typed(data), plan_of(data), options))
+def document(data: dict[str, Any], options: Options | None = None) -> dict[Any, Any]:
+    found: dict[Any, Any] = yaml.safe_load(workflow(typed(data), plan_of(data), options))
     return found
 
 
