@@ -278,7 +278,9 @@ def ci_github(
     runner: Annotated[
         list[str] | None,
         typer.Option(
-            help="PLATFORM=LABEL: the runner of a platform (repeatable).", show_default=False
+            help="PLATFORM=LABEL: the runner of a platform, over the manifest's workflow.runners "
+            "(repeatable).",
+            show_default=False,
         ),
     ] = None,
     gpu_runner: Annotated[

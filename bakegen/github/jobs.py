@@ -9,6 +9,7 @@ from typing import Any
 
 from bakegen import __version__
 from bakegen.plan.records import Plan
+from bakegen.schema.document import defaults
 
 MATRIX_LIMIT = 256  # GitHub's limit of jobs per matrix
 DEFAULT_MAX_JOBS = 1024  # past this, several images share a job
@@ -99,7 +100,8 @@ def _names(prefix: str, count: int) -> list[str]:
 
 
 DEFAULT_OUTPUT = ".github/workflows/bakegen.yml"
-DEFAULT_RUNNERS = {"linux/amd64": "ubuntu-24.04", "linux/arm64": "ubuntu-24.04-arm"}
+# platform -> runner label: defaults.yaml's `workflow.runners`
+DEFAULT_RUNNERS: Mapping[str, str] = dict(defaults()["workflow"]["runners"])
 
 
 @dataclass(frozen=True)

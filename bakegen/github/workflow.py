@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import shlex
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 import yaml
@@ -27,7 +28,6 @@ import yaml
 from bakegen.github import steps
 from bakegen.github.jobs import (
     DEFAULT_MAX_JOBS,
-    DEFAULT_RUNNERS,
     BuildJob,
     MergeJob,
     Options,
@@ -36,6 +36,7 @@ from bakegen.github.jobs import (
     build_jobs,
     merge_jobs,
 )
+from bakegen.github.settings import Settings, settings
 from bakegen.github.steps import ACTIONS, IS_PR, NOT_PR, PINS, expression
 from bakegen.github.tag_variables import tag_variable_steps
 from bakegen.layout import MARKER
@@ -120,11 +121,11 @@ def _build_matrix(jobs: Sequence[BuildJob]) -> list[dict[str, Any]]:
 
 
 def _build_steps(
-    m: Manifest, plan: Plan, jobs: Sequence[BuildJob], *, publish: bool
+    m: Manifest, plan: Plan, jobs: Sequence[BuildJob], s: Settings, *, publish: bool
 ) -> list[dict[str, Any]]:
     """A build job's steps; `publish`: with the logins and the digests' upload (which only
-    run on pushes)."""
-    found: list[dict[str, Any]] = [steps.checkout(), *tag_variable_steps(m)]
+    run on pushes). The manifest's own steps come right after the checkout."""
+    found: list[dict[str, Any]] = [steps.checkout(), *s.steps, *tag_variable_steps(m)]
     if any(j.emulated for j in jobs):
         found.append({"if": "${{ matrix.emulated }}", "uses": ACTIONS["setup-qemu"]})
     found.append({"uses": ACTIONS["setup-buildx"]})
@@ -144,14 +145,19 @@ ANY_EVENT, PUSHES, PULL_REQUESTS = "any", "pushes", "pull requests"
 
 
 def _build_job(
-    m: Manifest, plan: Plan, jobs: Sequence[BuildJob], needs: str, events: str = ANY_EVENT
+    m: Manifest,
+    plan: Plan,
+    jobs: Sequence[BuildJob],
+    s: Settings,
+    events: str = ANY_EVENT,
 ) -> dict[str, Any]:
     gate = {PUSHES: {"if": expression(NOT_PR)}, PULL_REQUESTS: {"if": expression(IS_PR)}}
     return {
         "name": "build ${{ matrix.targets }} (${{ matrix.platform }})",
-        "needs": needs,
+        "needs": "check",
         **gate.get(events, {}),
         "runs-on": "${{ matrix.runner }}",
+        **s.timeout("build"),
         **(_permissions("write") if events == PUSHES else {}),
         "strategy": {"fail-fast": False, "matrix": {"include": _build_matrix(jobs)}},
         "env": {
@@ -159,7 +165,7 @@ def _build_job(
             "PUSH": expression(NOT_PR),
             **({"CACHE_SUFFIX": "-${{ matrix.slug }}"} if plan.ci.cache else {}),
         },
-        "steps": _build_steps(m, plan, jobs, publish=events != PULL_REQUESTS),
+        "steps": _build_steps(m, plan, jobs, s, publish=events != PULL_REQUESTS),
     }
 
 
@@ -169,7 +175,7 @@ def _permissions(packages: str) -> dict[str, Any]:
 
 
 def _merge_job(
-    m: Manifest, plan: Plan, jobs: Sequence[MergeJob], needs: list[str], options: Options
+    m: Manifest, plan: Plan, jobs: Sequence[MergeJob], needs: list[str], s: Settings
 ) -> dict[str, Any]:
     include = [
         {
@@ -184,7 +190,8 @@ def _merge_job(
         # after every build, even failed ones (the merge refuses images missing a platform),
         # but not after a failed check, which builds nothing
         "if": expression("!cancelled() && needs.check.result == 'success' && " + NOT_PR),
-        "runs-on": options.runners.get("linux/amd64", DEFAULT_RUNNERS["linux/amd64"]),
+        "runs-on": s.runners["linux/amd64"],
+        **s.timeout("merge"),
         **(_permissions("write") if _pushes_with_token(m) else {}),
         "strategy": {"fail-fast": False, "matrix": {"include": include}},
         "env": _job_env(m, plan),
@@ -198,10 +205,10 @@ def _merge_job(
     }
 
 
-def _check_args(options: Options) -> list[str]:
+def _check_args(options: Options, s: Settings) -> list[str]:
     """The options this workflow was made with, for its `ci github --check` step."""
     args = ["--output", options.output, "--requirement", options.requirement]
-    for platform, label in sorted(options.runners.items()):
+    for platform, label in s.pinned:
         args += ["--runner", f"{platform}={label}"]
     for branch in options.branches:
         args += ["--branch", branch]
@@ -212,24 +219,30 @@ def _check_args(options: Options) -> list[str]:
     return args
 
 
-def _check_job(options: Options, manifest_arg: str | None) -> dict[str, Any]:
+def _check_job(options: Options, s: Settings, manifest_arg: str | None) -> dict[str, Any]:
     manifest = ["-m", manifest_arg] if manifest_arg else []
     bakegen = shlex.join(["bakegen", *manifest])
     return {
-        "runs-on": options.runners.get("linux/amd64", DEFAULT_RUNNERS["linux/amd64"]),
+        "runs-on": s.runners["linux/amd64"],
+        **s.timeout("check"),
         # on a pull request: the targets whose inputs differ from the base (`bakegen affected`)
         "outputs": {"affected": "${{ steps.affected.outputs.targets }}"},
         "steps": [
             # the whole history: a pull request's base commit is compared with it
             {"uses": ACTIONS["checkout"], "with": {"persist-credentials": False, "fetch-depth": 0}},
             *steps.install_bakegen(options),
-            *steps.check(bakegen, _check_args(options)),
+            *steps.check(bakegen, _check_args(options, s)),
         ],
     }
 
 
 def _smoke_job(
-    m: Manifest, plan: Plan, needs: list[str], options: Options, manifest_arg: str | None
+    m: Manifest,
+    plan: Plan,
+    needs: list[str],
+    options: Options,
+    s: Settings,
+    manifest_arg: str | None,
 ) -> dict[str, Any]:
     """`bakegen smoke` of the published images, GPU tests included, on a GPU runner."""
     manifest = ["-m", manifest_arg] if manifest_arg else []
@@ -238,6 +251,7 @@ def _smoke_job(
         "needs": needs,
         "if": expression(NOT_PR),
         "runs-on": options.gpu_runner,
+        **s.timeout("smoke"),
         **(_permissions("read") if _pushes_with_token(m) else {}),
         "env": _job_env(m, plan),
         "steps": [
@@ -257,33 +271,30 @@ def workflow(
     m: Manifest, plan: Plan, options: Options | None = None, manifest_arg: str | None = None
 ) -> str:
     """The workflow's text: bakegen's marker on the first line."""
-    options = options or Options()
+    s = settings(m, options or Options())
+    options = replace(options or Options(), runners=s.runners)
     builds = _chunks(build_jobs(plan, options))
     merges = _chunks(merge_jobs(plan, options))
     build_names = _names("build", len(builds))
-    jobs: dict[str, Any] = {"check": _check_job(options, manifest_arg)}
+    jobs: dict[str, Any] = {"check": _check_job(options, s, manifest_arg)}
     split = _pushes_with_token(m)  # the pushes' jobs may write packages, pull requests' not
     for name, chunk in zip(build_names, builds, strict=True):
         if chunk:
-            jobs[name] = _build_job(m, plan, chunk, "check", PUSHES if split else ANY_EVENT)
+            jobs[name] = _build_job(m, plan, chunk, s, PUSHES if split else ANY_EVENT)
     for name, chunk in zip(_names("build-pr", len(builds)), builds, strict=True):
-        if chunk and split:
-            jobs[name] = _build_job(m, plan, chunk, "check", PULL_REQUESTS)
+        if chunk and split and "pull_request" in s.events:
+            jobs[name] = _build_job(m, plan, chunk, s, PULL_REQUESTS)
     merge_names = _names("merge", len(merges))
     for name, chunk in zip(merge_names, merges, strict=True):
         if chunk:
-            jobs[name] = _merge_job(m, plan, chunk, ["check", *build_names], options)
+            jobs[name] = _merge_job(m, plan, chunk, ["check", *build_names], s)
     if options.gpu_runner:
         jobs["smoke"] = _smoke_job(
-            m, plan, [n for n in merge_names if n in jobs], options, manifest_arg
+            m, plan, [n for n in merge_names if n in jobs], options, s, manifest_arg
         )
     document = {
         "name": "bakegen",
-        "on": {
-            "push": {"branches": list(options.branches), "tags": ["[0-9]*"]},
-            "pull_request": None,
-            "workflow_dispatch": None,
-        },
+        "on": s.on,
         "permissions": {"contents": "read"},
         "concurrency": {
             "group": "bakegen-${{ github.ref }}",

@@ -47,7 +47,10 @@ SEQ_TAG = YAML + "seq"
 TEXT_TAGS = {YAML + "int", YAML + "float", YAML + "timestamp"}
 SCALAR_TAGS = {*TEXT_TAGS, YAML + "str", YAML + "bool", YAML + "null"}
 # The few keys whose values are counts, not versions: their plain integers stay integers.
-INTEGER_KEYS: set[KeyPath] = {("max_targets",)}
+INTEGER_KEYS: set[KeyPath] = {
+    ("max_targets",),
+    *(("workflow", "timeouts", kind) for kind in ("check", "build", "merge", "smoke")),
+}
 
 
 class _Builder:

@@ -39,6 +39,7 @@ from bakegen.manifest.values import (
     CudaKey,
     Cudnn,
     Secret,
+    Workflow,
     bake_settings,
     versions,
 )
@@ -86,6 +87,7 @@ def build_manifest(loaded: Loaded, defaults: Mapping[str, Any]) -> Manifest:
         bake=bake_settings(data.get("bake"), ("bake",)),
         tag_variables=tag_variables(data, defaults),
         args=arg_rules(data.get("args"), ("args",), where_of),
+        workflow=_workflow(data.get("workflow") or {}, defaults["workflow"]),
     )
 
 
@@ -148,6 +150,18 @@ def _ci(data: Mapping[str, Any], defaults: Mapping[str, Any]) -> CI:
             provenance=attest.get("provenance"),
         ),
         metadata_action=bool(data.get("metadata_action", defaults["metadata_action"])),
+    )
+
+
+def _workflow(spec: Mapping[str, Any], defaults: Mapping[str, Any]) -> Workflow:
+    own = {normalize_platform(str(p)): str(r) for p, r in (spec.get("runners") or {}).items()}
+    return Workflow(
+        events=tuple(dict.fromkeys(spec.get("events") or defaults["events"])),
+        schedule=tuple(dict.fromkeys(str(c) for c in spec.get("schedule") or [])),
+        timeouts=tuple((str(k), int(v)) for k, v in (spec.get("timeouts") or {}).items()),
+        runners=tuple({**defaults["runners"], **own}.items()),
+        named=tuple(own),
+        steps=tuple(dict(s) for s in spec.get("steps") or []),
     )
 
 

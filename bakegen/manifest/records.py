@@ -17,6 +17,7 @@ from bakegen.manifest.values import (
     Cudnn,
     Pairs,
     Secret,
+    Workflow,
 )
 from bakegen.plan.names import version_key
 
@@ -273,6 +274,7 @@ class Manifest:
     labels: Pairs
     secrets: tuple[Secret, ...]
     ci: CI
+    workflow: Workflow
     registries: tuple[Registry, ...]
     base_registries: tuple[BaseRegistry, ...]
     cuda_versions: Mapping[str, CudaVersion]

@@ -98,6 +98,21 @@ class CI:
     metadata_action: bool = False
 
 
+@dataclass(frozen=True)
+class Workflow:
+    """The manifest's `workflow:` key, the settings of `bakegen ci github`'s workflow: the
+    events that run it, its schedule, each kind of job's timeout in minutes, the runner label
+    of each platform (bakegen's defaults, then the manifest's: `named` lists the platforms the
+    manifest names), and steps of the user's own for the build jobs (mappings as written)."""
+
+    events: tuple[str, ...] = ("push", "tags", "pull_request", "workflow_dispatch", "schedule")
+    schedule: tuple[str, ...] = ()
+    timeouts: tuple[tuple[str, int], ...] = ()
+    runners: Pairs = ()
+    named: tuple[str, ...] = ()
+    steps: tuple[Mapping[str, Any], ...] = ()
+
+
 def versions(values: list[Any]) -> tuple[str, ...]:
     """A list of versions as text, each once, in the order written."""
     return tuple(dict.fromkeys(str(v) for v in values))

@@ -18,6 +18,9 @@ from bakegen.pipeline import plan_manifest, plan_workspace, read_manifest
 from testing.helpers import ROOT, buildx, git, make_workspace, need_tool, run_cli, unavailable
 from testing.unit import plan_of, typed
 from tests.unit.test_ci_github import EXAMPLE_DATA, MANIFEST, WORKFLOW, big_data, jobs_of
+from tests.unit.test_ci_github_settings import FULL_WORKFLOW
+
+PLATFORMS = ["linux/amd64", "linux/arm64", "linux/ppc64le"]
 
 TOOLS = Path(
     os.environ.get("BAKEGEN_TOOLS")
@@ -101,7 +104,8 @@ def test_a_pull_request_builds_exactly_what_affected_names(tmp_path: Path) -> No
 
 def generated_workflows(tmp_path: Path) -> list[Path]:
     """The example's workflow, a cached one with docker/metadata-action pushing to ghcr.io with
-    the workflow's token (its build jobs split by event) and a GPU smoke job, and a big one."""
+    the workflow's token (its build jobs split by event) and a GPU smoke job, a big one, and one
+    setting every key of the manifest's `workflow:`."""
     out = []
     for name, data, options in (
         ("example", None, Options()),
@@ -122,6 +126,11 @@ def generated_workflows(tmp_path: Path) -> list[Path]:
             Options(gpu_runner="ubuntu-24.04"),
         ),
         ("big", big_data(), Options()),
+        (
+            "settings",
+            {**EXAMPLE_DATA, "platforms": PLATFORMS, "workflow": FULL_WORKFLOW},
+            Options(gpu_runner="ubuntu-24.04"),
+        ),
     ):
         if data is None:
             m = read_manifest(ROOT)
