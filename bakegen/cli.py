@@ -278,8 +278,7 @@ def ci_github(
     runner: Annotated[
         list[str] | None,
         typer.Option(
-            help="PLATFORM=LABEL: the runner of a platform, over the manifest's workflow.runners "
-            "(repeatable).",
+            help="PLATFORM=LABEL: a platform's runner, over workflow.runners (repeatable).",
             show_default=False,
         ),
     ] = None,
@@ -291,8 +290,7 @@ def ci_github(
         list[str] | None, typer.Option(help="Branches whose pushes publish (default: main).")
     ] = None,
     max_jobs: Annotated[
-        int,
-        typer.Option(min=1, help="Most build jobs; past it, several images share a job."),
+        int, typer.Option(min=1, help="Most build jobs; past it, several images share a job.")
     ] = 1024,
     check: Annotated[
         bool, typer.Option("--check", help="Write nothing; exit 1 when the workflow would change.")

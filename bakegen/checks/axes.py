@@ -8,7 +8,8 @@ from string import Formatter
 
 from bakegen.errors import KeyPath, Problem
 from bakegen.manifest.cuda_install import TEMPLATE
-from bakegen.manifest.records import Manifest, Where
+from bakegen.manifest.image_keys import Where
+from bakegen.manifest.records import Manifest
 from bakegen.manifest.values import Var
 from bakegen.plan.args import image_args, rules_of
 from bakegen.plan.build import _matches

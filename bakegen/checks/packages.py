@@ -7,15 +7,9 @@ from collections.abc import Iterable, Iterator
 from bakegen.checks.formats import _format_problems
 from bakegen.errors import KeyPath, Problem, did_you_mean
 from bakegen.manifest.cuda_install import REPOSITORY
+from bakegen.manifest.image_keys import ParentRef
 from bakegen.manifest.platforms import CUDA_PLATFORMS
-from bakegen.manifest.records import (
-    Build,
-    DistroPick,
-    DistroRelease,
-    Manifest,
-    Package,
-    ParentRef,
-)
+from bakegen.manifest.records import Build, DistroPick, DistroRelease, Manifest, Package
 from bakegen.plan.cuda import CUDA_FIELDS
 from bakegen.plan.names import version_key
 

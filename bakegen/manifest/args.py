@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bakegen.errors import KeyPath
-from bakegen.manifest.records import Where
+from bakegen.manifest.image_keys import Where
 from bakegen.manifest.values import Pairs
 
 

@@ -10,18 +10,9 @@ from typing import Any
 from bakegen.errors import KeyPath
 from bakegen.manifest.args import arg_rules
 from bakegen.manifest.cuda_install import cuda_check
+from bakegen.manifest.image_keys import Narrowed, ParentRef, Tagging, Where
 from bakegen.manifest.platforms import normalize_platform
-from bakegen.manifest.records import (
-    PACKAGE_KEYS,
-    Build,
-    DistroPick,
-    ImageTest,
-    Narrowed,
-    Package,
-    ParentRef,
-    Tagging,
-    Where,
-)
+from bakegen.manifest.records import PACKAGE_KEYS, Build, DistroPick, ImageTest, Package
 from bakegen.manifest.values import bake_settings, versions
 
 

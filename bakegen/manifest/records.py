@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from bakegen.errors import KeyPath, Location, Problem
 from bakegen.load.sourcemap import nearest
 from bakegen.manifest.cuda_install import NO_CHECK, REPOSITORY, CudaCheck
+from bakegen.manifest.image_keys import Narrowed, ParentRef, Tagging, Where
 from bakegen.manifest.tag_variables import TagVariable
 from bakegen.manifest.values import (
     CI,
@@ -67,19 +68,6 @@ class CudaVersion:
 
 
 @dataclass(frozen=True)
-class Where:
-    """Which images something applies to: every field given must match."""
-
-    package: str | None = None
-    release_type: str | None = None
-    distro: str | None = None
-    distro_version: str | None = None
-    python: str | None = None
-    cuda: str | None = None  # X.Y or X.Y.Z
-    variant: str | None = None  # a variant's name; "" for the package's own images
-
-
-@dataclass(frozen=True)
 class Alias:
     """A floating tag of a release type: one image per package gets it."""
 
@@ -100,26 +88,6 @@ class ImageTest:
 
 
 @dataclass(frozen=True)
-class ParentRef:
-    """What a package's images are built FROM: the images of another package (or variant) of
-    `release_type` (None: each image's own), the one with the same distro release, Python and
-    (when it has one) CUDA version as each image, except for the axes `where` names."""
-
-    package: str
-    release_type: str | None
-    where: Where
-    path: KeyPath
-
-
-@dataclass(frozen=True)
-class Narrowed:
-    """A list of platforms that narrows an image's (None: it does not), and where it is set."""
-
-    platforms: tuple[str, ...] | None = None
-    path: KeyPath = ()
-
-
-@dataclass(frozen=True)
 class ReleaseType:
     name: str
     parent: str | None
@@ -133,7 +101,7 @@ class ReleaseType:
     needs_cuda: bool  # it, or a type it is built FROM, has one image per CUDA version
     path: KeyPath
     bake: tuple[BakeSetting, ...] = ()
-    platforms: Narrowed = Narrowed()
+    platforms: Narrowed = field(default_factory=Narrowed)
 
 
 @dataclass(frozen=True)
@@ -183,16 +151,6 @@ class Build:
 
 
 @dataclass(frozen=True)
-class Tagging:
-    """How a variant's tags differ from its package's: text before and after each tag, and the
-    name its registries' repositories are looked up by (the package's own by default)."""
-
-    prefix: str = ""
-    suffix: str = ""
-    repository: str | None = None
-
-
-@dataclass(frozen=True)
 class Package:
     """A package, or a variant of one (`variant` set, `name` is `<owner>-<variant>`)."""
 
@@ -206,12 +164,12 @@ class Package:
     bake: tuple[BakeSetting, ...] = ()
     owner: str = ""  # the package a variant belongs to; the package itself otherwise
     variant: str | None = None
-    tagging: Tagging = Tagging()
+    tagging: Tagging = field(default_factory=Tagging)
     template: str | None = None  # its own template file, or folder of <release type> templates
     template_from: KeyPath = ()
     context: str | None = None  # its build context folder, relative to the workspace
     context_from: KeyPath = ()
-    platforms: Narrowed = Narrowed()
+    platforms: Narrowed = field(default_factory=Narrowed)
 
     @property
     def repository_key(self) -> str:

@@ -8,7 +8,8 @@ from collections.abc import Callable
 from bakegen.errors import KeyPath
 from bakegen.manifest.args import ArgRule
 from bakegen.manifest.cuda_install import CudaCheck
-from bakegen.manifest.records import Manifest, Where
+from bakegen.manifest.image_keys import Where
+from bakegen.manifest.records import Manifest
 from bakegen.plan.records import Cuda, DeclaredTest
 
 # The environment variable the verify Dockerfile compares with EXPECT_CUDA itself.

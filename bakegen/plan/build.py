@@ -14,8 +14,9 @@ from typing import Any
 from bakegen.checks.size import _check_size
 from bakegen.errors import Problem
 from bakegen.layout import dockerfile_path, image_template
+from bakegen.manifest.image_keys import Where
 from bakegen.manifest.platforms import CUDA_PLATFORMS
-from bakegen.manifest.records import DistroRelease, Manifest, Package, Where
+from bakegen.manifest.records import DistroRelease, Manifest, Package
 from bakegen.plan.args import cuda_check_tests, expected_cuda, image_args
 from bakegen.plan.cells import _Cell, _cells
 from bakegen.plan.labels import _labels

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from bakegen.errors import KeyPath
-from bakegen.manifest.records import Where
+from bakegen.manifest.image_keys import Where
 from bakegen.plan.records import Image
 
 
