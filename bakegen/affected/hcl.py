@@ -9,8 +9,9 @@ gives None, and the caller then compares the whole file.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
+
+from bakegen.checks.hcl_shape import HclError, scan
 
 
 class _Unknown:
@@ -23,10 +24,6 @@ class _Unknown:
 UNKNOWN = _Unknown()
 
 Token = tuple[str, str]  # kind (name, string, heredoc, number, nl, punct), text
-_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
-_NUMBER = re.compile(r"[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]+)?")
-_HEREDOC = re.compile(r"<<(-?)([A-Za-z_][A-Za-z0-9_-]*)\r?\n")
-_OPERATORS = ("==", "!=", "<=", ">=", "&&", "||", "=>", "...")
 _OPEN, _CLOSE = "([{", ")]}"
 _ESCAPES = {"n": "\n", "r": "\r", "t": "\t", '"': '"', "\\": "\\"}
 
@@ -36,87 +33,21 @@ class _Malformed(Exception):
 
 
 def tokens(text: str) -> list[Token]:
-    """The tokens of `text`, comments dropped, newlines kept (they end attributes)."""
+    """The tokens of `text`, comments dropped, newlines kept (they end attributes); read by the
+    one HCL scanner (`checks.hcl_shape.scan`). Text it cannot read is _Malformed."""
+    kinds = {"ident": "name", "string": "string", "heredoc": "heredoc"}
     out: list[Token] = []
-    i, n = 0, len(text)
-    while i < n:
-        c = text[i]
-        if c in " \t\r":
-            i += 1
-        elif c == "\n":
-            out.append(("nl", c))
-            i += 1
-        elif c == "#" or text.startswith("//", i):
-            end = text.find("\n", i)
-            i = n if end < 0 else end
-        elif text.startswith("/*", i):
-            end = text.find("*/", i + 2)
-            i = n if end < 0 else end + 2
-        elif c == '"':
-            end = _string_end(text, i)
-            out.append(("string", text[i:end]))
-            i = end
-        elif heredoc := _HEREDOC.match(text, i):
-            end = _heredoc_end(text, heredoc.end(), heredoc.group(2))
-            out.append(("heredoc", text[i:end]))
-            i = end
-        elif number := _NUMBER.match(text, i):
-            out.append(("number", number.group()))
-            i = number.end()
-        elif name := _NAME.match(text, i):
-            out.append(("name", name.group()))
-            i = name.end()
-        else:
-            op = next((o for o in _OPERATORS if text.startswith(o, i)), c)
-            out.append(("punct", op))
-            i += len(op)
+    try:
+        for kind, token in scan(text):
+            if kind == "nl":
+                out.append(("nl", "\n"))
+            elif kind in kinds:
+                out.append((kinds[kind], token))
+            else:
+                out.append(("number" if token[0].isdigit() else "punct", token))
+    except HclError:
+        raise _Malformed from None
     return out
-
-
-def _string_end(text: str, i: int) -> int:
-    """Where the quoted template starting at `i` ends (past its closing quote)."""
-    j, n = i + 1, len(text)
-    while j < n:
-        c = text[j]
-        if c == "\\":
-            j += 2
-        elif c == '"':
-            return j + 1
-        elif c == "\n":
-            return j  # unterminated: the line ends it
-        elif text.startswith(("$${", "%%{"), j):
-            j += 3
-        elif text.startswith(("${", "%{"), j):
-            j = _template_end(text, j + 2)
-        else:
-            j += 1
-    return n
-
-
-def _template_end(text: str, j: int) -> int:
-    """Where a `${ ... }` that is open at `j` closes (strings inside it skipped)."""
-    depth, n = 1, len(text)
-    while j < n:
-        c = text[j]
-        if c == '"':
-            j = _string_end(text, j)
-            continue
-        if c == "{":
-            depth += 1
-        elif c == "}":
-            depth -= 1
-            if depth == 0:
-                return j + 1
-        j += 1
-    return n
-
-
-def _heredoc_end(text: str, body: int, marker: str) -> int:
-    """The end of a heredoc whose body starts at `body`: past its closing marker line."""
-    for line in re.finditer(r"[^\n]*", text[body:]):
-        if line.group().strip() == marker:
-            return body + line.end()
-    return len(text)
 
 
 @dataclass(frozen=True)
@@ -131,7 +62,10 @@ class Item:
 
 def items(text: str) -> list[Item] | None:
     """The top-level blocks and attributes of `text`; None when it is not read as HCL."""
-    toks = tokens(text)
+    try:
+        toks = tokens(text)
+    except _Malformed:
+        return None
     out: list[Item] = []
     i = _skip_nl(toks, 0)
     try:

@@ -12,6 +12,7 @@ expression match per token: a bake file of thousands of targets is read in well 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 # A string without `${` or `%{` is one match; one with them starts at `quote`.
@@ -199,6 +200,20 @@ class _Reader:
             self.brackets.append(_PAIRS[token])
         elif kind == "close" and found is not None:
             _close(self.brackets, token, found.start())
+
+
+def scan(text: str) -> Iterator[tuple[str, str]]:
+    """Each token of `text` but blanks and comments, as (kind, text): `nl`, `string` (a whole
+    quoted template), `heredoc`, `ident`, `open`, `close`, `assign`, `other` (a number or an
+    operator); HclError where a token cannot start or never ends."""
+    at, end = 0, len(text)
+    while at < end:
+        found = _match(text, at)
+        kind = found.lastgroup or ""
+        stop = _end(text, found)
+        if kind != "skip":
+            yield ("string" if kind == "quote" else kind), text[found.start() : stop]
+        at = stop
 
 
 def top_blocks(text: str) -> list[Block]:
