@@ -80,13 +80,18 @@ def manifest_files(path: Path, sources: Sources) -> list[Path]:
     ]
 
 
+def is_template_name(path: str) -> bool:
+    """Whether `path` names a template file (else a package's `template` names a folder)."""
+    return path.endswith(".j2")
+
+
 def image_template(own: str | None, templates_dir: str, release_type: str) -> tuple[str, str]:
     """The template of an image and the folder its templates are looked up in: a package's own
     template file (`*.j2`), its own folder's `<release type>.Dockerfile.j2`, or else the distro
     release's."""
     if own is None:
         return template_path(templates_dir, release_type), templates_dir
-    if own.endswith(".j2"):
+    if is_template_name(own):
         folder = own.rpartition("/")[0] or "."
         return own, folder
     return template_path(own, release_type), own

@@ -14,9 +14,9 @@ from jinja2 import nodes
 from bakegen.checks.packages import used_release_types
 from bakegen.emit.jinja import CompiledTemplates, strict_environment
 from bakegen.errors import KeyPath, Location, Problem, did_you_mean
-from bakegen.layout import image_template, template_path
+from bakegen.layout import image_template, is_template_name, template_path
 from bakegen.manifest.records import Manifest
-from bakegen.sources import FOLDER, OTHER, Sources
+from bakegen.sources import A_FILE, FOLDER, OTHER, Sources
 
 
 def template_problems(m: Manifest, workspace: Path, sources: Sources) -> list[Problem]:
@@ -50,6 +50,16 @@ def _package_problems(m: Manifest, workspace: Path, sources: Sources) -> list[Pr
             text = f"context folder '{package.context}' not found in the workspace"
             problems.setdefault((package.context_from, text), m.problem(package.context_from, text))
         if package.template is None:
+            continue
+        own = package.template
+        if not is_template_name(own) and sources.kind(workspace / own) == A_FILE:
+            text = (
+                f"'{own}' is a file, and a template's name ends in .j2: rename it, or name a "
+                "folder of templates, one per release type"
+            )
+            problems.setdefault(
+                (package.template_from, text), m.problem(package.template_from, text)
+            )
             continue
         for build in package.builds:
             template, _ = image_template(package.template, "", build.release_type)
