@@ -68,14 +68,18 @@ class BuildId:
     id: str
     parent: str | None  # the image it is built FROM
     parent_id: str | None  # what stands for that parent in the hash: its id, or its digest
+    verify: str | None = None  # its verify target, when it has one
+    children: bool = False  # whether an image of the plan is built FROM it
 
-    def record(self) -> dict[str, str | None]:
+    def record(self) -> dict[str, str | bool | None]:
         return {
             "target": self.target,
             "platform": self.platform,
             "id": self.id,
             "parent": self.parent,
             "parent_id": self.parent_id,
+            "verify": self.verify,
+            "children": self.children,
         }
 
 
@@ -159,7 +163,11 @@ class Ids:
         parent = image.parent
         parent_id = self._parent(parent, platform, ()) if parent else None
         shown = None if parent_id is None else next(iter(parent_id.values()))
-        return BuildId(image.target, platform, self.id(image.target, platform), parent, shown)
+        plan = self.compiled.plan
+        verify = next((v.target for v in plan.verifies if v.image == image.target), None)
+        children = any(i.parent == image.target for i in plan.images)
+        found = self.id(image.target, platform)
+        return BuildId(image.target, platform, found, parent, shown, verify, children)
 
     def id(self, target: str, platform: str, stack: tuple[str, ...] = ()) -> str:
         """The build id of the image `target` on `platform` (a hex sha256)."""

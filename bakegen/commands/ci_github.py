@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from bakegen.errors import Drift, UsageError
-from bakegen.github.jobs import DEFAULT_MAX_JOBS, DEFAULT_OUTPUT, Options, build_jobs, merge_jobs
+from bakegen.github.jobs import DEFAULT_MAX_JOBS, DEFAULT_OUTPUT, Options, merge_jobs, waves
 from bakegen.github.output import check_output
 from bakegen.github.workflow import workflow
 from bakegen.output import Streams
@@ -73,8 +73,10 @@ def write_workflow(
         state = "up to date"
     else:
         state = "unchanged" if changes.unchanged else ("updated" if changes.update else "created")
-    jobs = build_jobs(plan, options)
-    return f"{output}: {state}; {len(jobs)} build jobs, {len(merge_jobs(plan, options))} merge jobs"
+    found = waves(plan, options)
+    builds = sum(len(w.entries) for w in found)
+    merges = len(merge_jobs(plan.images, options))
+    return f"{output}: {state}; {len(found)} waves of {builds} builds, {merges} merge jobs"
 
 
 def runner_option(text: str) -> tuple[str, str]:

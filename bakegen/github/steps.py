@@ -5,12 +5,13 @@ from __future__ import annotations
 import shlex
 from typing import Any
 
-from bakegen.github.jobs import Options
+from bakegen.github.jobs import Options, Wave
 from bakegen.github.scripts import BAKE_SETTINGS, EXPORT_DIGESTS, MERGE, script
-from bakegen.layout import BAKE_FILES
+from bakegen.layout import BAKE_FILES, PARENT_CONTEXT
 from bakegen.plan.records import Plan
 
 DIGESTS_DIR = "${{ runner.temp }}/digests"
+OCI_DIR = "${{ runner.temp }}/oci"
 NOT_PR = "github.event_name != 'pull_request'"
 IS_PR = "github.event_name == 'pull_request'"
 
@@ -61,6 +62,15 @@ def install_bakegen(options: Options) -> list[dict[str, Any]]:
     ]
 
 
+def commit_time() -> dict[str, Any]:
+    """SOURCE_DATE_EPOCH, the time of the commit built: BuildKit clamps the images' times to it,
+    so that the same sources give the same image."""
+    return {
+        "name": "Commit time, for reproducible images",
+        "run": 'echo "SOURCE_DATE_EPOCH=$(git log -1 --format=%ct)" >> "$GITHUB_ENV"\n',
+    }
+
+
 def _bake_files(plan: Plan) -> str:
     files = [BAKE_FILES["hcl"]]
     if plan.ci.metadata_action:
@@ -72,18 +82,21 @@ def _run_script(name: str) -> str:
     return script(name).lstrip("\n")
 
 
-def settings(plan: Plan) -> dict[str, Any]:
-    """What a build job builds, and its bake settings (the bake_settings script)."""
+def settings(plan: Plan, wave: Wave, bakegen: str) -> dict[str, Any]:
+    """What a build builds, and its bake settings (the bake_settings script)."""
     readonly = plan.ci.cache is not None and plan.ci.cache.type == "registry"
     return {
-        "name": "What to build, and bake settings",
+        "name": "Build ids, what to build, and bake settings",
         "id": "settings",
         "shell": "python",
         "env": {
             "TARGETS": "${{ matrix.targets }}",
-            "VERIFY": "${{ matrix.verify }}",
-            "PLATFORM": "${{ matrix.platform }}",
-            "DROP_CACHE": "${{ matrix.drop-cache }}",
+            "PLATFORM": wave.platform,
+            "SLUG": wave.slug,
+            "PARENT_CONTEXT": PARENT_CONTEXT,
+            "DIGESTS_DIR": DIGESTS_DIR,
+            "OCI_DIR": OCI_DIR,
+            "BAKEGEN": bakegen,
             # a pull request builds only what it affects
             "ONLY_AFFECTED": expression(IS_PR),
             "AFFECTED": "${{ needs.check.outputs.affected }}",
@@ -94,8 +107,24 @@ def settings(plan: Plan) -> dict[str, Any]:
     }
 
 
+def parents_in(wave: Wave, *, publish: bool) -> list[dict[str, Any]]:
+    """A wave after the first: the images of the waves before it on its platform (and, on a
+    pull request, their OCI layouts)."""
+    if wave.depth == 0:
+        return []
+    found = [_download(f"digests-{wave.slug}-*", DIGESTS_DIR)]
+    return found if publish else [*found, _download(f"oci-{wave.slug}-*", OCI_DIR)]
+
+
+def _download(pattern: str, path: str) -> dict[str, Any]:
+    return {
+        "uses": ACTIONS["download-artifact"],
+        "with": {"pattern": pattern, "merge-multiple": True, "path": path},
+    }
+
+
 def verify(plan: Plan) -> dict[str, Any]:
-    """Bake the verify targets of a build job's images, against what it is about to push."""
+    """Bake the verify targets of what is about to be pushed, FROM the parents' digests."""
     return {
         "name": "Verify (what is about to be pushed)",
         "if": "${{ steps.settings.outputs.verify != '' }}",
@@ -104,55 +133,55 @@ def verify(plan: Plan) -> dict[str, Any]:
             "source": ".",
             "files": _bake_files(plan),
             "targets": "${{ steps.settings.outputs.verify }}",
-            "set": "*.platform=${{ matrix.platform }}\n*.cache-to=\n",
+            "set": "${{ steps.settings.outputs.verify-set }}",
         },
     }
 
 
-def build_and_push(plan: Plan, *, publish: bool = True) -> list[dict[str, Any]]:
-    """Bake a build job's images, push them by digest and (`publish`) upload the digests."""
-    bake = [
-        {
-            "name": "Build" + " and push by digest",
-            "id": "bake",
-            "if": "${{ steps.settings.outputs.targets != '' }}",
-            "uses": ACTIONS["bake"],
-            "with": {
-                "source": ".",
-                "files": _bake_files(plan),
-                "targets": "${{ steps.settings.outputs.targets }}",
-                "set": "${{ steps.settings.outputs.set }}",
-            },
+def build_and_push(plan: Plan, wave: Wave, *, publish: bool = True) -> list[dict[str, Any]]:
+    """Bake what a build builds, push it to staging (`publish`; else keep OCI layouts of the
+    images with children), and upload each image's reference for the next waves and merges."""
+    bake = {
+        "name": "Build" + (" and push to staging" if publish else ""),
+        "id": "bake",
+        "if": "${{ steps.settings.outputs.targets != '' }}",
+        "uses": ACTIONS["bake"],
+        "with": {
+            "source": ".",
+            "files": _bake_files(plan),
+            "targets": "${{ steps.settings.outputs.targets }}",
+            "set": "${{ steps.settings.outputs.set }}",
         },
-    ]
-    return bake + _upload_digests() if publish else bake
+    }
+    export = {
+        "name": "Export digests",
+        "shell": "python",
+        "env": {
+            "METADATA": "${{ steps.bake.outputs.metadata }}",
+            "TARGETS": "${{ steps.settings.outputs.targets }}",
+            "CHILDREN": "${{ steps.settings.outputs.children }}",
+            "SLUG": wave.slug,
+            "DIGESTS_DIR": DIGESTS_DIR,
+        },
+        "run": _run_script(EXPORT_DIGESTS),
+    }
+    uploads = [_upload(f"digests-{wave.slug}-${{{{ matrix.key }}}}", DIGESTS_DIR, publish)]
+    if not publish:
+        uploads.append(_upload(f"oci-{wave.slug}-${{{{ matrix.key }}}}", OCI_DIR, publish))
+    return [bake, export, *uploads]
 
 
-def _upload_digests() -> list[dict[str, Any]]:
-    return [
-        {
-            "name": "Export digests",
-            "if": expression(NOT_PR),
-            "shell": "python",
-            "env": {
-                "METADATA": "${{ steps.bake.outputs.metadata }}",
-                "TARGETS": "${{ matrix.targets }}",
-                "SLUG": "${{ matrix.slug }}",
-                "DIGESTS_DIR": DIGESTS_DIR,
-            },
-            "run": _run_script(EXPORT_DIGESTS),
+def _upload(name: str, path: str, publish: bool) -> dict[str, Any]:
+    return {
+        "uses": ACTIONS["upload-artifact"],
+        "with": {
+            "name": name,
+            "path": path + "/*",
+            # a pull request's build may write nothing: what it did not build is not exported
+            "if-no-files-found": "error" if publish else "ignore",
+            "retention-days": 1,
         },
-        {
-            "if": expression(NOT_PR),
-            "uses": ACTIONS["upload-artifact"],
-            "with": {
-                "name": "digests-${{ matrix.key }}",
-                "path": DIGESTS_DIR + "/*",
-                "if-no-files-found": "error",
-                "retention-days": 1,
-            },
-        },
-    ]
+    }
 
 
 def publish() -> list[dict[str, Any]]:

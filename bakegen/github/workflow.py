@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import shlex
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 import yaml
@@ -28,36 +28,37 @@ import yaml
 from bakegen.github import steps
 from bakegen.github.jobs import (
     DEFAULT_MAX_JOBS,
-    BuildJob,
     MergeJob,
     Options,
+    Wave,
     _chunks,
     _names,
-    build_jobs,
+    depths,
     merge_jobs,
+    waves,
 )
 from bakegen.github.settings import Settings, settings
+from bakegen.github.staging import (
+    GITHUB_REGISTRY,
+    logs_in_with_token,
+    registry_host,
+    staging_repository,
+)
 from bakegen.github.steps import ACTIONS, IS_PR, NOT_PR, PINS, expression
 from bakegen.github.tag_variables import tag_variable_steps
 from bakegen.layout import MARKER
 from bakegen.manifest.records import Manifest, Registry
-from bakegen.manifest.references import split_domain
 from bakegen.plan.records import Plan
-
-
-def registry_host(registry: Registry) -> str:
-    """The host of a registry's repositories (docker.io when they name none)."""
-    return next(filter(None, (split_domain(r)[0] for _, r in registry.repositories)), "docker.io")
 
 
 def _token_login(registry: Registry) -> bool:
     """Whether the workflow logs in to `registry` with its own GITHUB_TOKEN (a ghcr.io registry
     that names no credentials of its own)."""
-    return registry_host(registry) == "ghcr.io" and not (registry.user and registry.pwd)
+    return registry_host(registry) == GITHUB_REGISTRY and not (registry.user and registry.pwd)
 
 
 def _pushes_with_token(m: Manifest) -> bool:
-    return any(_token_login(r) for r in m.registries)
+    return logs_in_with_token(m) or any(_token_login(r) for r in m.registries)
 
 
 def _secret(name: str) -> str:
@@ -101,42 +102,53 @@ def _logins(m: Manifest) -> list[dict[str, Any]]:
                 "with": {"registry": host, "username": user, "password": password},
             }
         )
+    if logs_in_with_token(m) and not any(_token_login(r) for r in m.registries):
+        steps.append(
+            {
+                "name": "Log in to the staging repository",
+                "if": expression(NOT_PR),
+                "uses": ACTIONS["login"],
+                "with": {
+                    "registry": GITHUB_REGISTRY,
+                    "username": "${{ github.actor }}",
+                    "password": "${{ secrets.GITHUB_TOKEN }}",
+                },
+            }
+        )
     return steps
 
 
-def _build_matrix(jobs: Sequence[BuildJob]) -> list[dict[str, Any]]:
-    return [
-        {
-            "targets": ",".join(j.targets),
-            "platform": j.platform,
-            "slug": j.slug,
-            "runner": j.runner,
-            **({"emulated": True} if j.emulated else {}),
-            "verify": ",".join(j.verify),
-            "drop-cache": " ".join(j.drop_cache),
-            "key": f"{j.slug}-{j.targets[0]}",
-        }
-        for j in jobs
-    ]
+def _build_matrix(wave: Wave) -> list[dict[str, Any]]:
+    return [{"targets": ",".join(e.targets), "key": e.targets[0]} for e in wave.entries]
 
 
 def _build_steps(
-    m: Manifest, plan: Plan, jobs: Sequence[BuildJob], s: Settings, *, publish: bool
+    m: Manifest, plan: Plan, wave: Wave, s: Settings, tool: Tool, *, publish: bool
 ) -> list[dict[str, Any]]:
-    """A build job's steps; `publish`: with the logins and the digests' upload (which only
-    run on pushes). The manifest's own steps come right after the checkout."""
+    """A wave job's steps; `publish`: with the logins (which only run on pushes). The
+    manifest's own steps come right after the checkout."""
     found: list[dict[str, Any]] = [steps.checkout(), *s.steps, *tag_variable_steps(m)]
-    if any(j.emulated for j in jobs):
-        found.append({"if": "${{ matrix.emulated }}", "uses": ACTIONS["setup-qemu"]})
+    found += [steps.commit_time(), *steps.install_bakegen(tool.options)]
+    if wave.emulated:
+        found.append({"uses": ACTIONS["setup-qemu"]})
     found.append({"uses": ACTIONS["setup-buildx"]})
     if publish:
         found.extend(_logins(m))
     if plan.ci.metadata_action:
         found.append({"id": "meta", "uses": ACTIONS["metadata"]})
-    found.append(steps.settings(plan))
+    found += steps.parents_in(wave, publish=publish)
+    found.append(steps.settings(plan, wave, tool.command))
     if plan.verifies:
         found.append(steps.verify(plan))
-    return found + steps.build_and_push(plan, publish=publish)
+    return found + steps.build_and_push(plan, wave, publish=publish)
+
+
+@dataclass(frozen=True)
+class Tool:
+    """How a job installs bakegen, and the command it runs it with."""
+
+    options: Options
+    command: str
 
 
 # The events a build job runs on: every one, pushes only (it may push with the workflow's own
@@ -147,26 +159,57 @@ ANY_EVENT, PUSHES, PULL_REQUESTS = "any", "pushes", "pull requests"
 def _build_job(
     m: Manifest,
     plan: Plan,
-    jobs: Sequence[BuildJob],
+    wave: Wave,
+    chunk: Sequence[dict[str, Any]],
+    needs: list[str],
     s: Settings,
+    tool: Tool,
     events: str = ANY_EVENT,
 ) -> dict[str, Any]:
-    gate = {PUSHES: {"if": expression(NOT_PR)}, PULL_REQUESTS: {"if": expression(IS_PR)}}
+    event = {PUSHES: " && " + NOT_PR, PULL_REQUESTS: " && " + IS_PR}.get(events, "")
     return {
-        "name": "build ${{ matrix.targets }} (${{ matrix.platform }})",
-        "needs": "check",
-        **gate.get(events, {}),
-        "runs-on": "${{ matrix.runner }}",
+        "name": f"build {wave.platform} wave {wave.depth}: ${{{{ matrix.targets }}}}",
+        "needs": needs,
+        # after the wave before, even when one of its builds failed: a build whose parent
+        # has no digest refuses itself, its siblings go on
+        "if": expression("!cancelled() && needs.check.result == 'success'" + event),
+        "runs-on": wave.runner,
         **s.timeout("build"),
         **(_permissions("write") if events == PUSHES else {}),
-        "strategy": {"fail-fast": False, "matrix": {"include": _build_matrix(jobs)}},
+        "strategy": {"fail-fast": False, "matrix": {"include": list(chunk)}},
         "env": {
             **_job_env(m, plan),
             "PUSH": expression(NOT_PR),
-            **({"CACHE_SUFFIX": "-${{ matrix.slug }}"} if plan.ci.cache else {}),
+            "STAGING": staging_repository(m),
+            **({"CACHE_SUFFIX": f"-{wave.slug}"} if plan.ci.cache else {}),
         },
-        "steps": _build_steps(m, plan, jobs, s, publish=events != PULL_REQUESTS),
+        "steps": _build_steps(m, plan, wave, s, tool, publish=events != PULL_REQUESTS),
     }
+
+
+def _wave_jobs(
+    m: Manifest, plan: Plan, s: Settings, tool: Tool
+) -> tuple[dict[str, Any], dict[int, list[str]]]:
+    """Every wave's jobs (a push's, and a pull request's when they differ), and the names of
+    the jobs that push, by depth."""
+    split = _pushes_with_token(m)  # the pushes' jobs may write packages, pull requests' not
+    kinds = [(PUSHES if split else ANY_EVENT, "build")]
+    if split and "pull_request" in s.events:
+        kinds.append((PULL_REQUESTS, "build-pr"))
+    jobs: dict[str, Any] = {}
+    pushing: dict[int, list[str]] = {}
+    for events, prefix in kinds:
+        before: dict[str, list[str]] = {}
+        for wave in waves(plan, tool.options):
+            chunks = _chunks(_build_matrix(wave))
+            names = _names(f"{prefix}-{wave.slug}-{wave.depth}", len(chunks))
+            needs = ["check", *before.get(wave.platform, [])]
+            for name, chunk in zip(names, chunks, strict=True):
+                jobs[name] = _build_job(m, plan, wave, chunk, needs, s, tool, events)
+            before[wave.platform] = names
+            if events != PULL_REQUESTS:
+                pushing.setdefault(wave.depth, []).extend(names)
+    return jobs, pushing
 
 
 def _permissions(packages: str) -> dict[str, Any]:
@@ -273,25 +316,22 @@ def workflow(
     """The workflow's text: bakegen's marker on the first line."""
     s = settings(m, options or Options())
     options = replace(options or Options(), runners=s.runners)
-    builds = _chunks(build_jobs(plan, options))
-    merges = _chunks(merge_jobs(plan, options))
-    build_names = _names("build", len(builds))
+    command = shlex.join(["bakegen", *(["-m", manifest_arg] if manifest_arg else [])])
     jobs: dict[str, Any] = {"check": _check_job(options, s, manifest_arg)}
-    split = _pushes_with_token(m)  # the pushes' jobs may write packages, pull requests' not
-    for name, chunk in zip(build_names, builds, strict=True):
-        if chunk:
-            jobs[name] = _build_job(m, plan, chunk, s, PUSHES if split else ANY_EVENT)
-    for name, chunk in zip(_names("build-pr", len(builds)), builds, strict=True):
-        if chunk and split and "pull_request" in s.events:
-            jobs[name] = _build_job(m, plan, chunk, s, PULL_REQUESTS)
-    merge_names = _names("merge", len(merges))
-    for name, chunk in zip(merge_names, merges, strict=True):
-        if chunk:
-            jobs[name] = _merge_job(m, plan, chunk, ["check", *build_names], s)
+    built, pushing = _wave_jobs(m, plan, s, Tool(options, command))
+    jobs.update(built)
+    merge_names: list[str] = []
+    level = depths(plan)
+    for depth in sorted({level[i.target] for i in plan.images if i.push}):
+        at = [i for i in plan.images if i.push and level[i.target] == depth]
+        merges = _chunks(merge_jobs(at, options))
+        # after the waves that build its images, on every platform
+        needs = ["check", *pushing.get(depth, [])]
+        for name, chunk in zip(_names(f"merge-{depth}", len(merges)), merges, strict=True):
+            jobs[name] = _merge_job(m, plan, chunk, needs, s)
+            merge_names.append(name)
     if options.gpu_runner:
-        jobs["smoke"] = _smoke_job(
-            m, plan, [n for n in merge_names if n in jobs], options, s, manifest_arg
-        )
+        jobs["smoke"] = _smoke_job(m, plan, merge_names, options, s, manifest_arg)
     document = {
         "name": "bakegen",
         "on": s.on,

@@ -162,6 +162,7 @@ def _workflow(spec: Mapping[str, Any], defaults: Mapping[str, Any]) -> Workflow:
         runners=tuple({**defaults["runners"], **own}.items()),
         named=tuple(own),
         steps=tuple(dict(s) for s in spec.get("steps") or []),
+        staging=str(spec["staging"]) if spec.get("staging") else None,
     )
 
 

@@ -111,6 +111,7 @@ class Workflow:
     runners: Pairs = ()
     named: tuple[str, ...] = ()
     steps: tuple[Mapping[str, Any], ...] = ()
+    staging: str | None = None  # the staging repository, when the manifest names one
 
 
 def versions(values: list[Any]) -> tuple[str, ...]:

@@ -17,8 +17,9 @@ from bakegen.github.workflow import workflow
 from bakegen.pipeline import plan_manifest, plan_workspace, read_manifest
 from testing.helpers import ROOT, buildx, git, make_workspace, need_tool, run_cli, unavailable
 from testing.unit import plan_of, typed
-from tests.unit.test_ci_github import EXAMPLE_DATA, MANIFEST, WORKFLOW, big_data, jobs_of
+from tests.unit.test_ci_github import EXAMPLE_DATA, big_data, jobs_of
 from tests.unit.test_ci_github_settings import FULL_WORKFLOW
+from tests.unit.test_ci_github_writes import MANIFEST, WORKFLOW
 
 PLATFORMS = ["linux/amd64", "linux/arm64", "linux/ppc64le"]
 
@@ -92,10 +93,17 @@ def test_a_pull_request_builds_exactly_what_affected_names(tmp_path: Path) -> No
     assert key == "targets"
     assert affected.split(",") == run_cli("affected", "--since", base, cwd=ws).out.split()
     built: set[str] = set()
-    for entry in jobs["build"]["strategy"]["matrix"]["include"]:
-        env = {"TARGETS": entry["targets"], "VERIFY": entry["verify"]}
-        env |= {"PLATFORM": entry["platform"], "ONLY_AFFECTED": "true", "AFFECTED": affected}
-        built |= set(filter(None, bake_settings(env, ws)["targets"].split(",")))
+    for name, job in jobs.items():
+        if not name.startswith("build") or "!= 'pull_request'" in job["if"]:
+            continue  # the jobs of pull requests only
+        settings = next(s for s in job["steps"] if s.get("id") == "settings")
+        for entry in job["strategy"]["matrix"]["include"]:
+            env = {k: v for k, v in settings["env"].items() if "${{" not in v}
+            env |= {"TARGETS": entry["targets"], "ONLY_AFFECTED": "true", "AFFECTED": affected}
+            env |= {"STAGING": job["env"]["STAGING"], "PUSH": "false", "PATH": path}
+            env |= {"DIGESTS_DIR": str(tmp_path / "digests"), "OCI_DIR": str(tmp_path / "oci")}
+            env |= {"PYTHONPATH": str(ROOT)}
+            built |= set(filter(None, bake_settings(env, ws)["targets"].split(",")))
     plan = plan_workspace(ws)
     devel = {i.target for i in plan.images if i.push and i.release_type == "devel"}
     assert built == devel

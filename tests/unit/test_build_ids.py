@@ -264,7 +264,15 @@ def test_the_command_prints_a_table_or_json(tmp_path: Path) -> None:
     given = ids_cli(ws, *f"--json --target {scipy} --platform linux/arm64".split())
     assert given.code == 0, given.err
     assert json.loads(given.out) == [rows[scipy, "linux/arm64"].record()]
-    assert list(json.loads(given.out)[0]) == ["target", "platform", "id", "parent", "parent_id"]
+    assert list(json.loads(given.out)[0]) == [
+        "target",
+        "platform",
+        "id",
+        "parent",
+        "parent_id",
+        "verify",
+        "children",
+    ]
     minimal = f"minimal-notebook-notebook-debian12-py311={DIGEST}"
     digest = ids_cli(ws, "--json", "--target", scipy, "--parent-digest", minimal)
     assert [r["parent_id"] for r in json.loads(digest.out)] == [DIGEST, DIGEST]

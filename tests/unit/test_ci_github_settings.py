@@ -16,11 +16,11 @@ from testing.helpers import make_workspace, run_cli
 from testing.unit import plan_of, typed
 from tests.unit.test_ci_github import (
     EXAMPLE_DATA,
-    MANIFEST,
-    WORKFLOW,
     assert_each_image_once,
     jobs_of,
+    platform_of,
 )
+from tests.unit.test_ci_github_writes import MANIFEST, WORKFLOW
 
 # every key at once: what tests/integration/test_ci_github_tools.py lints too
 FULL_WORKFLOW: dict[str, Any] = {
@@ -77,9 +77,10 @@ def test_a_schedule_runs_and_publishes_like_a_push() -> None:
     assert set(found[True]) == {"push", "pull_request", "workflow_dispatch", "schedule"}
     jobs = found["jobs"]
     # build (pushes and schedules: not pull requests), merge: gated on "not a pull request" only
-    assert jobs["build"]["if"] == "${{ github.event_name != 'pull_request' }}"
-    assert jobs["merge"]["if"].endswith("&& github.event_name != 'pull_request' }}")
-    assert jobs["build"]["env"]["PUSH"] == "${{ github.event_name != 'pull_request' }}"
+    build = jobs["build-linux-amd64-1"]
+    assert build["if"].endswith("&& github.event_name != 'pull_request' }}")
+    assert jobs["merge-1"]["if"].endswith("&& github.event_name != 'pull_request' }}")
+    assert build["env"]["PUSH"] == "${{ github.event_name != 'pull_request' }}"
     assert_each_image_once(plan_of(data), jobs)
 
 
@@ -97,28 +98,38 @@ def test_events_choose_the_triggers(events: list[str], on: dict[str, Any]) -> No
 
 
 def test_without_pull_requests_no_pull_request_build_jobs() -> None:
-    assert "build-pr" in document(EXAMPLE_DATA)["jobs"]  # ghcr.io with the token: split
+    assert "build-pr-linux-amd64-0" in document(EXAMPLE_DATA)["jobs"]  # ghcr.io token: split
     jobs = document(with_workflow(events=["push", "tags"]))["jobs"]
-    assert set(jobs) == {"check", "build", "merge"}
+    waves = {f"build-linux-{a}-{d}" for a in ("amd64", "arm64") for d in (0, 1)}
+    assert set(jobs) == {"check", *waves, "merge-1"}
 
 
 def test_timeouts_per_kind_of_job() -> None:
     data = with_workflow(timeouts={"check": 7, "build": 90, "merge": 15, "smoke": 45})
     jobs = document(data, Options(gpu_runner="gpu"))["jobs"]
-    minutes = {name: job.get("timeout-minutes") for name, job in jobs.items()}
-    assert minutes == {"check": 7, "build": 90, "build-pr": 90, "merge": 15, "smoke": 45}
+
+    def kind(name: str) -> str:
+        return name.split("-", maxsplit=1)[0]
+
+    minutes = {kind(name): job.get("timeout-minutes") for name, job in jobs.items()}
+    assert minutes == {"check": 7, "build": 90, "merge": 15, "smoke": 45}
     only = document(with_workflow(timeouts={"merge": 5}))["jobs"]
-    assert {n: j.get("timeout-minutes") for n, j in only.items()} == {
+    assert {kind(n): j.get("timeout-minutes") for n, j in only.items()} == {
         "check": None,
         "build": None,
-        "build-pr": None,
         "merge": 5,
     }
 
 
 def _matrix_runners(jobs: dict[str, Any]) -> dict[str, tuple[str, bool]]:
-    entries = jobs["build"]["strategy"]["matrix"]["include"]
-    return {e["platform"]: (e["runner"], e.get("emulated", False)) for e in entries}
+    return {
+        platform_of(job): (
+            job["runs-on"],
+            any("setup-qemu-action" in s.get("uses", "") for s in job["steps"]),
+        )
+        for name, job in jobs.items()
+        if name.startswith("build")
+    }
 
 
 def test_runners_from_the_manifest_and_the_option_over_them() -> None:
@@ -137,7 +148,7 @@ def test_runners_from_the_manifest_and_the_option_over_them() -> None:
         "linux/amd64": ("x64-big", False),
         "linux/arm64": ("arm-huge", False),
     }
-    assert jobs["check"]["runs-on"] == jobs["merge"]["runs-on"] == "x64-big"
+    assert jobs["check"]["runs-on"] == jobs["merge-1"]["runs-on"] == "x64-big"
     check = next(s["run"] for s in jobs["check"]["steps"] if "ci github" in s.get("run", ""))
     # the option is repeated; the manifest's own label is not (it is read again)
     assert "--runner linux/arm64=arm-huge" in check
@@ -146,7 +157,7 @@ def test_runners_from_the_manifest_and_the_option_over_them() -> None:
 
 def test_steps_of_the_users_own_right_after_the_checkout() -> None:
     jobs = document(with_workflow(steps=FULL_WORKFLOW["steps"]))["jobs"]
-    for name in ("build", "build-pr"):
+    for name in ("build-linux-amd64-0", "build-pr-linux-arm64-1"):
         steps = jobs[name]["steps"]
         assert "actions/checkout@" in steps[0]["uses"]
         assert steps[1:3] == [
@@ -162,7 +173,7 @@ def test_steps_of_the_users_own_right_after_the_checkout() -> None:
             },
         ]
         assert list(steps[1]) == ["name", "env", "run"]  # one order, whatever the manifest's
-    for name in ("check", "merge"):
+    for name in ("check", "merge-1"):
         assert not [s for s in jobs[name]["steps"] if s.get("name") == "Free disk space"]
 
 

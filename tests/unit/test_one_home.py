@@ -14,7 +14,7 @@ import pytest
 
 from bakegen.checks import formats, manifest, packages
 from bakegen.checks.manifest import manifest_problems
-from bakegen.github.workflow import registry_host
+from bakegen.github.staging import registry_host
 from bakegen.layout import PARENT_CONTEXT, dockerfile_path, template_path
 from bakegen.manifest.references import normalize_reference, split_domain
 from bakegen.pin.oci import Reference

@@ -1,18 +1,32 @@
-"""What a build job builds (on a pull request, only what the change affects) and the bake
-settings it passes with --set: the platform, each target's output (its image pushed by digest to
-every repository its tags name, or, without pushing, the build cache only), and no cache export
-for the parents this job does not own.
+"""What one build of a wave builds, and the bake settings it passes with --set.
 
-  TARGETS        the image targets of this job, separated by commas or spaces
+For each image of the build: what `bakegen ci ids` says of it (its parent, its verify target,
+whether images are built FROM it); its parent's image, from the file an earlier wave wrote
+(its digest in the staging repository; on a pull request, an OCI layout); its build id (`bakegen
+ci ids` again, with that digest standing for the parent); and whether the staging repository holds that
+id already (the tag `bakegen-<id>`): then its digest is reused and nothing is built. Otherwise
+the image is built FROM the parent's digest (`--set T.contexts.base=docker-image://...`), never
+from its target, and pushed to staging under its id only: no public tag exists before the merge.
+A pull request pushes nothing: an image with children is written as an OCI layout (uploaded as
+an artifact for the next wave), any other only to the build cache; only what the change affects
+is built.
+
+  TARGETS        the image targets of this build, separated by commas or spaces
   PLATFORM       the one platform this job builds (linux/arm64)
-  PUSH           "true" to push
-  DROP_CACHE     space-separated targets whose cache another job writes
+  SLUG           the platform as a file name (linux-arm64)
+  PUSH           "true" to push (to STAGING)
+  STAGING        the staging repository (lowercased here: references take no capitals)
+  PARENT_CONTEXT the named context an image's Dockerfile takes its parent from (base)
+  DIGESTS_DIR    the folder of `<target>@<slug>` files: the image reference built or reused
+  OCI_DIR        the folder of OCI layouts (pull requests)
+  BAKEGEN        the bakegen command (with its -m option) the ids are computed with
   CACHE_READONLY "true": write no cache at all (registry cache without a login)
-  REPOSITORIES   space-separated image repositories the manifest names (pushes go nowhere else)
-  VERIFY         the verify targets of this job's images, separated by commas or spaces
   ONLY_AFFECTED  "true" (a pull request): build only the targets named in AFFECTED
   AFFECTED       the targets `bakegen affected` names, separated by commas or spaces
-  GITHUB_OUTPUT  where `set`, `targets` and `verify` (what to build) are written (default stdout)
+  GITHUB_OUTPUT  where `targets`, `verify`, `children`, `set` and `verify-set` are written
+                 (default stdout)
+The build ids are computed without REVISION and SOURCE_DATE_EPOCH, which change with every
+commit: an image whose inputs did not change is reused, labelled with the commit that built it.
 """
 
 # The rest of this file is the step's script byte for byte, as the generated workflows hold
@@ -21,56 +35,92 @@ for the parents this job does not own.
 # mypy: allow-untyped-defs, allow-untyped-calls
 # fmt: off
 # --- the workflow's step runs the rest of this file, as it is ---
-import json, os, subprocess, sys
+import hashlib, json, os, pathlib, shlex, subprocess, sys
 
 def names(variable):
     return os.environ.get(variable, "").replace(",", " ").split()
 
-targets, verify = names("TARGETS"), names("VERIFY")
-if os.environ.get("ONLY_AFFECTED") == "true":
-    affected = set(names("AFFECTED"))
-    skipped = [t for t in targets if t not in affected]
-    targets = [t for t in targets if t in affected]
-    verify = [t for t in verify if t in affected]
-    if skipped:
-        print("not affected by this change, not built: " + " ".join(skipped))
-output = open(os.environ.get("GITHUB_OUTPUT") or "/dev/stdout", "a", encoding="utf-8")
-output.write(f"targets={','.join(targets)}\nverify={','.join(verify)}\n")
-if not targets:
-    sys.exit(0)
-push = os.environ.get("PUSH") == "true"
-allowed = set(os.environ.get("REPOSITORIES", "").split())
-printed = json.loads(
-    subprocess.run(
-        ["docker", "buildx", "bake", "--print", *targets],
-        check=True, capture_output=True, text=True,
-    ).stdout
-)["target"]
-lines = ["*.platform=" + os.environ["PLATFORM"]]
-if os.environ.get("CACHE_READONLY") == "true":
-    lines.append("*.cache-to=")
-else:
-    lines += [t + ".cache-to=" for t in os.environ.get("DROP_CACHE", "").split()]
-failed = False
+env = os.environ
+unstable = {"REVISION": "", "SOURCE_DATE_EPOCH": ""}
+targets = names("TARGETS")
+cmd = [*shlex.split(env.get("BAKEGEN") or "bakegen"), "ci", "ids", "--json", "--platform", env["PLATFORM"]]
 for target in targets:
-    if not push:
-        lines.append(target + ".output=type=cacheonly")
-        continue
-    repos = sorted({tag.rsplit(":", 1)[0] for tag in printed[target].get("tags") or []})
-    stray = [r for r in repos if r not in allowed]
-    if not repos or stray:
-        print(
-            f"::error::{target}: no registry to push to ({' '.join(stray) or 'no tags'}); "
-            "set the secrets of a registry's only_if variable",
-            file=sys.stderr,
-        )
+    cmd += ["--target", target]
+
+def build_ids(*args):
+    return json.loads(subprocess.run([*cmd, *args], check=True, capture_output=True, text=True, env={**env, **unstable}).stdout)
+
+rows = build_ids()
+parents = {r["target"]: r["parent"] for r in rows if r["parent"]}
+verify = {r["target"]: r["verify"] for r in rows if r["verify"]}
+children = {r["target"] for r in rows if r["children"]}
+platform, slug, push = env["PLATFORM"], env["SLUG"], env.get("PUSH") == "true"
+staging = env["STAGING"].lower()
+pr = env.get("ONLY_AFFECTED") == "true"
+affected = set(names("AFFECTED"))
+digests, oci = pathlib.Path(env["DIGESTS_DIR"]), pathlib.Path(env["OCI_DIR"])
+digests.mkdir(parents=True, exist_ok=True)
+
+def context(reference):
+    """A `<target>@<slug>` file's reference as a bake context."""
+    if reference.startswith("oci-layout://"):
+        return "oci-layout://" + str(oci / reference.removeprefix("oci-layout://"))
+    return "docker-image://" + reference
+
+failed, refs = False, {}
+for target, parent in parents.items():
+    found = digests / f"{parent}@{slug}"
+    if found.is_file():
+        refs[target] = found.read_text(encoding="utf-8").split()[0]
+    elif pr:
+        print(f"{target}: its parent {parent} was not built in this run; bake builds it from its target")
+    else:
+        print(f"::error::{target} ({platform}): no digest of its parent {parent}; refusing to build it from anything else", file=sys.stderr)
         failed = True
-        continue
-    lines.append(target + ".tags=")
-    lines.append(
-        f'{target}.output=type=image,"name={",".join(repos)}",'
-        "push-by-digest=true,name-canonical=true,push=true"
-    )
 if failed:
     sys.exit(1)
+given = []
+for parent, reference in sorted({(parents[t], r) for t, r in refs.items()}):
+    given += ["--parent-digest", parent + "=" + reference.rsplit("@", 1)[1]]
+ids = {row["target"]: row["id"] for row in (build_ids(*given) if given else rows)}
+
+def staged(tag):
+    """The digest of staging's `tag`, or None when there is none (or it cannot be read)."""
+    proc = subprocess.run(["docker", "buildx", "imagetools", "inspect", "--raw", tag], capture_output=True, check=False)
+    return "sha256:" + hashlib.sha256(proc.stdout).hexdigest() if proc.returncode == 0 and proc.stdout else None
+
+build = []
+for target in targets:
+    tag = f"{staging}:bakegen-{ids[target]}"
+    digest = staged(tag)
+    if digest:
+        (digests / f"{target}@{slug}").write_text(f"{staging}@{digest}\n", encoding="utf-8")
+        print(f"{target} ({platform}): built before, as {tag}: reused {digest}")
+    elif pr and target not in affected:
+        print(f"{target} ({platform}): not affected by this change, not built")
+    else:
+        build.append(target)
+        print(f"{target} ({platform}): build id {ids[target]}, to build")
+driver = subprocess.run(["docker", "buildx", "inspect"], capture_output=True, text=True, check=False).stdout
+rewrite = ",rewrite-timestamp=true"
+if any(line.split() == ["Driver:", "docker"] for line in driver.splitlines()):
+    rewrite = ""  # the docker driver's image store refuses it
+    print("::warning::the builder's docker driver cannot rewrite timestamps: the images are not reproducible")
+contexts = [f"{t}.contexts.{env['PARENT_CONTEXT']}={context(refs[t])}" for t in build if t in refs]
+common = ["*.platform=" + platform, *contexts]
+lines = list(common)
+if env.get("CACHE_READONLY") == "true":
+    lines.append("*.cache-to=")
+for target in build:
+    lines.append(target + ".tags=")
+    if push:
+        lines.append(f"{target}.output=type=image,name={staging}:bakegen-{ids[target]},push=true{rewrite}")
+    elif target in children:
+        lines.append(f"{target}.output=type=oci,dest={oci / target},tar=false{rewrite}")
+    else:
+        lines.append(target + ".output=type=cacheonly")
+output = open(env.get("GITHUB_OUTPUT") or "/dev/stdout", "a", encoding="utf-8")
+output.write(f"targets={','.join(build)}\nverify={','.join(verify[t] for t in build if t in verify)}\n")
+output.write(f"children={' '.join(sorted(children))}\n")
 output.write("set<<BAKEGEN_EOF\n" + "\n".join(lines) + "\nBAKEGEN_EOF\n")
+output.write("verify-set<<BAKEGEN_EOF\n" + "\n".join([*common, "*.cache-to="]) + "\nBAKEGEN_EOF\n")

@@ -1,8 +1,13 @@
-"""Each pushed image's digest, from bake's metadata, as a file `<target>@<platform slug>`.
+"""Each image a build built, as a file `<target>@<platform slug>` whose line is its reference:
+`<staging>@<digest>` when pushed, `oci-layout://<target>@<digest>` (a folder of OCI_DIR) on a
+pull request. The files of reused images were written by the bake settings' step already.
 
 METADATA     the build's metadata (docker/bake-action's `metadata` output, JSON)
-TARGETS      the image targets of this job, separated by commas or spaces
+TARGETS      the image targets built, separated by commas or spaces
 SLUG         the platform as a file name (linux-arm64)
+PUSH         "true" when the images were pushed to STAGING
+STAGING      the staging repository
+CHILDREN     space-separated targets some image of a later wave is built FROM
 DIGESTS_DIR  the folder the files go to (uploaded as an artifact)
 """
 
@@ -13,12 +18,20 @@ DIGESTS_DIR  the folder the files go to (uploaded as an artifact)
 # --- the workflow's step runs the rest of this file, as it is ---
 import json, os, pathlib, sys
 
-metadata = json.loads(os.environ["METADATA"])
-folder = pathlib.Path(os.environ["DIGESTS_DIR"])
+env = os.environ
+metadata = json.loads(env.get("METADATA") or "{}")
+folder = pathlib.Path(env["DIGESTS_DIR"])
 folder.mkdir(parents=True, exist_ok=True)
-for target in os.environ["TARGETS"].replace(",", " ").split():
+children = set(env.get("CHILDREN", "").split())
+for target in env.get("TARGETS", "").replace(",", " ").split():
     digest = (metadata.get(target) or {}).get("containerimage.digest")
     if not digest:
         sys.exit(f"::error::{target}: the build reported no digest")
-    (folder / f"{target}@{os.environ['SLUG']}").write_text(digest + "\n", encoding="utf-8")
-    print(f"{target} {os.environ['SLUG']}: {digest}")
+    if env.get("PUSH") == "true":
+        reference = f"{env['STAGING'].lower()}@{digest}"
+    elif target in children:
+        reference = f"oci-layout://{target}@{digest}"
+    else:
+        continue  # built to the cache only: nothing is built FROM it
+    (folder / f"{target}@{env['SLUG']}").write_text(reference + "\n", encoding="utf-8")
+    print(f"{target} {env['SLUG']}: {reference}")
