@@ -23,11 +23,19 @@ Each published repository's index is written to `<target>.published`: `REPO@sha2
 # mypy: allow-untyped-defs, allow-untyped-calls, disable-error-code="var-annotated,assignment"
 # fmt: off
 # --- the workflow's step runs the rest of this file, as it is ---
-import hashlib, json, os, pathlib, subprocess, sys
+import hashlib, json, os, pathlib, subprocess, sys, time
 
-def run(*cmd):
-    print("+", " ".join(cmd), flush=True)
-    return subprocess.run(cmd, check=True, capture_output=True).stdout
+def run(*cmd, tries=3):
+    """A command's output; registries fail now and then: tried again twice, then an error."""
+    for attempt in range(1, tries + 1):
+        print("+", " ".join(cmd), flush=True)
+        proc = subprocess.run(cmd, check=False, capture_output=True)
+        if proc.returncode == 0:
+            return proc.stdout
+        said = proc.stderr.decode(errors="replace").strip().splitlines()[-3:]
+        print(f"exit {proc.returncode} (try {attempt} of {tries}): " + " / ".join(said), file=sys.stderr, flush=True)
+        time.sleep(2 * attempt)
+    sys.exit(f"::error::{cmd[0]} {' '.join(cmd[1:4])}: failed {tries} times")
 
 env = os.environ
 folder = pathlib.Path(env["DIGESTS_DIR"])
