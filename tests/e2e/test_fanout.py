@@ -16,12 +16,14 @@ import uuid
 from pathlib import Path
 
 import pytest
+import yaml
 
 from bakegen.pipeline import plan_workspace
 from testing.engine import ENGINE_SH, engine_env, need_base_image, run
 from testing.expression import interpolate
-from testing.fanout import Played, edit_template, notebook_workspace, push_play
+from testing.fanout import Played
 from testing.helpers import run_cli
+from testing.notebook_play import edit_template, notebook_workspace, push_play
 
 
 @pytest.fixture(scope="module")
@@ -77,39 +79,73 @@ def test_each_image_once_per_platform_then_nothing_then_what_an_edit_affects(
     affected = said.out.split()
     edited = push_play(ws, tmp_path / "run3", engine)
     assert edited.failed == [], "\n".join(edited.logs[-6:])
-    expected = sorted((i.target, p) for i in plan.images if i.target in affected for p in i.platforms)
+    expected = sorted(
+        (i.target, p) for i in plan.images if i.target in affected for p in i.platforms
+    )
     assert sorted({(t, p) for t, p in cells if t in affected}) == expected
-    assert len(built(edited)) == len(expected) == 8  # minimal, scipy, pytorch x2; cuda12, datascience
+    assert (
+        len(built(edited)) == len(expected) == 8
+    )  # minimal, scipy, pytorch x2; cuda12, datascience
     assert sorted(t for t, _ in built(edited)) == sorted(t for t, _ in expected)
 
 
-def test_the_merge_refuses_an_image_missing_a_platform(tmp_path: Path, engine: dict[str, str]) -> None:
+def test_the_merge_refuses_an_image_missing_a_platform(
+    tmp_path: Path, engine: dict[str, str]
+) -> None:
     """The merge step's script, given every digest but one platform's: that image gets no tag
     (checked with imagetools inspect), the step fails."""
     ws = notebook_workspace(tmp_path, engine, f"refuse-{uuid.uuid4().hex[:8]}")
     played = push_play(ws, tmp_path / "run", engine)
     assert played.failed == []
-    import yaml
-
-    jobs = yaml.safe_load((ws / ".github/workflows/bakegen.yml").read_text(encoding="utf-8"))["jobs"]
+    jobs = yaml.safe_load((ws / ".github/workflows/bakegen.yml").read_text(encoding="utf-8"))[
+        "jobs"
+    ]
     merge = jobs["merge-0"]
-    publish = next(s for s in merge["steps"] if s.get("name") == "Publish every platform under every tag")
+    publish = next(
+        s for s in merge["steps"] if s.get("name") == "Publish every platform under every tag"
+    )
     digests = tmp_path / "digests"
-    subprocess.run(["cp", "-r", str(tmp_path / "run" / "artifacts"), str(tmp_path / "store")], check=True)
+    subprocess.run(
+        ["cp", "-r", str(tmp_path / "run" / "artifacts"), str(tmp_path / "store")], check=True
+    )
     digests.mkdir()
     for folder in (tmp_path / "store").iterdir():
         for f in folder.iterdir():
             if not f.name.endswith("@linux-arm64"):
                 f.replace(digests / f.name)
     (entry,) = merge["strategy"]["matrix"]["include"]
-    contexts = {"matrix": entry, "runner": {"temp": str(tmp_path)}, "github": {"ref_type": "branch", "sha": "x", "server_url": "s", "repository": "r"}, "secrets": {"HUB_TOKEN": "t", "HUB_USER": "u"}}
+    contexts = {
+        "matrix": entry,
+        "runner": {"temp": str(tmp_path)},
+        "github": {"ref_type": "branch", "sha": "x", "server_url": "s", "repository": "r"},
+        "secrets": {"HUB_TOKEN": "t", "HUB_USER": "u"},
+    }
     env = {**engine, **{k: str(interpolate(v, contexts)) for k, v in merge["env"].items()}}
     env |= {k: str(interpolate(v, contexts)) for k, v in publish["env"].items()}
     env |= {"DIGESTS_DIR": str(digests), "VERSION": "refused"}
-    proc = subprocess.run(["python3", "-c", publish["run"]], cwd=ws, env=env, capture_output=True, text=True, check=False)
+    proc = subprocess.run(
+        ["python3", "-c", publish["run"]],
+        cwd=ws,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert "no image for linux/arm64; refusing to publish it" in proc.stderr
-    tag = json.loads(run(["docker", "buildx", "bake", "--print", "foundation-notebook-debian12-py311"], {**engine, "VERSION": "refused", "HUB_TOKEN": "t"}, cwd=ws).stdout)["target"]["foundation-notebook-debian12-py311"]["tags"][0]
+    tag = json.loads(
+        run(
+            ["docker", "buildx", "bake", "--print", "foundation-notebook-debian12-py311"],
+            {**engine, "VERSION": "refused", "HUB_TOKEN": "t"},
+            cwd=ws,
+        ).stdout
+    )["target"]["foundation-notebook-debian12-py311"]["tags"][0]
     assert tag.endswith(":refused")
-    missing = subprocess.run(["docker", "buildx", "imagetools", "inspect", tag], env=engine, capture_output=True, text=True, check=False)
+    missing = subprocess.run(
+        ["docker", "buildx", "imagetools", "inspect", tag],
+        env=engine,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert missing.returncode != 0

@@ -112,8 +112,9 @@ def test_a_pull_request_builds_exactly_what_affected_names(tmp_path: Path) -> No
 
 def generated_workflows(tmp_path: Path) -> list[Path]:
     """The example's workflow, a cached one with docker/metadata-action pushing to ghcr.io with
-    the workflow's token (its build jobs split by event) and a GPU smoke job, a big one, and one
-    setting every key of the manifest's `workflow:`."""
+    the workflow's token (its build jobs split by event) and a GPU smoke job, a big one, one of
+    300 images (100 bases, 200 images FROM them: two waves a platform), and one setting every
+    key of the manifest's `workflow:`."""
     out = []
     for name, data, options in (
         ("example", None, Options()),
@@ -134,6 +135,7 @@ def generated_workflows(tmp_path: Path) -> list[Path]:
             Options(gpu_runner="ubuntu-24.04"),
         ),
         ("big", big_data(), Options()),
+        ("300-images", big_data(packages=50, pythons=2), Options()),
         (
             "settings",
             {**EXAMPLE_DATA, "platforms": PLATFORMS, "workflow": FULL_WORKFLOW},

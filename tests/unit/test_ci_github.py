@@ -357,3 +357,18 @@ def test_an_optional_gpu_smoke_job_after_the_merge() -> None:
     assert smoke["steps"][-1]["run"] == "bakegen smoke"
     # it tests the tags the merge published: the same VERSION and registry gates
     assert smoke["env"] == jobs["merge-1"]["env"]
+
+
+GITHUB_FILE_LIMIT = 500 * 1024  # GitHub starts no run of a larger workflow file
+
+
+def test_300_images_in_waves_under_githubs_file_limit() -> None:
+    data = big_data(packages=50, pythons=2)
+    plan = plan_of(data)
+    assert len(plan.images) == 300
+    text = workflow(typed(data), plan)
+    jobs = jobs_of(text)
+    assert_each_image_once(plan, jobs)
+    assert len(text) < GITHUB_FILE_LIMIT
+    pushes = sorted(n for n in jobs if n.startswith("build-linux"))
+    assert pushes == [f"build-linux-{a}-{d}" for a in ("amd64", "arm64") for d in (0, 1)]
