@@ -220,6 +220,7 @@ class Play:
         for f in with_.get("files", "docker-bake.hcl").split():
             cmd += ["-f", f]
         cmd += list(self.bake_args)
+        cmd += [f"--allow={a}" for a in re.split(r"[,\n]", with_.get("allow", "")) if a.strip()]
         cmd += [f"--set={line}" for line in with_.get("set", "").splitlines() if line.strip()]
         proc = subprocess.run(
             [*cmd, *targets],

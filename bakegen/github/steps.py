@@ -12,6 +12,7 @@ from bakegen.plan.records import Plan
 
 DIGESTS_DIR = "${{ runner.temp }}/digests"
 OCI_DIR = "${{ runner.temp }}/oci"
+BUILT_DIR = "${{ runner.temp }}/built"  # what one build made: uploaded for the next waves
 NOT_PR = "github.event_name != 'pull_request'"
 IS_PR = "github.event_name == 'pull_request'"
 
@@ -96,6 +97,7 @@ def settings(plan: Plan, wave: Wave, bakegen: str) -> dict[str, Any]:
             "PARENT_CONTEXT": PARENT_CONTEXT,
             "DIGESTS_DIR": DIGESTS_DIR,
             "OCI_DIR": OCI_DIR,
+            "BUILT_DIR": BUILT_DIR,
             "BAKEGEN": bakegen,
             # a pull request builds only what it affects
             "ONLY_AFFECTED": expression(IS_PR),
@@ -107,17 +109,18 @@ def settings(plan: Plan, wave: Wave, bakegen: str) -> dict[str, Any]:
     }
 
 
-def parents_in(wave: Wave, *, publish: bool) -> list[dict[str, Any]]:
-    """A wave after the first: the images of the waves before it on its platform (and, on a
-    pull request, their OCI layouts)."""
+def parents_in(wave: Wave, *, layouts: bool) -> list[dict[str, Any]]:
+    """A wave after the first: the images of the waves before it on its platform (and, with
+    `layouts`, on a pull request, their OCI layouts)."""
     if wave.depth == 0:
         return []
     found = [_download(f"digests-{wave.slug}-*", DIGESTS_DIR)]
-    return found if publish else [*found, _download(f"oci-{wave.slug}-*", OCI_DIR)]
+    return [*found, _download(f"oci-{wave.slug}-*", OCI_DIR, IS_PR)] if layouts else found
 
 
-def _download(pattern: str, path: str) -> dict[str, Any]:
+def _download(pattern: str, path: str, condition: str | None = None) -> dict[str, Any]:
     return {
+        **({"if": expression(condition)} if condition else {}),
         "uses": ACTIONS["download-artifact"],
         "with": {"pattern": pattern, "merge-multiple": True, "path": path},
     }
@@ -133,14 +136,18 @@ def verify(plan: Plan) -> dict[str, Any]:
             "source": ".",
             "files": _bake_files(plan),
             "targets": "${{ steps.settings.outputs.verify }}",
+            "allow": "${{ steps.settings.outputs.allow }}",
             "set": "${{ steps.settings.outputs.verify-set }}",
         },
     }
 
 
-def build_and_push(plan: Plan, wave: Wave, *, publish: bool = True) -> list[dict[str, Any]]:
-    """Bake what a build builds, push it to staging (`publish`; else keep OCI layouts of the
-    images with children), and upload each image's reference for the next waves and merges."""
+def build_and_push(
+    plan: Plan, wave: Wave, *, publish: bool = True, layouts: bool = True
+) -> list[dict[str, Any]]:
+    """Bake what a build builds, push it to staging (`publish`, on pushes), keep OCI layouts of
+    the images with children (`layouts`, on pull requests), and upload each image's reference
+    for the next waves and merges."""
     bake = {
         "name": "Build" + (" and push to staging" if publish else ""),
         "id": "bake",
@@ -150,6 +157,7 @@ def build_and_push(plan: Plan, wave: Wave, *, publish: bool = True) -> list[dict
             "source": ".",
             "files": _bake_files(plan),
             "targets": "${{ steps.settings.outputs.targets }}",
+            "allow": "${{ steps.settings.outputs.allow }}",
             "set": "${{ steps.settings.outputs.set }}",
         },
     }
@@ -161,26 +169,24 @@ def build_and_push(plan: Plan, wave: Wave, *, publish: bool = True) -> list[dict
             "TARGETS": "${{ steps.settings.outputs.targets }}",
             "CHILDREN": "${{ steps.settings.outputs.children }}",
             "SLUG": wave.slug,
-            "DIGESTS_DIR": DIGESTS_DIR,
+            "DIGESTS_DIR": BUILT_DIR,
         },
         "run": _run_script(EXPORT_DIGESTS),
     }
-    uploads = [_upload(f"digests-{wave.slug}-${{{{ matrix.key }}}}", DIGESTS_DIR, publish)]
-    if not publish:
-        uploads.append(_upload(f"oci-{wave.slug}-${{{{ matrix.key }}}}", OCI_DIR, publish))
+    key = "${{ matrix.key }}"
+    # a pull request's build may write nothing: what it did not build is not exported
+    found = "error" if publish and not layouts else "ignore"
+    uploads = [_upload(f"digests-{wave.slug}-{key}", BUILT_DIR + "/*@*", found)]
+    if layouts:
+        oci = _upload(f"oci-{wave.slug}-{key}", BUILT_DIR + "/oci/*", "ignore")
+        uploads.append({"if": expression(IS_PR), **oci})
     return [bake, export, *uploads]
 
 
-def _upload(name: str, path: str, publish: bool) -> dict[str, Any]:
+def _upload(name: str, path: str, if_none: str) -> dict[str, Any]:
     return {
         "uses": ACTIONS["upload-artifact"],
-        "with": {
-            "name": name,
-            "path": path + "/*",
-            # a pull request's build may write nothing: what it did not build is not exported
-            "if-no-files-found": "error" if publish else "ignore",
-            "retention-days": 1,
-        },
+        "with": {"name": name, "path": path, "if-no-files-found": if_none, "retention-days": 1},
     }
 
 

@@ -123,7 +123,7 @@ def _build_matrix(wave: Wave) -> list[dict[str, Any]]:
 
 
 def _build_steps(
-    m: Manifest, plan: Plan, wave: Wave, s: Settings, tool: Tool, *, publish: bool
+    m: Manifest, plan: Plan, wave: Wave, s: Settings, tool: Tool, events: str
 ) -> list[dict[str, Any]]:
     """A wave job's steps; `publish`: with the logins (which only run on pushes). The
     manifest's own steps come right after the checkout."""
@@ -132,15 +132,17 @@ def _build_steps(
     if wave.emulated:
         found.append({"uses": ACTIONS["setup-qemu"]})
     found.append({"uses": ACTIONS["setup-buildx"]})
+    publish = events != PULL_REQUESTS
     if publish:
         found.extend(_logins(m))
     if plan.ci.metadata_action:
         found.append({"id": "meta", "uses": ACTIONS["metadata"]})
-    found += steps.parents_in(wave, publish=publish)
+    layouts = events != PUSHES  # on a pull request, parents travel as OCI layouts
+    found += steps.parents_in(wave, layouts=layouts)
     found.append(steps.settings(plan, wave, tool.command))
     if plan.verifies:
         found.append(steps.verify(plan))
-    return found + steps.build_and_push(plan, wave, publish=publish)
+    return found + steps.build_and_push(plan, wave, publish=publish, layouts=layouts)
 
 
 @dataclass(frozen=True)
@@ -183,7 +185,7 @@ def _build_job(
             "STAGING": staging_repository(m),
             **({"CACHE_SUFFIX": f"-{wave.slug}"} if plan.ci.cache else {}),
         },
-        "steps": _build_steps(m, plan, wave, s, tool, publish=events != PULL_REQUESTS),
+        "steps": _build_steps(m, plan, wave, s, tool, events),
     }
 
 

@@ -77,6 +77,14 @@ def test_each_image_once_per_platform_then_nothing_then_what_an_edit_affects(
     said = run_cli("affected", "--since", "HEAD", cwd=ws)
     assert said.code == 0, said.err
     affected = said.out.split()
+    expected = sorted(
+        (i.target, p) for i in plan.images if i.target in affected for p in i.platforms
+    )
+    # a pull request of that edit builds what it affects, its parents as OCI layouts, and
+    # pushes nothing: the push after it builds the same again
+    pull = push_play(ws, tmp_path / "pr", engine, event="pull_request")
+    assert pull.failed == [], "\n".join(pull.logs[-6:])
+    assert sorted(t for t, _ in built(pull)) == sorted(t for t, _ in expected)
     edited = push_play(ws, tmp_path / "run3", engine)
     assert edited.failed == [], "\n".join(edited.logs[-6:])
     expected = sorted(

@@ -17,13 +17,15 @@ is built.
   PUSH           "true" to push (to STAGING)
   STAGING        the staging repository (lowercased here: references take no capitals)
   PARENT_CONTEXT the named context an image's Dockerfile takes its parent from (base)
-  DIGESTS_DIR    the folder of `<target>@<slug>` files: the image reference built or reused
-  OCI_DIR        the folder of OCI layouts (pull requests)
+  DIGESTS_DIR    the folder of the earlier waves' `<target>@<slug>` files: an image reference each
+  OCI_DIR        the folder of the earlier waves' OCI layouts (pull requests)
+  BUILT_DIR      where this build's files go: `<target>@<slug>` of the images reused (the
+                 export step adds those built), `oci/<target>` layouts (pull requests)
   BAKEGEN        the bakegen command (with its -m option) the ids are computed with
   CACHE_READONLY "true": write no cache at all (registry cache without a login)
   ONLY_AFFECTED  "true" (a pull request): build only the targets named in AFFECTED
   AFFECTED       the targets `bakegen affected` names, separated by commas or spaces
-  GITHUB_OUTPUT  where `targets`, `verify`, `children`, `set` and `verify-set` are written
+  GITHUB_OUTPUT  where `targets`, `verify`, `children`, `allow`, `set` and `verify-set` are written
                  (default stdout)
 The build ids are computed without REVISION and SOURCE_DATE_EPOCH, which change with every
 commit: an image whose inputs did not change is reused, labelled with the commit that built it.
@@ -58,8 +60,8 @@ platform, slug, push = env["PLATFORM"], env["SLUG"], env.get("PUSH") == "true"
 staging = env["STAGING"].lower()
 pr = env.get("ONLY_AFFECTED") == "true"
 affected = set(names("AFFECTED"))
-digests, oci = pathlib.Path(env["DIGESTS_DIR"]), pathlib.Path(env["OCI_DIR"])
-digests.mkdir(parents=True, exist_ok=True)
+digests, oci, own = pathlib.Path(env["DIGESTS_DIR"]), pathlib.Path(env["OCI_DIR"]), pathlib.Path(env["BUILT_DIR"])
+own.mkdir(parents=True, exist_ok=True)
 
 def context(reference):
     """A `<target>@<slug>` file's reference as a bake context."""
@@ -94,7 +96,7 @@ for target in targets:
     tag = f"{staging}:bakegen-{ids[target]}"
     digest = staged(tag)
     if digest:
-        (digests / f"{target}@{slug}").write_text(f"{staging}@{digest}\n", encoding="utf-8")
+        (own / f"{target}@{slug}").write_text(f"{staging}@{digest}\n", encoding="utf-8")
         print(f"{target} ({platform}): built before, as {tag}: reused {digest}")
     elif pr and target not in affected:
         print(f"{target} ({platform}): not affected by this change, not built")
@@ -116,11 +118,16 @@ for target in build:
     if push:
         lines.append(f"{target}.output=type=image,name={staging}:bakegen-{ids[target]},push=true{rewrite}")
     elif target in children:
-        lines.append(f"{target}.output=type=oci,dest={oci / target},tar=false{rewrite}")
+        lines.append(f"{target}.output=type=oci,dest={own / 'oci' / target},tar=false{rewrite}")
     else:
         lines.append(target + ".output=type=cacheonly")
 output = open(env.get("GITHUB_OUTPUT") or "/dev/stdout", "a", encoding="utf-8")
 output.write(f"targets={','.join(build)}\nverify={','.join(verify[t] for t in build if t in verify)}\n")
 output.write(f"children={' '.join(sorted(children))}\n")
+# bake's entitlements: OCI layouts written outside the workspace, and read as contexts
+layouts = pr and any(t in children for t in build)
+read = pr and any(context(refs[t]).startswith("oci-layout://") for t in build if t in refs)
+allow = ([f"fs.write={own}"] if layouts and not push else []) + ([f"fs.read={oci}"] if read else [])
+output.write(f"allow={','.join(allow)}\n")
 output.write("set<<BAKEGEN_EOF\n" + "\n".join(lines) + "\nBAKEGEN_EOF\n")
 output.write("verify-set<<BAKEGEN_EOF\n" + "\n".join([*common, "*.cache-to="]) + "\nBAKEGEN_EOF\n")

@@ -24,14 +24,12 @@ folder = pathlib.Path(env["DIGESTS_DIR"])
 folder.mkdir(parents=True, exist_ok=True)
 children = set(env.get("CHILDREN", "").split())
 for target in env.get("TARGETS", "").replace(",", " ").split():
+    push = env.get("PUSH") == "true"
+    if not push and target not in children:
+        continue  # built to the cache only: nothing is built FROM it
     digest = (metadata.get(target) or {}).get("containerimage.digest")
     if not digest:
         sys.exit(f"::error::{target}: the build reported no digest")
-    if env.get("PUSH") == "true":
-        reference = f"{env['STAGING'].lower()}@{digest}"
-    elif target in children:
-        reference = f"oci-layout://{target}@{digest}"
-    else:
-        continue  # built to the cache only: nothing is built FROM it
+    reference = f"{env['STAGING'].lower()}@{digest}" if push else f"oci-layout://{target}@{digest}"
     (folder / f"{target}@{env['SLUG']}").write_text(reference + "\n", encoding="utf-8")
     print(f"{target} {env['SLUG']}: {reference}")
