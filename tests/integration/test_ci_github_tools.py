@@ -102,6 +102,7 @@ def test_a_pull_request_builds_exactly_what_affected_names(tmp_path: Path) -> No
             env |= {"TARGETS": entry["targets"], "ONLY_AFFECTED": "true", "AFFECTED": affected}
             env |= {"STAGING": job["env"]["STAGING"], "PUSH": "false", "PATH": path}
             env |= {"DIGESTS_DIR": str(tmp_path / "digests"), "OCI_DIR": str(tmp_path / "oci")}
+            env |= {"BUILT_DIR": str(tmp_path / "built")}
             env |= {"PYTHONPATH": str(ROOT)}
             built |= set(filter(None, bake_settings(env, ws)["targets"].split(",")))
     plan = plan_workspace(ws)
