@@ -9,6 +9,7 @@ from string import Formatter
 from bakegen.errors import KeyPath, Problem
 from bakegen.manifest.cuda_install import TEMPLATE
 from bakegen.manifest.image_keys import Where
+from bakegen.manifest.image_tags import OUTPUT_FIELD
 from bakegen.manifest.records import Manifest
 from bakegen.manifest.values import Var
 from bakegen.plan.args import image_args, rules_of
@@ -49,7 +50,7 @@ def _tag_variable_problems(m: Manifest) -> Iterator[Problem]:
     named = _named_variables(m)
     for variable in m.tag_variables:
         name, upper = variable.name, variable.variable
-        if name in TAG_FIELDS or name == ARGS_FIELD.rstrip("."):
+        if name in (*TAG_FIELDS, ARGS_FIELD.rstrip("."), OUTPUT_FIELD):
             yield m.problem(
                 variable.path, f"'{name}' is a tag field bakegen fills; choose another name"
             )

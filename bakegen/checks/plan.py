@@ -8,11 +8,13 @@ from dataclasses import replace
 
 from bakegen.checks.axes import arg_field_problems, arg_problems, tag_sample_note
 from bakegen.checks.dockerfiles import instructions
+from bakegen.checks.image_tags import image_tag_plan_problems
 from bakegen.checks.manifest import RESERVED_GROUPS, _line
 from bakegen.errors import KeyPath, Problem
 from bakegen.manifest.records import DEFAULT, Manifest
 from bakegen.manifest.references import normalize_reference, tag_problem
 from bakegen.manifest.values import Text, resolve, shown
+from bakegen.plan.image_tags import platform_variants
 from bakegen.plan.names import cuda_slug, python_slug, slug, version_key
 from bakegen.plan.records import Image, Plan
 
@@ -28,6 +30,7 @@ def plan_problems(m: Manifest, plan: Plan) -> list[Problem]:
         *_target_name_problems(m, plan),
         *_alias_problems(m, plan),
         *_tag_problems(m, plan),
+        *image_tag_plan_problems(m, plan),
         *_group_problems(m, plan),
         *arg_problems(m, plan),
     ]
@@ -132,7 +135,8 @@ def _tag_problems(m: Manifest, plan: Plan) -> Iterator[Problem]:
     seen: dict[str, tuple[Image, str]] = {}
     said: set[tuple[str, str, str]] = set()
     for image in plan.images:
-        for tag in image.tags:
+        platform_tags = (v for t in image.tags for v in platform_variants(t, image.platform_tags))
+        for tag in (*image.tags, *platform_tags):
             text = resolve(tag.text, values)
             written = shown(tag.text)
             why = tag_problem(text)
