@@ -32,7 +32,9 @@ def image_tag_key_problems(m: Manifest, fields: Collection[str]) -> Iterator[Pro
             ):
                 if given:
                     yield m.problem(
-                        (*rt.path, name), "a release type that is not pushed has no tags"
+                        (*rt.path, name),
+                        f"a release type that is not pushed has no tags: its `{name}` would "
+                        "never be used; remove it",
                     )
         yield from _key_problems(m, keys, fields)
     said: set[KeyPath] = set()  # a variant's keys may be its package's

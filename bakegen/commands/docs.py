@@ -13,7 +13,6 @@ from pathlib import Path
 from bakegen.commands.list import (
     READ_FROM_IMAGE,
     image_tag_strings,
-    platform_tags_text,
     tag_strings,
 )
 from bakegen.errors import UsageError, one_line
@@ -83,7 +82,8 @@ def _tag_lines(image: Image, values: Mapping[str, str]) -> list[str]:
     lines = [markdown_code(t) for t in tag_strings(image, values)]
     lines += [f"{markdown_code(t)} {READ_FROM_IMAGE}" for t in image_tag_strings(image, values)]
     if image.platform_tags:
-        lines.append(markdown_text(platform_tags_text(dict(image.platform_tags))))
+        each = (f"{markdown_code(t)} ({markdown_text(p)})" for p, t in image.platform_tags)
+        lines.append(f"per platform: {', '.join(each)}")
     return lines
 
 
