@@ -27,6 +27,25 @@ exec sh -c "$1"
 """
 
 
+def image_tags_step(
+    env: dict[str, str], folder: Path, commands: object, images: str, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
+    """The step's script run as the workflow runs it, with `env` and the step's variables."""
+    return subprocess.run(
+        [sys.executable, "-c", script(IMAGE_TAGS)],
+        env={
+            **env,
+            "IMAGE_TAGS": json.dumps(commands),
+            "IMAGES": images,
+            "DIGESTS_DIR": str(folder),
+        },
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=timeout,
+    )
+
+
 def run_step(
     tmp_path: Path, commands: dict[str, Any], images: str, *, references: bool = True, **env: str
 ) -> tuple[subprocess.CompletedProcess[str], Path, list[str]]:
@@ -44,21 +63,9 @@ def run_step(
             slug = platform.replace("/", "-")
             (folder / f"{target}@{slug}").write_text(f"{REFERENCE}-{slug}\n", encoding="utf-8")
     base = {k: v for k, v in os.environ.items() if k not in ("VERSION", "DATE")}
-    proc = subprocess.run(
-        [sys.executable, "-c", script(IMAGE_TAGS)],
-        env={
-            **base,
-            "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}",
-            "DOCKER_LOG": str(log),
-            "IMAGE_TAGS": json.dumps(commands),
-            "IMAGES": images,
-            "DIGESTS_DIR": str(folder),
-            **env,
-        },
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=60,
+    path = f"{bin_dir}{os.pathsep}{os.environ['PATH']}"
+    proc = image_tags_step(
+        {**base, "PATH": path, "DOCKER_LOG": str(log), **env}, folder, commands, images
     )
     ran = log.read_text(encoding="utf-8").splitlines() if log.exists() else []
     return proc, folder, ran
