@@ -10,11 +10,7 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
-from bakegen.commands.list import (
-    READ_FROM_IMAGE,
-    image_tag_strings,
-    tag_strings,
-)
+from bakegen.commands.list import READ_FROM_IMAGE, image_tag_strings, tag_strings
 from bakegen.errors import UsageError, one_line
 from bakegen.output import Streams, markdown_code, markdown_text
 from bakegen.pipeline import plan_workspace
