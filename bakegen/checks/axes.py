@@ -81,14 +81,28 @@ def image_matcher(m: Manifest, image: Image) -> Callable[[Where], bool]:
     )
 
 
+def _tag_formats(m: Manifest) -> list[tuple[KeyPath, str | None]]:
+    """Every tag format the manifest writes, with where: release types' `tag`, aliases, and
+    the entries of `tags_from_image`."""
+    owners = [*(t.image_tags for t in m.release_types.values())]
+    owners += [p.image_tags for p in m.packages.values()]
+    return [
+        *(
+            (path, fmt)
+            for rt in m.release_types.values()
+            for path, fmt in ((rt.path, rt.tag), *((a.path, a.tag) for a in rt.aliases))
+        ),
+        *((e.path, e.tag) for keys in owners for e in keys.from_image or ()),
+    ]
+
+
 def arg_field_problems(m: Manifest, plan: Plan) -> Iterator[Problem]:
     """Every `{args.NAME}` of a tag format an image gets has NAME among its build arguments."""
     fields = {
         (*path, "tag"): [
             f for _, f, _, _ in Formatter().parse(fmt) if f and f.startswith(ARGS_FIELD)
         ]
-        for rt in m.release_types.values()
-        for path, fmt in ((rt.path, rt.tag), *((a.path, a.tag) for a in rt.aliases))
+        for path, fmt in _tag_formats(m)
         if fmt and ARGS_FIELD in fmt
     }
     missing: dict[tuple[KeyPath, str], list[str]] = {}
@@ -98,6 +112,7 @@ def arg_field_problems(m: Manifest, plan: Plan) -> Iterator[Problem]:
         formats += [
             (*a.path, "tag") for a in rt.aliases if any(t.alias == a.path for t in image.tags)
         ]
+        formats += [(*t.path, "tag") for t in image.image_tags]
         own = {name for name, _ in image.args}
         for path in formats:
             for field in fields.get(path, ()):

@@ -330,3 +330,16 @@ def test_the_keys_change_nothing_the_bake_file_holds() -> None:
         copy.deepcopy(data({"tags_from_image": FROM_IMAGE}, platform_tags=PER_PLATFORM))
     )
     assert [i.tags for i in keyed.images] == [i.tags for i in plain.images]
+
+
+def test_a_build_argument_field_is_the_images_and_one_it_lacks_is_refused() -> None:
+    made = data(tags_from_image=[{"tag": "{args.TOOL}-{output}", "run": "tool -V"}])
+    made["args"] = [{"values": {"TOOL": "uv"}, "where": {"python": "3.11"}}]
+    made["python_versions"] = ["3.11", "3.12"]
+    assert problems(made) == [
+        "packages.app.tags_from_image[0].tag: {args.TOOL}: image app-runtime-debian12-py312 "
+        "gets no build argument TOOL from `args`; give it to them (a `where` naming them) or "
+        "leave the field out of this format"
+    ]
+    made["args"][0].pop("where")
+    assert texts(runtime(plan_of(made))) == ["uv-{output}"]
