@@ -9,6 +9,7 @@ from string import Formatter
 from bakegen.errors import KeyPath, Problem
 from bakegen.manifest.cuda_install import TEMPLATE
 from bakegen.manifest.image_keys import Where
+from bakegen.manifest.image_tags import OUTPUT_FIELD
 from bakegen.manifest.records import Manifest
 from bakegen.manifest.values import Var
 from bakegen.plan.args import image_args, rules_of
@@ -49,7 +50,7 @@ def _tag_variable_problems(m: Manifest) -> Iterator[Problem]:
     named = _named_variables(m)
     for variable in m.tag_variables:
         name, upper = variable.name, variable.variable
-        if name in TAG_FIELDS or name == ARGS_FIELD.rstrip("."):
+        if name in (*TAG_FIELDS, ARGS_FIELD.rstrip("."), OUTPUT_FIELD):
             yield m.problem(
                 variable.path, f"'{name}' is a tag field bakegen fills; choose another name"
             )
@@ -80,14 +81,28 @@ def image_matcher(m: Manifest, image: Image) -> Callable[[Where], bool]:
     )
 
 
+def _tag_formats(m: Manifest) -> list[tuple[KeyPath, str | None]]:
+    """Every tag format the manifest writes, with where: release types' `tag`, aliases, and
+    the entries of `tags_from_image`."""
+    owners = [*(t.image_tags for t in m.release_types.values())]
+    owners += [p.image_tags for p in m.packages.values()]
+    return [
+        *(
+            (path, fmt)
+            for rt in m.release_types.values()
+            for path, fmt in ((rt.path, rt.tag), *((a.path, a.tag) for a in rt.aliases))
+        ),
+        *((e.path, e.tag) for keys in owners for e in keys.from_image or ()),
+    ]
+
+
 def arg_field_problems(m: Manifest, plan: Plan) -> Iterator[Problem]:
     """Every `{args.NAME}` of a tag format an image gets has NAME among its build arguments."""
     fields = {
         (*path, "tag"): [
             f for _, f, _, _ in Formatter().parse(fmt) if f and f.startswith(ARGS_FIELD)
         ]
-        for rt in m.release_types.values()
-        for path, fmt in ((rt.path, rt.tag), *((a.path, a.tag) for a in rt.aliases))
+        for path, fmt in _tag_formats(m)
         if fmt and ARGS_FIELD in fmt
     }
     missing: dict[tuple[KeyPath, str], list[str]] = {}
@@ -97,6 +112,7 @@ def arg_field_problems(m: Manifest, plan: Plan) -> Iterator[Problem]:
         formats += [
             (*a.path, "tag") for a in rt.aliases if any(t.alias == a.path for t in image.tags)
         ]
+        formats += [(*t.path, "tag") for t in image.image_tags]
         own = {name for name, _ in image.args}
         for path in formats:
             for field in fields.get(path, ()):

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from bakegen.checks.axes import axis_manifest_problems
 from bakegen.checks.bake_values import every_setting, value_problems
 from bakegen.checks.formats import _format_problems
+from bakegen.checks.image_tags import image_tag_key_problems
 from bakegen.checks.packages import _distro_release_problems, _package_problems, _python_problems
 from bakegen.errors import KeyPath, Problem, did_you_mean
 from bakegen.manifest.records import DEFAULT, Manifest
@@ -34,6 +35,7 @@ def manifest_problems(m: Manifest) -> list[Problem]:
         *_python_problems(m),
         *_bake_problems(m),
         *axis_manifest_problems(m),
+        *image_tag_key_problems(m, {*TAG_FIELDS, *manifest_tag_fields(m)}),
         *value_problems(m),
     ]
 

@@ -8,13 +8,15 @@ from dataclasses import replace
 
 from bakegen.checks.axes import arg_field_problems, arg_problems, tag_sample_note
 from bakegen.checks.dockerfiles import instructions
+from bakegen.checks.image_tags import image_tag_plan_problems
 from bakegen.checks.manifest import RESERVED_GROUPS, _line
 from bakegen.errors import KeyPath, Problem
 from bakegen.manifest.records import DEFAULT, Manifest
 from bakegen.manifest.references import normalize_reference, tag_problem
 from bakegen.manifest.values import Text, resolve, shown
+from bakegen.plan.image_tags import platform_variants
 from bakegen.plan.names import cuda_slug, python_slug, slug, version_key
-from bakegen.plan.records import Image, Plan
+from bakegen.plan.records import Image, Plan, Tag
 
 
 def plan_problems(m: Manifest, plan: Plan) -> list[Problem]:
@@ -28,6 +30,7 @@ def plan_problems(m: Manifest, plan: Plan) -> list[Problem]:
         *_target_name_problems(m, plan),
         *_alias_problems(m, plan),
         *_tag_problems(m, plan),
+        *image_tag_plan_problems(m, plan),
         *_group_problems(m, plan),
         *arg_problems(m, plan),
     ]
@@ -132,7 +135,8 @@ def _tag_problems(m: Manifest, plan: Plan) -> Iterator[Problem]:
     seen: dict[str, tuple[Image, str]] = {}
     said: set[tuple[str, str, str]] = set()
     for image in plan.images:
-        for tag in image.tags:
+        clashed: set[Tag] = set()
+        for tag, base in _with_platform_tags(image):
             text = resolve(tag.text, values)
             written = shown(tag.text)
             why = tag_problem(text)
@@ -151,7 +155,10 @@ def _tag_problems(m: Manifest, plan: Plan) -> Iterator[Problem]:
             told = other.target == image.target or (  # told as a name clash, or by the alias
                 tag.alias is not None and any(t.alias == tag.alias for t in other.tags)
             )
-            if other is not image and not told:
+            if other is image or base in clashed:  # a platform tag of a tag told already
+                continue
+            clashed.add(tag)
+            if not told:
                 same = (
                     written
                     if other_shown == written
@@ -162,6 +169,12 @@ def _tag_problems(m: Manifest, plan: Plan) -> Iterator[Problem]:
                     f"images {other.target} and {image.target} get the same tag {same}; "
                     "make the tag format or add_to_tags tell them apart",
                 )
+
+
+def _with_platform_tags(image: Image) -> list[tuple[Tag, Tag]]:
+    """Each tag of `image` with itself, then each of its platform tags with the tag it is of."""
+    own = [(t, t) for t in image.tags]
+    return own + [(v, t) for t in image.tags for v in platform_variants(t, image.platform_tags)]
 
 
 def _group_problems(m: Manifest, plan: Plan) -> Iterator[Problem]:

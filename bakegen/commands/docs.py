@@ -10,7 +10,7 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
-from bakegen.commands.list import tag_strings
+from bakegen.commands.list import READ_FROM_IMAGE, image_tag_strings, tag_strings
 from bakegen.errors import UsageError, one_line
 from bakegen.output import Streams, markdown_code, markdown_text
 from bakegen.pipeline import plan_workspace
@@ -59,7 +59,7 @@ def table(plan: Plan, env: Mapping[str, str]) -> str:
             "|---|---|---|---|---|---|---|",
         ]
         for image in (i for i in plan.images if i.push and i.package == package):
-            tags = "<br>".join(markdown_code(t) for t in tag_strings(image, values))
+            tags = "<br>".join(_tag_lines(image, values))
             cells = (
                 image.release_type,
                 f"{image.distro} {image.distro_version}",
@@ -71,6 +71,16 @@ def table(plan: Plan, env: Mapping[str, str]) -> str:
             out.append(f"| {row} | {markdown_code(built_from(plan, image, values))} | {tags} |")
         out.append("")
     return "\n".join(out)
+
+
+def _tag_lines(image: Image, values: Mapping[str, str]) -> list[str]:
+    """An image's tags, those read from the image and its platform tags, each a line of a cell."""
+    lines = [markdown_code(t) for t in tag_strings(image, values)]
+    lines += [f"{markdown_code(t)} {READ_FROM_IMAGE}" for t in image_tag_strings(image, values)]
+    if image.platform_tags:
+        each = (f"{markdown_code(t)} ({markdown_text(p)})" for p, t in image.platform_tags)
+        lines.append(f"per platform: {', '.join(each)}")
+    return lines
 
 
 def built_from(plan: Plan, image: Image, values: Mapping[str, str]) -> str:

@@ -17,6 +17,7 @@ from bakegen.manifest.values import shown
 from bakegen.output import Streams
 from bakegen.pipeline import plan_manifest, read_manifest
 from bakegen.plan.args import VERIFY_CUDA_ENV, image_args
+from bakegen.plan.image_tags import chosen_keys
 from bakegen.plan.records import Image, Plan, Tag
 
 DEFAULT_ORIGIN = "default"
@@ -181,8 +182,25 @@ def _tags(it: _Target) -> list[Row]:
     rows += [
         it.row(f"tag variable {v.variable}", tag_variable_text(v), v.path)
         for v in it.m.tag_variables
-        if any(v.variable in t.needs for t in image.tags)
+        if any(
+            v.variable in needs
+            for needs in (*(t.needs for t in image.tags), *(t.needs for t in image.image_tags))
+        )
     ]
+    return rows
+
+
+def _image_tags(it: _Target) -> list[Row]:
+    """The tags read from the built image, and the platform tags, each at its entry."""
+    image = it.image
+    rows = [
+        it.row("tag from image", f"{shown(tag.text)}, {{output}} printed by: {tag.run}", tag.path)
+        for tag in image.image_tags
+    ]
+    chosen = dict(image.platform_tags)
+    for tag in chosen_keys(it.m, image.package, image.release_type).platform or ():
+        if chosen.pop(tag.platform, None) is not None:
+            rows.append(it.row(f"platform tag {tag.platform}", tag.template, tag.path))
     return rows
 
 
@@ -269,7 +287,7 @@ def cuda_check_row(
 
 
 # The sections of an explanation, in the order it shows them.
-SECTIONS = (_what, _cuda, _base, _environment, _args, _tags, _tests, _bake, _files)
+SECTIONS = (_what, _cuda, _base, _environment, _args, _tags, _image_tags, _tests, _bake, _files)
 
 
 def explained_json(target: str, note: str, rows: list[Row]) -> dict[str, Any]:

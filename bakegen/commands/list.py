@@ -15,6 +15,8 @@ from bakegen.pipeline import plan_workspace
 from bakegen.plan.records import Image, Plan, Tag, active_tags
 
 COLUMNS = ("target", "python", "cuda", "platforms", "parent", "tags")
+# What follows a tag whose text the built image decides (`{output}`).
+READ_FROM_IMAGE = "(read from the image)"
 
 
 def run(
@@ -37,6 +39,9 @@ def _cells(row: dict[str, Any]) -> tuple[str, ...]:
     tags = " ".join(row["tags"]) or ("(not pushed)" if not row["push"] else "(gated off)")
     if row["tags_held"]:
         tags += "".join(f" {t['tag']} (needs {', '.join(t['needs'])})" for t in row["tags_held"])
+    tags += "".join(f" {t} {READ_FROM_IMAGE}" for t in row["tags_from_image"])
+    if row["platform_tags"]:
+        tags += f" {platform_tags_text(row['platform_tags'])}"
     return (
         row["target"],
         row["python"],
@@ -50,6 +55,24 @@ def _cells(row: dict[str, Any]) -> tuple[str, ...]:
 def tag_strings(image: Image, env: Mapping[str, str]) -> list[str]:
     """The tags bake gives `image` when the variables have the values in `env`."""
     return [resolve(t.text, env) for t in active_tags(image.tags, env)]
+
+
+def image_tag_strings(image: Image, env: Mapping[str, str]) -> list[str]:
+    """The tags read from the built image that `image` gets with the variables in `env`, in
+    every repository of the tags bake gives it, `{output}` standing for what each command
+    prints."""
+    repositories = dict.fromkeys(t.rpartition(":")[0] for t in tag_strings(image, env))
+    return [
+        f"{repository}:{resolve(tag.text, env)}"
+        for tag in image.image_tags
+        if all(env.get(name) for name in tag.needs)
+        for repository in repositories
+    ]
+
+
+def platform_tags_text(templates: Mapping[str, str]) -> str:
+    """An image's platform tag templates, for people: `(per platform: linux/amd64 x86_64-{tag})`."""
+    return f"(per platform: {', '.join(f'{p} {t}' for p, t in templates.items())})"
 
 
 def held_tags(image: Image, env: Mapping[str, str]) -> list[Tag]:
@@ -87,6 +110,8 @@ def records(plan: Plan, env: Mapping[str, str]) -> list[dict[str, Any]]:
             "push": i.push,
             "tags": tag_strings(i, values),
             "tags_held": [_held(t, values) for t in held_tags(i, values)],
+            "tags_from_image": image_tag_strings(i, values),
+            "platform_tags": dict(i.platform_tags),
             "all_tags": [
                 {
                     "registry": t.registry,

@@ -11,6 +11,7 @@ START = "# --- the workflow's step runs the rest of this file, as it is ---\n"
 BAKE_SETTINGS = "bake_settings"
 EXPORT_DIGESTS = "export_digests"
 MERGE = "merge"
+IMAGE_TAGS = "image_tags"
 
 
 def script(name: str) -> str:

@@ -19,6 +19,7 @@ from bakegen.errors import KeyPath
 from bakegen.load.sourcemap import Loaded
 from bakegen.manifest.args import arg_rules
 from bakegen.manifest.cuda_install import NO_CHECK, REPOSITORY, cuda_check
+from bakegen.manifest.image_tags import image_tag_keys
 from bakegen.manifest.packages import build_packages, narrowed, where_of
 from bakegen.manifest.platforms import CUDNN_PREFIX, cuda_key, normalize_platform, split_cudnn
 from bakegen.manifest.records import (
@@ -218,6 +219,7 @@ def _release_types(own: Mapping[str, Any], defaults: Mapping[str, Any]) -> dict[
             path=("release_types", name) if name in own else (DEFAULT, "release_types", name),
             bake=bake_settings(spec.get("bake"), ("release_types", name, "bake")),
             platforms=narrowed(spec.get("platforms"), ("release_types", name, "platforms")),
+            image_tags=image_tag_keys(spec, ("release_types", name), where_of),
         )
         for name, spec in merged.items()
     }

@@ -11,6 +11,7 @@ from bakegen.errors import KeyPath
 from bakegen.manifest.args import arg_rules
 from bakegen.manifest.cuda_install import cuda_check
 from bakegen.manifest.image_keys import Narrowed, ParentRef, Tagging, Where
+from bakegen.manifest.image_tags import image_tag_keys
 from bakegen.manifest.platforms import normalize_platform
 from bakegen.manifest.records import PACKAGE_KEYS, Build, DistroPick, ImageTest, Package
 from bakegen.manifest.values import bake_settings, versions
@@ -55,6 +56,7 @@ def _variant(package: Package, own: Package, variant: str, spec: Mapping[str, An
         platforms=own.platforms if "platforms" in given else package.platforms,
         args=(*package.args, *own.args),
         cuda_check=own.cuda_check if "cuda_check" in given else package.cuda_check,
+        image_tags=own.image_tags.over(package.image_tags),
     )
 
 
@@ -102,6 +104,7 @@ def _package(
         platforms=narrowed(spec.get("platforms"), (*path, "platforms")),
         args=arg_rules(spec.get("args"), (*path, "args"), where_of),
         cuda_check=cuda_check(spec.get("cuda_check")),
+        image_tags=image_tag_keys(spec, path, where_of),
     )
 
 

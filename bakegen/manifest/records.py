@@ -10,6 +10,7 @@ from bakegen.errors import KeyPath, Location, Problem
 from bakegen.load.sourcemap import nearest
 from bakegen.manifest.cuda_install import NO_CHECK, REPOSITORY, CudaCheck
 from bakegen.manifest.image_keys import Narrowed, ParentRef, Tagging, Where
+from bakegen.manifest.image_tags import IMAGE_TAG_KEYS, ImageTagKeys
 from bakegen.manifest.tag_variables import TagVariable
 from bakegen.manifest.values import (
     CI,
@@ -42,6 +43,7 @@ PACKAGE_KEYS = (
     "repository",
     "args",
     "cuda_check",
+    *IMAGE_TAG_KEYS,
 )
 
 
@@ -102,6 +104,7 @@ class ReleaseType:
     path: KeyPath
     bake: tuple[BakeSetting, ...] = ()
     platforms: Narrowed = field(default_factory=Narrowed)
+    image_tags: ImageTagKeys = field(default_factory=ImageTagKeys)
 
 
 @dataclass(frozen=True)
@@ -178,6 +181,7 @@ class Package:
 
     args: tuple[ArgRule, ...] = ()
     cuda_check: CudaCheck | None = None  # over its distro releases' own
+    image_tags: ImageTagKeys = field(default_factory=ImageTagKeys)  # over its release types'
 
     def build(self, release_type: str) -> Build | None:
         return next((b for b in self.builds if b.release_type == release_type), None)

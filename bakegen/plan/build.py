@@ -19,6 +19,7 @@ from bakegen.manifest.platforms import CUDA_PLATFORMS
 from bakegen.manifest.records import DistroRelease, Manifest, Package
 from bakegen.plan.args import cuda_check_tests, expected_cuda, image_args
 from bakegen.plan.cells import _Cell, _cells
+from bakegen.plan.image_tags import image_tags
 from bakegen.plan.labels import _labels
 from bakegen.plan.names import slug, target_name, version_key
 from bakegen.plan.notes import dropped_notes
@@ -160,17 +161,17 @@ def _image(m: Manifest, cell: _Cell, python: str, df: Dockerfile) -> Image:
     release, cuda, kind = cell.release, cell.cuda, cell.release_type
     package = cell.package.name
     rt = m.release_types[kind]
-    args = tuple(
-        (name, value)
-        for name, value, _ in image_args(
-            m, package, lambda where: _matches(where, cell.package, kind, release, python, cuda)
-        )
-    )
+
+    def matches(where: Where) -> bool:
+        return _matches(where, cell.package, kind, release, python, cuda)
+
+    args = tuple((name, value) for name, value, _ in image_args(m, package, matches))
+    from_image, platform_tags = image_tags(m, cell, python, args, matches, df.platforms)
     tags: tuple[Tag, ...] = ()
     if rt.push and rt.tag:
         tags = _tags(m, cell, python, rt.tag, None, args)
         for alias in rt.aliases:
-            if _matches(alias.where, cell.package, kind, release, python, cuda):
+            if matches(alias.where):
                 tags += _tags(m, cell, python, alias.tag, alias.path, args)
     tags = _once(tags)
     return Image(
@@ -193,12 +194,14 @@ def _image(m: Manifest, cell: _Cell, python: str, df: Dockerfile) -> Image:
         tests=tuple(
             DeclaredTest(t.name, t.run, t.gpu)
             for t in cell.package.tests
-            if rt.push and _matches(t.where, cell.package, kind, release, python, cuda)
+            if rt.push and matches(t.where)
         ),
         bake=m.bake_settings(package, kind, release),
         context=df.context,
         owner=cell.package.owner or package,
         variant=cell.package.variant,
+        image_tags=from_image,
+        platform_tags=platform_tags,
     )
 
 

@@ -58,6 +58,17 @@ def active_tags(tags: tuple[Tag, ...], env: Mapping[str, str]) -> list[Tag]:
 
 
 @dataclass(frozen=True)
+class ImageTag:
+    """A tag read from the built image (`tags_from_image`): its text, holding `{output}` where
+    what `run` prints goes, published to every repository of the image's tags."""
+
+    text: Text
+    run: str
+    path: KeyPath  # its entry of `tags_from_image`
+    needs: tuple[str, ...] = ()  # the tag variables its text holds (their bake variables)
+
+
+@dataclass(frozen=True)
 class Dockerfile:
     """One generated Dockerfile; several images (Python versions) may share it."""
 
@@ -118,6 +129,8 @@ class Image:
     owner: str = ""  # the package a variant belongs to (the package itself otherwise)
     variant: str | None = None
     parent_from: KeyPath = ()  # where the manifest says what it is built FROM
+    image_tags: tuple[ImageTag, ...] = ()  # tags read from the built image when published
+    platform_tags: tuple[tuple[str, str], ...] = ()  # platform -> template of its own tags
 
 
 @dataclass(frozen=True)

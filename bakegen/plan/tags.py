@@ -58,19 +58,30 @@ def manifest_tag_fields(m: Manifest) -> set[str]:
     }
 
 
+def tag_text(
+    m: Manifest, cell: _Cell, python: str, fmt: str, args: Pairs, own: Mapping[str, Text]
+) -> tuple[Text, tuple[str, ...]]:
+    """The text of format `fmt` for one image (with build arguments `args`, and the fields
+    `own` gives), a variant's `tag_prefix` and `tag_suffix` around it; with the tag variables
+    it holds (their bake variables)."""
+    tagging = cell.package.tagging
+    extra: dict[str, Text] = {v.name: (Var(v.variable),) for v in m.tag_variables}
+    extra.update({ARGS_FIELD + name: (value,) for name, value in args})
+    extra.update(own)
+    tag = _format_tag(fmt, cell, python, extra)
+    tag = _join(_join((tagging.prefix,), tag), (tagging.suffix,))
+    variables = {v.variable for v in m.tag_variables}
+    needs = tuple(dict.fromkeys(p.name for p in tag if isinstance(p, Var) and p.name in variables))
+    return tag, needs
+
+
 def _tags(
     m: Manifest, cell: _Cell, python: str, fmt: str, alias: KeyPath | None, args: Pairs = ()
 ) -> tuple[Tag, ...]:
     """The tags of format `fmt` for one image (with build arguments `args`): one per registry
     naming the package, or its local name (also given, as a fallback, while every registry is
     gated off); a variant's `tag_prefix` and `tag_suffix` around each."""
-    tagging = cell.package.tagging
-    extra: dict[str, Text] = {v.name: (Var(v.variable),) for v in m.tag_variables}
-    extra.update({ARGS_FIELD + name: (value,) for name, value in args})
-    tag = _format_tag(fmt, cell, python, extra)
-    tag = _join(_join((tagging.prefix,), tag), (tagging.suffix,))
-    variables = {v.variable for v in m.tag_variables}
-    needs = tuple(dict.fromkeys(p.name for p in tag if isinstance(p, Var) and p.name in variables))
+    tag, needs = tag_text(m, cell, python, fmt, args, {})
     repos = [
         (r.name, r.only_if, repo)
         for r in m.registries
