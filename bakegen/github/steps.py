@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import shlex
 from typing import Any
 
+from bakegen.github.image_tags import image_tag_commands, platform_tag_templates
 from bakegen.github.jobs import Options, Wave
-from bakegen.github.scripts import BAKE_SETTINGS, EXPORT_DIGESTS, MERGE, script
+from bakegen.github.scripts import BAKE_SETTINGS, EXPORT_DIGESTS, IMAGE_TAGS, MERGE, script
 from bakegen.layout import BAKE_FILES, PARENT_CONTEXT
 from bakegen.plan.records import Plan
 
@@ -190,20 +192,41 @@ def _upload(name: str, path: str, if_none: str) -> dict[str, Any]:
     }
 
 
-def publish() -> list[dict[str, Any]]:
-    """Download every build's digests and publish each image under every tag (merge)."""
-    return [
+def publish(plan: Plan) -> list[dict[str, Any]]:
+    """Download every build's references; read the tags images give (`tags_from_image`); publish
+    each image under every tag, and its per-platform tags (merge)."""
+    commands, platform_tags = image_tag_commands(plan), platform_tag_templates(plan)
+    found: list[dict[str, Any]] = [
         {
             "uses": ACTIONS["download-artifact"],
             "with": {"pattern": "digests-*", "merge-multiple": True, "path": DIGESTS_DIR},
-        },
+        }
+    ]
+    if commands:
+        found.append(
+            {
+                "name": "Tags read from the images",
+                "shell": "python",
+                "env": {
+                    "IMAGES": "${{ matrix.images }}",
+                    "DIGESTS_DIR": DIGESTS_DIR,
+                    "IMAGE_TAGS": json.dumps(commands, sort_keys=True),
+                },
+                "run": _run_script(IMAGE_TAGS),
+            }
+        )
+    extra = {"IMAGE_TAGS": json.dumps(sorted(commands))} if commands else {}
+    if platform_tags:
+        extra["PLATFORM_TAGS"] = json.dumps(platform_tags, sort_keys=True)
+    found.append(
         {
             "name": "Publish every platform under every tag",
             "shell": "python",
-            "env": {"IMAGES": "${{ matrix.images }}", "DIGESTS_DIR": DIGESTS_DIR},
+            "env": {"IMAGES": "${{ matrix.images }}", "DIGESTS_DIR": DIGESTS_DIR, **extra},
             "run": _run_script(MERGE),
-        },
-    ]
+        }
+    )
+    return found
 
 
 def check(bakegen: str, args: list[str]) -> list[dict[str, Any]]:

@@ -245,7 +245,7 @@ def _merge_job(
             *tag_variable_steps(m),
             {"uses": ACTIONS["setup-buildx"]},
             *_logins(m),
-            *steps.publish(),
+            *steps.publish(plan),
         ],
     }
 

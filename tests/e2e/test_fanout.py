@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import urllib.request
 import uuid
 from pathlib import Path
 
@@ -19,6 +20,7 @@ import pytest
 import yaml
 
 from bakegen.pipeline import plan_workspace
+from bakegen.plan.records import Plan
 from testing.engine import ENGINE_SH, engine_env, need_base_image, run
 from testing.expression import interpolate
 from testing.fanout import Played
@@ -39,6 +41,14 @@ def built(played: Played) -> list[tuple[str, str]]:
     return sorted((t, b.job) for b in played.image_builds() for t in b.targets)
 
 
+def _listed(repository: str) -> list[str]:
+    """The tags of a loopback repository (the registry's tag list)."""
+    host, _, name = repository.partition("/")
+    with urllib.request.urlopen(f"http://{host}/v2/{name}/tags/list", timeout=30) as answer:
+        tags: list[str] = json.load(answer).get("tags") or []
+    return tags
+
+
 def index_platforms(env: dict[str, str], ref: str) -> list[str]:
     raw = run(["docker", "buildx", "imagetools", "inspect", "--raw", ref], env).stdout
     return sorted(
@@ -46,6 +56,33 @@ def index_platforms(env: dict[str, str], ref: str) -> list[str]:
         for m in json.loads(raw).get("manifests", [])
         if m.get("platform", {}).get("os") not in (None, "unknown")
     )
+
+
+def assert_published(engine: dict[str, str], ws: Path, plan: Plan) -> None:
+    """Every promised tag holds every promised platform; a tag read from each image (`python3`
+    in it says 3.11.x); per-platform tags naming one platform's image only."""
+    # every promised tag holds every promised platform
+    gated = {**engine, "HUB_TOKEN": "play"}  # the registry's only_if, as the merge job has it
+    printed = json.loads(
+        run(["docker", "buildx", "bake", "--print", "default"], gated, cwd=ws).stdout
+    )["target"]
+    for image in (i for i in plan.images if i.push):
+        for tag in printed[image.target]["tags"]:
+            assert index_platforms(engine, tag) == sorted(image.platforms), tag
+    for image in (i for i in plan.images if i.push):
+        repository = printed[image.target]["tags"][0].rsplit(":", 1)[0]
+        prefix = "cuda12-" if image.variant else ""
+        found = run(
+            ["docker", "buildx", "imagetools", "inspect", "--raw", f"{repository}:{prefix}latest"],
+            engine,
+        ).stdout
+        python = next(t for t in _listed(repository) if t.startswith(f"{prefix}python-3.11."))
+        assert index_platforms(engine, f"{repository}:{python}") == sorted(image.platforms)
+        assert json.loads(found)["manifests"]
+        for platform, arch in (("linux/amd64", "x86_64"), ("linux/arm64", "aarch64")):
+            tag = f"{repository}:{arch}-{prefix}latest"
+            listed = f"{arch}-{prefix}latest" in _listed(repository)
+            assert listed == (platform in image.platforms), tag
 
 
 def test_each_image_once_per_platform_then_nothing_then_what_an_edit_affects(
@@ -61,14 +98,7 @@ def test_each_image_once_per_platform_then_nothing_then_what_an_edit_affects(
     assert sorted((t, job.split("-")[2]) for t, job in built(first)) == sorted(
         (t, p.split("/")[1]) for t, p in cells
     )
-    # every promised tag holds every promised platform
-    gated = {**engine, "HUB_TOKEN": "play"}  # the registry's only_if, as the merge job has it
-    printed = json.loads(
-        run(["docker", "buildx", "bake", "--print", "default"], gated, cwd=ws).stdout
-    )["target"]
-    for image in (i for i in plan.images if i.push):
-        for tag in printed[image.target]["tags"]:
-            assert index_platforms(engine, tag) == sorted(image.platforms), tag
+    assert_published(engine, ws, plan)
     again = push_play(ws, tmp_path / "run2", engine)
     assert again.failed == [], "\n".join(again.logs[-6:])
     assert built(again) == []

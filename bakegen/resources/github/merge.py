@@ -81,6 +81,16 @@ def index_platforms(tag):
         if m.get("platform", {}).get("os") not in (None, "unknown")
     )
 
+def per_platform(target, repo, repo_tags, refs):
+    """The per-platform tags of one repository's tags: each names one platform's image."""
+    for platform, template in sorted((platform_tags.get(target) or {}).items()):
+        if platform not in refs:
+            continue  # the image is not built for it: no tag for it
+        for tag in repo_tags:
+            one = repo + ":" + template.replace("{tag}", tag.rsplit(":", 1)[1])
+            run("docker", "buildx", "imagetools", "create", "--tag", one, refs[platform])
+            print(f"{one}: {platform} only")
+
 def publish(target, platforms, refs):
     tags = list(printed[target].get("tags") or [])
     extra = folder / f"{target}.tags"
@@ -108,11 +118,7 @@ def publish(target, platforms, refs):
             else:
                 print(f"{tag}: {', '.join(got)} ({digest})")
         published.append(f"{repo}@{digest}")
-        for platform, template in sorted((platform_tags.get(target) or {}).items()):
-            for tag in repo_tags:
-                one = repo + ":" + template.replace("{tag}", tag.rsplit(":", 1)[1])
-                run("docker", "buildx", "imagetools", "create", "--tag", one, refs[platform])
-                print(f"{one}: {platform} only")
+        per_platform(target, repo, repo_tags, refs)
     (folder / f"{target}.published").write_text("".join(p + "\n" for p in published), encoding="utf-8")
 
 for target, platforms in images.items():
