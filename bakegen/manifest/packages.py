@@ -13,6 +13,7 @@ from bakegen.manifest.cuda_install import cuda_check
 from bakegen.manifest.image_keys import Narrowed, ParentRef, Tagging, Where
 from bakegen.manifest.platforms import normalize_platform
 from bakegen.manifest.records import PACKAGE_KEYS, Build, DistroPick, ImageTest, Package
+from bakegen.manifest.trust import gates_of
 from bakegen.manifest.values import bake_settings, versions
 
 
@@ -55,6 +56,9 @@ def _variant(package: Package, own: Package, variant: str, spec: Mapping[str, An
         platforms=own.platforms if "platforms" in given else package.platforms,
         args=(*package.args, *own.args),
         cuda_check=own.cuda_check if "cuda_check" in given else package.cuda_check,
+        gates=(*package.gates, *own.gates),
+        signing=own.signing if "signing" in given else package.signing,
+        signing_from=own.signing_from if "signing" in given else package.signing_from,
     )
 
 
@@ -102,6 +106,9 @@ def _package(
         platforms=narrowed(spec.get("platforms"), (*path, "platforms")),
         args=arg_rules(spec.get("args"), (*path, "args"), where_of),
         cuda_check=cuda_check(spec.get("cuda_check")),
+        gates=gates_of(spec.get("gates"), (*path, "gates")),
+        signing=spec["signing"] if isinstance(spec.get("signing"), bool) else None,
+        signing_from=(*path, "signing") if "signing" in spec else (),
     )
 
 

@@ -11,6 +11,7 @@ from bakegen.load.sourcemap import nearest
 from bakegen.manifest.cuda_install import NO_CHECK, REPOSITORY, CudaCheck
 from bakegen.manifest.image_keys import Narrowed, ParentRef, Tagging, Where
 from bakegen.manifest.tag_variables import TagVariable
+from bakegen.manifest.trust import Gate, Signing
 from bakegen.manifest.values import (
     CI,
     BakeSetting,
@@ -42,6 +43,8 @@ PACKAGE_KEYS = (
     "repository",
     "args",
     "cuda_check",
+    "gates",
+    "signing",
 )
 
 
@@ -102,6 +105,7 @@ class ReleaseType:
     path: KeyPath
     bake: tuple[BakeSetting, ...] = ()
     platforms: Narrowed = field(default_factory=Narrowed)
+    gates: tuple[Gate, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -178,6 +182,9 @@ class Package:
 
     args: tuple[ArgRule, ...] = ()
     cuda_check: CudaCheck | None = None  # over its distro releases' own
+    gates: tuple[Gate, ...] = ()  # a variant's: its package's, then its own
+    signing: bool | None = None  # False: its images are not signed; None: as the top level says
+    signing_from: KeyPath = ()
 
     def build(self, release_type: str) -> Build | None:
         return next((b for b in self.builds if b.release_type == release_type), None)
@@ -244,6 +251,8 @@ class Manifest:
     bake: tuple[BakeSetting, ...] = ()
     tag_variables: tuple[TagVariable, ...] = ()
     args: tuple[ArgRule, ...] = ()
+    signing: Signing | None = None
+    gates: tuple[Gate, ...] = ()
 
     def where(self, path: KeyPath) -> Location | None:
         """Where `path` is written, or its nearest written ancestor; None for a default."""
