@@ -74,11 +74,11 @@ def _list_problems(
                 (*gate.path, "name"), f"gate '{gate.name}' is listed twice here; keep one"
             )
         seen.add(gate.name)
-        if gate.run is None and not gate.off:
+        if gate.run is None and gate.off is False:
             yield m.problem(
                 (*gate.path, "off"), "`off: false` turns nothing off: give `run`, or `off: true`"
             )
-        elif gate.off and gate.name not in above:
+        elif gate.off and gate.run is None and gate.name not in above:
             yield m.problem(
                 (*gate.path, "off"),
                 f"no gate '{gate.name}' to turn off: {nowhere}",

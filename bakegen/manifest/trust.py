@@ -19,13 +19,13 @@ COSIGN = "cosign"
 
 @dataclass(frozen=True)
 class Gate:
-    """One entry of a `gates:` list: a command (`run`), or `off: true` (`run` None, `off`
-    set): the image gets no gate of that name from a level above."""
+    """One entry of a `gates:` list: a command (`run`), or `off: true` (`run` None): the image
+    gets no gate of that name from a level above. `off` is None where it is not written."""
 
     name: str
     run: str | None
     path: KeyPath
-    off: bool = False
+    off: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -64,7 +64,7 @@ def gates_of(items: Any, path: KeyPath) -> tuple[Gate, ...]:
             name=str(item["name"]),
             run=str(item["run"]) if item.get("run") is not None else None,
             path=(*path, index),
-            off=item.get("off") is True,
+            off=bool(item["off"]) if "off" in item else None,
         )
         for index, item in enumerate(items or [])
     )
@@ -86,9 +86,7 @@ def merged_gates(levels: Iterable[tuple[Gate, ...]]) -> tuple[Gate, ...]:
 def image_gates(m: Manifest, package: str, release_type: str) -> tuple[Gate, ...]:
     """The gates of a package's images of `release_type`: the top level's, the release
     type's, then the package's (a variant's: its package's, then its own)."""
-    return merged_gates(
-        (m.gates, m.release_types[release_type].gates, m.packages[package].gates)
-    )
+    return merged_gates((m.gates, m.release_types[release_type].gates, m.packages[package].gates))
 
 
 def image_signing(m: Manifest, package: str) -> Signing | None:
