@@ -1,6 +1,6 @@
 """The rules of `signing:` and `gates:` that the schema cannot state: a key pair where keyless
 signing is turned off, a package's `signing` only beside a top-level one, gate names once per
-list, `off` naming a gate of a level above, gates only where images are pushed."""
+list, `disabled` naming a gate of a level above, gates only where images are pushed."""
 
 from __future__ import annotations
 
@@ -74,12 +74,13 @@ def _list_problems(
                 (*gate.path, "name"), f"gate '{gate.name}' is listed twice here; keep one"
             )
         seen.add(gate.name)
-        if gate.run is None and gate.off is False:
+        if gate.run is None and gate.disabled is False:
             yield m.problem(
-                (*gate.path, "off"), "`off: false` turns nothing off: give `run`, or `off: true`"
+                (*gate.path, "disabled"),
+                "`disabled: false` turns nothing off: give `run`, or `disabled: true`",
             )
-        elif gate.off and gate.run is None and gate.name not in above:
+        elif gate.disabled and gate.run is None and gate.name not in above:
             yield m.problem(
-                (*gate.path, "off"),
+                (*gate.path, "disabled"),
                 f"no gate '{gate.name}' to turn off: {nowhere}",
             )

@@ -19,13 +19,13 @@ COSIGN = "cosign"
 
 @dataclass(frozen=True)
 class Gate:
-    """One entry of a `gates:` list: a command (`run`), or `off: true` (`run` None): the image
-    gets no gate of that name from a level above. `off` is None where it is not written."""
+    """One entry of a `gates:` list: a command (`run`), or `disabled: true` (`run` None): the image
+    gets no gate of that name from a level above. `disabled` is None where it is not written."""
 
     name: str
     run: str | None
     path: KeyPath
-    off: bool | None = None
+    disabled: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -64,7 +64,7 @@ def gates_of(items: Any, path: KeyPath) -> tuple[Gate, ...]:
             name=str(item["name"]),
             run=str(item["run"]) if item.get("run") is not None else None,
             path=(*path, index),
-            off=bool(item["off"]) if "off" in item else None,
+            disabled=bool(item["disabled"]) if "disabled" in item else None,
         )
         for index, item in enumerate(items or [])
     )
@@ -72,11 +72,11 @@ def gates_of(items: Any, path: KeyPath) -> tuple[Gate, ...]:
 
 def merged_gates(levels: Iterable[tuple[Gate, ...]]) -> tuple[Gate, ...]:
     """The gates of the levels, each level's after the one above: a gate named like an
-    earlier one takes its place, `off` removes it."""
+    earlier one takes its place, `disabled` removes it."""
     found: dict[str, Gate] = {}
     for level in levels:
         for gate in level:
-            if gate.off:
+            if gate.disabled:
                 found.pop(gate.name, None)
             elif gate.run is not None:
                 found[gate.name] = gate

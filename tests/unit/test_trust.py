@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from bakegen.commands import docs
 from bakegen.commands.explain import explain
@@ -17,6 +18,7 @@ from bakegen.github import trust
 from bakegen.github.scripts import GATES, SIGN, START, script
 from bakegen.manifest.trust import image_gates, image_signing
 from bakegen.pipeline import plan_manifest, read_manifest
+from testing.docs_pages import blocks
 from testing.helpers import ROOT, make_workspace
 from testing.unit import manifest_data, plan_of, problems, typed
 
@@ -79,7 +81,7 @@ GATED = {
     ],
     "release_types": {
         "runtime": {"gates": [{"name": "scan", "run": "deep-scan $IMAGE_REF"}]},
-        "devel": {"gates": [{"name": "size", "off": True}, {"name": "lint", "run": "lint"}]},
+        "devel": {"gates": [{"name": "size", "disabled": True}, {"name": "lint", "run": "lint"}]},
     },
     "packages": {
         "app": {
@@ -87,7 +89,7 @@ GATED = {
             "devel": ["debian"],
             "gates": [{"name": "app-only", "run": "app-check"}],
             "variants": {
-                "slim": {"tag_suffix": "-slim", "gates": [{"name": "scan", "off": True}]},
+                "slim": {"tag_suffix": "-slim", "gates": [{"name": "scan", "disabled": True}]},
             },
         },
     },
@@ -121,14 +123,14 @@ def test_gates_check_lists_and_levels() -> None:
     assert problems(manifest_data(gates=twice)) == [
         "gates[1].name: gate 'a' is listed twice here; keep one"
     ]
-    off_top = [{"name": "a", "off": True}]
+    off_top = [{"name": "a", "disabled": True}]
     assert problems(manifest_data(gates=off_top)) == [
-        "gates[0].off: no gate 'a' to turn off: the top level has no level above it"
+        "gates[0].disabled: no gate 'a' to turn off: the top level has no level above it"
     ]
     # a package may turn off what a release type it is not built for names: it is still above
     off_devel = manifest_data(
         release_types={"devel": {"gates": [{"name": "lint", "run": "x"}]}},
-        packages={"app": {"runtime": ["debian"], "gates": [{"name": "lint", "off": True}]}},
+        packages={"app": {"runtime": ["debian"], "gates": [{"name": "lint", "disabled": True}]}},
     )
     assert problems(off_devel) == []
     unpushed = manifest_data(release_types={"base": {"gates": [{"name": "a", "run": "x"}]}})
@@ -143,8 +145,8 @@ def test_gates_check_lists_and_levels() -> None:
         ({"name": "a", "run": ""}, "a gate's `run` is a shell command"),
         ({"name": "a", "run": " \t\n"}, "a gate's `run` is a shell command"),
         ({"name": "a"}, "give exactly one of `run`"),
-        ({"name": "a", "run": "x", "off": True}, "give exactly one of `run`"),
-        ({"name": "a", "off": False}, "`off: false` turns nothing off"),
+        ({"name": "a", "run": "x", "disabled": True}, "give exactly one of `run`"),
+        ({"name": "a", "disabled": False}, "`disabled: false` turns nothing off"),
     ],
 )
 def test_a_gate_without_a_command_is_refused(gate: dict[str, Any], message: str) -> None:
@@ -197,7 +199,7 @@ packages:
     runtime: [debian]
     signing: false
     gates:
-      - {name: scan, off: true}
+      - {name: scan, disabled: true}
 releases:
   debian:
     "12":
@@ -329,3 +331,17 @@ def test_the_scripts_hold_their_marker_once_and_compile() -> None:
         assert text.count(START) == 1, name
         assert script(name).startswith("import "), name
         compile(text, name, "exec")
+
+
+def test_the_pages_manifest_examples_are_valid() -> None:
+    """Each YAML block of the how-to page, over a small manifest, passes every check."""
+    text = (ROOT / "docs" / "how-to" / "sign-and-gate.md").read_text(encoding="utf-8")
+    examples = [b.text for b in blocks(text) if b.language == "yaml"]
+    assert len(examples) == 3
+    for example in examples:
+        written = yaml.safe_load(example)
+        packages = {
+            "app": {"runtime": ["debian"], "devel": ["debian"]},
+            **written.pop("packages", {}),
+        }
+        assert problems(manifest_data(packages=packages, **written)) == [], example

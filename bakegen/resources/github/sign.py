@@ -27,7 +27,7 @@ published and is not signed; one neither published nor refused is an error.
 # mypy: allow-untyped-defs, allow-untyped-calls, disable-error-code="var-annotated,assignment"
 # fmt: off
 # --- the workflow's step runs the rest of this file, as it is ---
-import os, pathlib, re, subprocess, sys, tempfile
+import atexit, os, pathlib, re, shutil, subprocess, sys, tempfile
 
 ISSUER = "https://token.actions.githubusercontent.com"
 DIGEST_REF = re.compile(r"[^\s@]+@sha256:[0-9a-f]{64}")
@@ -46,7 +46,8 @@ folder = pathlib.Path(os.environ["DIGESTS_DIR"])
 unsigned = set(os.environ.get("UNSIGNED", "").split())
 key = os.environ.get("COSIGN_KEY", "")
 no_tlog = os.environ.get("BAKEGEN_SIGN_NO_TLOG", "").lower() in ("1", "true")
-scratch = pathlib.Path(tempfile.mkdtemp())
+scratch = pathlib.Path(tempfile.mkdtemp())  # the public key, the signing config
+atexit.register(shutil.rmtree, scratch, True)
 if no_tlog and not key:
     sys.exit(fail("BAKEGEN_SIGN_NO_TLOG needs COSIGN_KEY: keyless signatures are always logged"))
 sign_args, verify_args = ["--yes"], []
