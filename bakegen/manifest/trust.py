@@ -52,7 +52,7 @@ def signing_of(value: Any, path: KeyPath = ("signing",)) -> Signing | None:
         keyless=bool(spec.get("keyless", key is None)),
         key=key,
         password=spec.get("password") or None,
-        tlog=bool(spec.get("tlog", True)),
+        tlog=spec.get("tlog") is not False,  # logged unless told not to
         path=path,
     )
 
