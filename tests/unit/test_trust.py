@@ -278,7 +278,7 @@ def test_gate_step_names_each_pushed_images_gates() -> None:
         {"name": "size", "run": "size $IMAGE_REF"},
         {"name": "app-only", "run": "app-check"},
     ]
-    assert trust.gate_step(typed(data()), plan_of(manifest_data())) is None
+    assert trust.gate_step(typed(manifest_data()), plan_of(manifest_data())) is None
 
 
 def test_keyless_sign_steps_and_permissions() -> None:
@@ -315,7 +315,7 @@ def test_key_sign_steps_take_the_secrets_and_no_oidc_token() -> None:
 
 
 def test_nothing_signed_no_steps_no_permissions() -> None:
-    m = typed(data())
+    m = typed(manifest_data())
     assert trust.sign_steps(m, plan_of(manifest_data())) == []
     assert trust.merge_permissions(m) == {}
     every_off = {"app": {"runtime": ["debian"], "signing": False}}
