@@ -41,6 +41,7 @@ usage: $0 COMMAND
   install-registry        install docker-registry, htpasswd and openssl (the pin tests need them)
   registry-config DATA_DIR ADDR [htpasswd FILE | token REALM SERVICE ISSUER CERT.pem]
                           print a registry configuration (open, basic auth, or token auth)
+  sid-package PACKAGE     download Debian sid's PACKAGE, unpack it and print the folder it is in
 State lives in \${BAKEGEN_ENGINE_STATE:-/tmp/bakegen-engine}.
 EOF
   exit 2
@@ -127,7 +128,12 @@ fetch_debs() {
   shift 3
   apt_private "$name" "$suite" "$arch"
   for p in "$@"; do rm -f "$dir/debs/${p}_"*.deb; done
-  (cd "$dir/debs" && apt-get "${APT_OPTS[@]}" -qq download "$@" >&2)
+  # lists fetched long ago may name versions the mirror no longer has: fetch them again once
+  if ! (cd "$dir/debs" && apt-get "${APT_OPTS[@]}" -qq download "$@" >&2); then
+    log "refreshing $suite/$arch package lists"
+    apt-get "${APT_OPTS[@]}" -qq update >&2
+    (cd "$dir/debs" && apt-get "${APT_OPTS[@]}" -qq download "$@" >&2)
+  fi
   for p in "$@"; do
     rm -rf "$dir/x/$p"
     mkdir -p "$dir/x/$p"
@@ -462,5 +468,6 @@ case ${1:-} in
   registry) registry ;;
   install-registry) lock; install_registry ;;
   registry-config) shift; registry_config "$@" ;;
+  sid-package) [[ -n ${2:-} ]] || usage; lock; fetch_debs sid sid "$(host_arch)" "$2"; echo "$STATE/apt/sid/x/$2" ;;
   *) usage ;;
 esac

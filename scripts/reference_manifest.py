@@ -32,6 +32,7 @@ RECORD_TITLES = {
     "alias": "Alias",
     "image_test": "Test",
     "where": "`where`",
+    "gate": "Gate",
 }
 # How a scalar `$defs` format reads in a sentence, singular and plural.
 FORMAT_WORDS = {

@@ -4,7 +4,7 @@
 #                                # arguments may follow, e.g. -k conformance)
 # Installs bakegen with its test extras (MkDocs among them), the docker buildx plugin (bake
 # --print), Graphviz (graph --format svg), the registry tools of the pin tests (docker-registry,
-# htpasswd, openssl) and, unless BAKEGEN_NO_ENGINE=1, a local Docker engine with arm64 emulation
+# htpasswd, openssl), cosign (the signing step's tests) and, unless BAKEGEN_NO_ENGINE=1, a local Docker engine with arm64 emulation
 # for the end-to-end builds (scripts/engine.sh; needs root on Debian). Then lint, types, pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,6 +25,9 @@ scripts/tools.sh graphviz >/dev/null
 
 step "registry tools (docker-registry, htpasswd, openssl)"
 scripts/engine.sh install-registry
+
+step "cosign (the signing step's tests)"
+scripts/tools.sh cosign >/dev/null
 
 if [[ ${BAKEGEN_NO_ENGINE:-0} != 1 && -n $(find tests/e2e -name 'test_*.py' -print -quit) ]]; then
   step "docker engine"

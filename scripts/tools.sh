@@ -5,6 +5,9 @@
 #                                 # wasm, run by node) into the cache
 #   scripts/tools.sh graphviz     # Debian's graphviz if `dot` is missing (bakegen graph
 #                                 # --format svg|png, the documentation's pictures)
+#   scripts/tools.sh cosign       # cosign 3 (Debian sid's package, whose build needs only
+#                                 # glibc 2.34) into the cache's bin/, unless one is on PATH
+#                                 # (the signing step's tests)
 # Prints where the tool is. The cache folder is ${BAKEGEN_TOOLS:-~/.cache/bakegen-tools};
 # apt and npm use the mirror and registry configured on the machine.
 set -euo pipefail
@@ -37,11 +40,29 @@ install_graphviz() {
   command -v dot
 }
 
+# cosign: bookworm has no package; sid's is fetched and unpacked by engine.sh (its own apt
+# setup, the mirror read from this machine's apt configuration).
+install_cosign() {
+  if command -v cosign >/dev/null 2>&1; then
+    command -v cosign
+    return 0
+  fi
+  if [[ ! -x $TOOLS/bin/cosign ]]; then
+    local unpacked
+    unpacked=$("$(dirname "$0")/engine.sh" sid-package cosign)
+    mkdir -p "$TOOLS/bin"
+    install -m 0755 "$unpacked/usr/bin/cosign" "$TOOLS/bin/cosign"
+  fi
+  "$TOOLS/bin/cosign" version >/dev/null
+  echo "$TOOLS/bin/cosign"
+}
+
 case ${1:-} in
   actionlint) install_actionlint ;;
   graphviz) install_graphviz ;;
+  cosign) install_cosign ;;
   *)
-    echo "usage: $0 actionlint|graphviz" >&2
+    echo "usage: $0 actionlint|graphviz|cosign" >&2
     exit 2
     ;;
 esac

@@ -24,6 +24,11 @@ ROOT = Path(__file__).resolve().parent.parent
 WORKSPACES = ROOT / "tests" / "workspaces"
 CORPUS = ROOT / "tests" / "corpus"
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+# Where scripts/tools.sh installs the tools it fetches (its TOOLS).
+TOOLS = Path(
+    os.environ.get("BAKEGEN_TOOLS")
+    or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "bakegen-tools"
+)
 
 
 @dataclass
@@ -187,6 +192,14 @@ def need_tool(name: str, how: str) -> str:
     if found:
         return found
     unavailable(f"{name} not found; {how}")
+
+
+def cosign() -> str:
+    """The path of cosign: on PATH, or where scripts/tools.sh cosign puts it."""
+    installed = TOOLS / "bin" / "cosign"
+    if not shutil.which("cosign") and os.access(installed, os.X_OK):
+        return str(installed)
+    return need_tool("cosign", "run scripts/tools.sh cosign")
 
 
 def buildx() -> list[str]:

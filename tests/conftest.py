@@ -8,9 +8,9 @@
 
 Plain `pytest` runs the unit tier. `pytest --all-tiers` (what scripts/test.sh runs) runs every
 tier; naming a tier's folder, a file or a test runs what is named; `-m` selects across all tiers
-(the markers `unit`, `integration` and `e2e` are set from the folder, and `buildx`, `hadolint`
-and `registry` say which tool a test needs). A missing tool skips its tests, or fails them when
-CI=true (testing.helpers.unavailable).
+(the markers `unit`, `integration` and `e2e` are set from the folder, and `buildx`, `hadolint`,
+`registry` and `cosign` say which tool a test needs). A missing tool skips its tests, or fails
+them when CI=true (testing.helpers.unavailable).
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from hypothesis import configuration as hypothesis_configuration
 TIERS = ("unit", "integration", "e2e")
 DEFAULT_TIER = "unit"
 # Markers that say which tool a test needs: none of them may be in the unit tier.
-TOOL_MARKERS = ("buildx", "hadolint", "registry")
+TOOL_MARKERS = ("buildx", "hadolint", "registry", "cosign")
 
 _TESTS = Path(__file__).resolve().parent
 _selected: dict[str, str] = {}

@@ -16,6 +16,7 @@ from bakegen.checks.bake_values import every_setting, value_problems
 from bakegen.checks.formats import _format_problems
 from bakegen.checks.image_tags import image_tag_key_problems
 from bakegen.checks.packages import _distro_release_problems, _package_problems, _python_problems
+from bakegen.checks.trust import trust_problems
 from bakegen.errors import KeyPath, Problem, did_you_mean
 from bakegen.manifest.records import DEFAULT, Manifest
 from bakegen.plan.tags import TAG_FIELDS, manifest_tag_fields
@@ -37,6 +38,7 @@ def manifest_problems(m: Manifest) -> list[Problem]:
         *axis_manifest_problems(m),
         *image_tag_key_problems(m, {*TAG_FIELDS, *manifest_tag_fields(m)}),
         *value_problems(m),
+        *trust_problems(m),
     ]
 
 

@@ -1,5 +1,6 @@
 """`bakegen docs`: a Markdown table of every published image, grouped by package, with its
-tags as they resolve with the current environment; `--write FILE` keeps a README's table true
+tags as they resolve with the current environment (and, when the manifest signs images, how
+each is signed); `--write FILE` keeps a README's table true
 by replacing the text between its markers, each a line of its own (a marker quoted in a
 sentence is text), in one rename (`write.replace_file`), the file's other bytes as they were
 (its line endings included)."""
@@ -12,8 +13,10 @@ from pathlib import Path
 
 from bakegen.commands.list import READ_FROM_IMAGE, image_tag_strings, tag_strings
 from bakegen.errors import UsageError, one_line
+from bakegen.manifest.records import Manifest
+from bakegen.manifest.trust import image_signing
 from bakegen.output import Streams, markdown_code, markdown_text
-from bakegen.pipeline import plan_workspace
+from bakegen.pipeline import plan_manifest, read_manifest
 from bakegen.plan.records import Image, Plan
 from bakegen.sources import Sources
 from bakegen.write import replace_file
@@ -24,7 +27,9 @@ END = "<!-- /bakegen:tags -->"
 
 def run(io: Streams, ws: Path, manifest: Path | None, *, write: Path | None = None) -> int:
     """The table on standard output, or (`write`) between the markers of that file."""
-    text = table(plan_workspace(ws, manifest), os.environ)
+    typed = read_manifest(ws, manifest)
+    plan = plan_manifest(typed)
+    text = table(plan, os.environ, signed=signing_marks(typed, plan))
     if write is None:
         io.write(text)
         return 0
@@ -47,16 +52,28 @@ def _read(path: Path) -> str:
         raise UsageError(f"{path}: cannot read: {said}") from None
 
 
-def table(plan: Plan, env: Mapping[str, str]) -> str:
+def signing_marks(m: Manifest, plan: Plan) -> dict[str, str]:
+    """How each pushed image is signed, by target (`cosign`, or empty: not signed); empty when
+    the manifest signs nothing, and the table has no signed column."""
+    if m.signing is None:
+        return {}
+    signings = {i.target: image_signing(m, i.package) for i in plan.images if i.push}
+    return {t: s.tool if s else "" for t, s in signings.items()}
+
+
+def table(plan: Plan, env: Mapping[str, str], signed: Mapping[str, str] | None = None) -> str:
+    """The table; `signed` (target -> how it is signed) adds a signed column."""
     values = plan.values(env)
     out: list[str] = []
     packages = dict.fromkeys(i.package for i in plan.images if i.push)
+    heads = ["release type", "distro", "Python", "CUDA", "platforms", "built FROM", "tags"]
+    heads += ["signed"] if signed else []
     for package in packages:
         out += [
             f"### {markdown_text(package)}",
             "",
-            "| release type | distro | Python | CUDA | platforms | built FROM | tags |",
-            "|---|---|---|---|---|---|---|",
+            "| " + " | ".join(heads) + " |",
+            "|" + "---|" * len(heads),
         ]
         for image in (i for i in plan.images if i.push and i.package == package):
             tags = "<br>".join(_tag_lines(image, values))
@@ -68,7 +85,8 @@ def table(plan: Plan, env: Mapping[str, str]) -> str:
                 ", ".join(image.platforms),
             )
             row = " | ".join(markdown_text(c) for c in cells)
-            out.append(f"| {row} | {markdown_code(built_from(plan, image, values))} | {tags} |")
+            line = f"| {row} | {markdown_code(built_from(plan, image, values))} | {tags} |"
+            out.append(line + (f" {markdown_text(signed[image.target])} |" if signed else ""))
         out.append("")
     return "\n".join(out)
 

@@ -13,6 +13,7 @@ from bakegen.errors import KeyPath, UsageError, did_you_mean, one_line
 from bakegen.manifest.cuda_install import REPOSITORY
 from bakegen.manifest.records import DistroRelease, Manifest, Package, ReleaseType
 from bakegen.manifest.tag_variables import TagVariable
+from bakegen.manifest.trust import image_gates, image_signing, signing_from
 from bakegen.manifest.values import shown
 from bakegen.output import Streams
 from bakegen.pipeline import plan_manifest, read_manifest
@@ -224,6 +225,29 @@ def _tests(it: _Target) -> list[Row]:
     ]
 
 
+def _trust(it: _Target) -> list[Row]:
+    """What vouches for a pushed image: its attestations, its signing, its gates."""
+    if not it.image.push:
+        return []
+    m, package = it.m, it.image.package
+    made = m.ci.attestations
+    kinds = ["sbom"] if made.sbom else []
+    kinds += [f"provenance ({made.provenance})"] if made.provenance else []
+    rows = [it.row("attestations", ", ".join(kinds) or "none", ("attestations",))]
+    if m.signing is not None:
+        signing = image_signing(m, package)
+        if signing is None:
+            shown = "off for this package"
+        elif signing.key is None:
+            shown = f"{signing.tool}, keyless (the workflow's GitHub OIDC identity)"
+        else:
+            shown = f"{signing.tool}, key from secret {signing.key}"
+            shown += "" if signing.tlog else ", no transparency log"
+        rows.append(it.row("signing", shown, signing_from(m, package)))
+    gates = image_gates(m, package, it.image.release_type)
+    return rows + [it.row(f"gate {g.name}", g.run, g.path) for g in gates]
+
+
 def _bake(it: _Target) -> list[Row]:
     rows = []
     for setting in it.image.bake:
@@ -287,7 +311,19 @@ def cuda_check_row(
 
 
 # The sections of an explanation, in the order it shows them.
-SECTIONS = (_what, _cuda, _base, _environment, _args, _tags, _image_tags, _tests, _bake, _files)
+SECTIONS = (
+    _what,
+    _cuda,
+    _base,
+    _environment,
+    _args,
+    _tags,
+    _image_tags,
+    _tests,
+    _trust,
+    _bake,
+    _files,
+)
 
 
 def explained_json(target: str, note: str, rows: list[Row]) -> dict[str, Any]:

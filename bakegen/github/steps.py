@@ -192,9 +192,12 @@ def _upload(name: str, path: str, if_none: str) -> dict[str, Any]:
     }
 
 
-def publish(plan: Plan) -> list[dict[str, Any]]:
-    """Download every build's references; read the tags images give (`tags_from_image`); publish
-    each image under every tag, and its per-platform tags (merge)."""
+def publish(
+    plan: Plan, gate: dict[str, Any] | None, sign: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """Download every build's references; read the tags images give (`tags_from_image`); run the
+    gates against each per-platform image; publish each image under every tag, and its
+    per-platform tags; sign what was published (merge)."""
     commands, platform_tags = image_tag_commands(plan), platform_tag_templates(plan)
     found: list[dict[str, Any]] = [
         {
@@ -215,6 +218,8 @@ def publish(plan: Plan) -> list[dict[str, Any]]:
                 "run": _run_script(IMAGE_TAGS),
             }
         )
+    if gate:
+        found.append(gate)
     extra = {"IMAGE_TAGS": json.dumps(sorted(commands))} if commands else {}
     if platform_tags:
         extra["PLATFORM_TAGS"] = json.dumps(platform_tags, sort_keys=True)
@@ -226,7 +231,7 @@ def publish(plan: Plan) -> list[dict[str, Any]]:
             "run": _run_script(MERGE),
         }
     )
-    return found
+    return found + sign
 
 
 def check(bakegen: str, args: list[str]) -> list[dict[str, Any]]:

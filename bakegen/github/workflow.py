@@ -46,6 +46,8 @@ from bakegen.github.staging import (
 )
 from bakegen.github.steps import ACTIONS, IS_PR, NOT_PR, PINS, expression
 from bakegen.github.tag_variables import tag_variable_steps
+from bakegen.github.trust import PINS as TRUST_PINS
+from bakegen.github.trust import gate_step, merge_permissions, sign_steps
 from bakegen.layout import MARKER
 from bakegen.manifest.records import Manifest, Registry
 from bakegen.plan.records import Plan
@@ -214,6 +216,14 @@ def _wave_jobs(
     return jobs, pushing
 
 
+def _merge_permissions(m: Manifest) -> dict[str, Any]:
+    """A merge job's: `packages: write` with the workflow's token, `id-token: write` to sign
+    keyless."""
+    own = _permissions("write")["permissions"] if _pushes_with_token(m) else {}
+    found = {**own, **merge_permissions(m)}
+    return {"permissions": found} if found else {}
+
+
 def _permissions(packages: str) -> dict[str, Any]:
     """The permissions of a job that logs in to ghcr.io with the workflow's own token."""
     return {"permissions": {"contents": "read", "packages": packages}}
@@ -237,7 +247,7 @@ def _merge_job(
         "if": expression("!cancelled() && needs.check.result == 'success' && " + NOT_PR),
         "runs-on": s.runners["linux/amd64"],
         **s.timeout("merge"),
-        **(_permissions("write") if _pushes_with_token(m) else {}),
+        **_merge_permissions(m),
         "strategy": {"fail-fast": False, "matrix": {"include": include}},
         "env": _job_env(m, plan),
         "steps": [
@@ -245,7 +255,7 @@ def _merge_job(
             *tag_variable_steps(m),
             {"uses": ACTIONS["setup-buildx"]},
             *_logins(m),
-            *steps.publish(plan),
+            *steps.publish(plan, gate_step(m, plan), sign_steps(m, plan)),
         ],
     }
 
@@ -349,10 +359,16 @@ def workflow(
         "# Made by `bakegen ci github` from the manifest; run it again after changing the "
         "manifest.\n"
         "# Actions are pinned by commit: "
-        + ", ".join(f"{repo} {tag}" for repo, _commit, tag in PINS.values())
+        + ", ".join(f"{repo} {tag}" for repo, _commit, tag in _pins(m))
         + "\n"
     )
     return header + _dump(document)
+
+
+def _pins(m: Manifest) -> list[tuple[str, str, str]]:
+    """The actions the workflow uses, pinned: cosign's installer only when it signs."""
+    signs = m.signing is not None
+    return [*PINS.values(), *(TRUST_PINS.values() if signs else ())]
 
 
 class _Dumper(yaml.SafeDumper):

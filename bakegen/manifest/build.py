@@ -33,6 +33,7 @@ from bakegen.manifest.records import (
     ReleaseType,
 )
 from bakegen.manifest.tag_variables import tag_variables
+from bakegen.manifest.trust import gates_of, signing_of
 from bakegen.manifest.values import (
     CI,
     Attestations,
@@ -89,6 +90,8 @@ def build_manifest(loaded: Loaded, defaults: Mapping[str, Any]) -> Manifest:
         tag_variables=tag_variables(data, defaults),
         args=arg_rules(data.get("args"), ("args",), where_of),
         workflow=_workflow(data.get("workflow") or {}, defaults["workflow"]),
+        signing=signing_of(data.get("signing")),
+        gates=gates_of(data.get("gates"), ("gates",)),
     )
 
 
@@ -220,6 +223,7 @@ def _release_types(own: Mapping[str, Any], defaults: Mapping[str, Any]) -> dict[
             bake=bake_settings(spec.get("bake"), ("release_types", name, "bake")),
             platforms=narrowed(spec.get("platforms"), ("release_types", name, "platforms")),
             image_tags=image_tag_keys(spec, ("release_types", name), where_of),
+            gates=gates_of(spec.get("gates"), ("release_types", name, "gates")),
         )
         for name, spec in merged.items()
     }

@@ -14,6 +14,7 @@ from bakegen.manifest.image_keys import Narrowed, ParentRef, Tagging, Where
 from bakegen.manifest.image_tags import image_tag_keys
 from bakegen.manifest.platforms import normalize_platform
 from bakegen.manifest.records import PACKAGE_KEYS, Build, DistroPick, ImageTest, Package
+from bakegen.manifest.trust import gates_of
 from bakegen.manifest.values import bake_settings, versions
 
 
@@ -57,6 +58,9 @@ def _variant(package: Package, own: Package, variant: str, spec: Mapping[str, An
         args=(*package.args, *own.args),
         cuda_check=own.cuda_check if "cuda_check" in given else package.cuda_check,
         image_tags=own.image_tags.over(package.image_tags),
+        gates=(*package.gates, *own.gates),
+        signing=own.signing if "signing" in given else package.signing,
+        signing_from=own.signing_from if "signing" in given else package.signing_from,
     )
 
 
@@ -105,6 +109,9 @@ def _package(
         args=arg_rules(spec.get("args"), (*path, "args"), where_of),
         cuda_check=cuda_check(spec.get("cuda_check")),
         image_tags=image_tag_keys(spec, path, where_of),
+        gates=gates_of(spec.get("gates"), (*path, "gates")),
+        signing=spec["signing"] if isinstance(spec.get("signing"), bool) else None,
+        signing_from=(*path, "signing") if "signing" in spec else (),
     )
 
 

@@ -12,6 +12,7 @@ from bakegen.manifest.cuda_install import NO_CHECK, REPOSITORY, CudaCheck
 from bakegen.manifest.image_keys import Narrowed, ParentRef, Tagging, Where
 from bakegen.manifest.image_tags import IMAGE_TAG_KEYS, ImageTagKeys
 from bakegen.manifest.tag_variables import TagVariable
+from bakegen.manifest.trust import Gate, Signing
 from bakegen.manifest.values import (
     CI,
     BakeSetting,
@@ -44,6 +45,8 @@ PACKAGE_KEYS = (
     "args",
     "cuda_check",
     *IMAGE_TAG_KEYS,
+    "gates",
+    "signing",
 )
 
 
@@ -105,6 +108,7 @@ class ReleaseType:
     bake: tuple[BakeSetting, ...] = ()
     platforms: Narrowed = field(default_factory=Narrowed)
     image_tags: ImageTagKeys = field(default_factory=ImageTagKeys)
+    gates: tuple[Gate, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -182,6 +186,9 @@ class Package:
     args: tuple[ArgRule, ...] = ()
     cuda_check: CudaCheck | None = None  # over its distro releases' own
     image_tags: ImageTagKeys = field(default_factory=ImageTagKeys)  # over its release types'
+    gates: tuple[Gate, ...] = ()  # a variant's: its package's, then its own
+    signing: bool | None = None  # False: its images are not signed; None: as the top level says
+    signing_from: KeyPath = ()
 
     def build(self, release_type: str) -> Build | None:
         return next((b for b in self.builds if b.release_type == release_type), None)
@@ -248,6 +255,8 @@ class Manifest:
     bake: tuple[BakeSetting, ...] = ()
     tag_variables: tuple[TagVariable, ...] = ()
     args: tuple[ArgRule, ...] = ()
+    signing: Signing | None = None
+    gates: tuple[Gate, ...] = ()
 
     def where(self, path: KeyPath) -> Location | None:
         """Where `path` is written, or its nearest written ancestor; None for a default."""

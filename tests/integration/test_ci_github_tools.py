@@ -15,18 +15,22 @@ from bakegen.github.jobs import Options
 from bakegen.github.scripts import BAKE_SETTINGS, script
 from bakegen.github.workflow import workflow
 from bakegen.pipeline import plan_manifest, plan_workspace, read_manifest
-from testing.helpers import ROOT, buildx, git, make_workspace, need_tool, run_cli, unavailable
+from testing.helpers import (
+    ROOT,
+    TOOLS,
+    buildx,
+    git,
+    make_workspace,
+    need_tool,
+    run_cli,
+    unavailable,
+)
 from testing.unit import plan_of, typed
 from tests.unit.test_ci_github import EXAMPLE_DATA, big_data, jobs_of
 from tests.unit.test_ci_github_settings import FULL_WORKFLOW
 from tests.unit.test_ci_github_writes import MANIFEST, WORKFLOW
 
 PLATFORMS = ["linux/amd64", "linux/arm64", "linux/ppc64le"]
-
-TOOLS = Path(
-    os.environ.get("BAKEGEN_TOOLS")
-    or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "bakegen-tools"
-)
 
 
 ACTIONLINT_MODULE = TOOLS / "node_modules" / "@tktco" / "node-actionlint"

@@ -52,3 +52,26 @@ def test_editors_and_the_cli_refuse_the_same_bad_manifests(
         assert editor.returncode == 1, (name, editor.stdout)
         cli = run_cli("validate", cwd=ws)
         assert cli.code == 2, (name, cli.err)
+
+
+def test_editors_accept_every_signing_and_gates_key(schema_file: Path, tmp_path: Path) -> None:
+    ws = tmp_path / "ws"
+    (ws / "manifest").mkdir(parents=True)
+    (ws / "templates").symlink_to(ROOT / "tests" / "corpus" / "_base" / "templates")
+    path = ws / "manifest" / "manifest.yml"
+    trust = (
+        "signing: {tool: cosign, key: COSIGN_KEY_PEM, password: COSIGN_PW, tlog: false}\n"
+        "gates: [{name: scan, run: scan $IMAGE_REF}, {name: size, run: 'true'}]\n"
+        "release_types:\n  runtime:\n    gates: [{name: size, disabled: true}]\n"
+    )
+    text = BASE.replace(
+        "packages:\n  app:\n",
+        trust + "packages:\n  app:\n    signing: true\n    gates: [{name: own, run: 'true'}]\n",
+        1,
+    )
+    assert "signing: true" in text
+    path.write_text(text, encoding="utf-8")
+    editor = check_jsonschema(schema_file, path)
+    assert editor.returncode == 0, editor.stdout
+    cli = run_cli("validate", cwd=ws)
+    assert cli.code == 0, cli.err

@@ -50,6 +50,23 @@ BAD = {
         'templates_dir: "templates/std\\nRUN x"',
     ),
     "envar without a value": ("envars: [LANG=C.UTF-8]", "envars: [LANG]"),
+    "signing tool unknown": ('version: "1.0"', 'version: "1.0"\nsigning: notary'),
+    "signing key not a secret name": (
+        'version: "1.0"',
+        'version: "1.0"\nsigning: {tool: cosign, key: my-key}',
+    ),
+    "signing password without a key": (
+        'version: "1.0"',
+        'version: "1.0"\nsigning: {tool: cosign, password: PW}',
+    ),
+    "gate with an empty command": (
+        'version: "1.0"',
+        'version: "1.0"\ngates: [{name: a, run: " "}]',
+    ),
+    "gate both run and disabled": (
+        'version: "1.0"',
+        'version: "1.0"\ngates: [{name: a, run: x, disabled: true}]',
+    ),
 }
 
 
