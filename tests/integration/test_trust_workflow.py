@@ -89,7 +89,9 @@ def test_the_wired_steps_are_in_place(tmp_path: Path) -> None:
         "id-token": "write",
     }
     assert not any(
-        "id-token" in str(job.get("permissions")) for n, job in ghcr["jobs"].items() if not n.startswith("merge")
+        "id-token" in str(job.get("permissions"))
+        for n, job in ghcr["jobs"].items()
+        if not n.startswith("merge")
     )
 
 
